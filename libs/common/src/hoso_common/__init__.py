@@ -1,0 +1,1 @@
+"""Shared contracts and infrastructure adapters for hoso services."""

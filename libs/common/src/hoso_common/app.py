@@ -1,0 +1,98 @@
+"""Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, outbox relay."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from faststream_fastapi import AsyncAPIConfig, FastStreamAPI
+
+from hoso_common.broker import ensure_topics
+from hoso_common.errors import ServiceUnavailable, install_error_handlers
+from hoso_common.health import health_router
+from hoso_common.log import configure_logging
+from hoso_common.mongo import ping
+from hoso_common.outbox import OutboxRelay
+from hoso_common.platform import Platform
+from hoso_common.telemetry import instrument_app
+
+Hook = Callable[[], Awaitable[None]]
+
+
+async def _check_broker(broker: KafkaBroker) -> None:
+    if not await broker.ping(timeout=2.0):
+        raise ServiceUnavailable("kafka")
+
+
+def create_service_app(
+    platform: Platform,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    buckets: Sequence[str] = (),
+    outbox_collections: Sequence[str] = (),
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    version: str = "0.1.0",
+) -> FastStreamAPI:
+    settings = platform.settings
+    configure_logging(platform.name, settings.log_level)
+    relay = OutboxRelay(platform.broker, [platform.db[name] for name in outbox_collections])
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        await ensure_topics(settings)
+        if buckets:
+            await platform.storage.ensure_buckets(*buckets)
+        for hook in on_startup:
+            await hook()
+        try:
+            yield {}
+        finally:
+            await relay.stop()
+            for hook in on_shutdown:
+                await hook()
+            await platform.mongo.close()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        root_path=f"/api/{platform.name}",
+    )
+    app.state.platform = platform
+    app.state.token_verifier = platform.verifier
+    app.state.outbox_relay = relay
+    install_error_handlers(app)
+    app.include_router(
+        health_router(
+            {
+                "kafka": lambda: _check_broker(platform.broker),
+                "database": lambda: ping(platform.mongo),
+                "object_store": lambda: platform.storage.ping(buckets[0] if buckets else "health"),
+            }
+        )
+    )
+    for router in routers:
+        app.include_router(router)
+    instrument_app(app, platform.tracer_provider)
+
+    async def connect(broker: KafkaBroker) -> None:
+        await broker.start()
+        # The relay publishes through the broker, so it starts only once the broker is up.
+        relay.start()
+
+    return FastStreamAPI(
+        platform.broker,
+        application=app,
+        specification=AsyncAPI(title=title, version=version, description=description),
+        asyncapi_path=AsyncAPIConfig("/asyncapi", include_in_schema=False),
+        safe_connection=True,
+        connection_hook=connect,
+    )

@@ -1,0 +1,167 @@
+"""RFC 9457 problem+json errors with a stable machine-readable code."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """Base of every error the API reports; subclasses set status, code and a Vietnamese detail."""
+
+    status: int = 500
+    code: str = "internal_error"
+    title: str = "Internal error"
+    detail: str = "Hệ thống đang gặp sự cố. Vui lòng thử lại sau."
+    headers: dict[str, str] | None = None
+
+    def __init__(
+        self, detail: str | None = None, *, extra: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(detail or self.detail)
+        if detail is not None:
+            self.detail = detail
+        self.extra = extra or {}
+
+
+class BadRequest(AppError):
+    status, code, title = 400, "bad_request", "Bad request"
+    detail = "Yêu cầu không hợp lệ."
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "unauthorized", "Unauthorized"
+    detail = "Bạn cần đăng nhập để tiếp tục."
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "Forbidden"
+    detail = "Bạn không có quyền thực hiện thao tác này."
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not_found", "Not found"
+    detail = "Không tìm thấy dữ liệu yêu cầu."
+
+
+class Conflict(AppError):
+    status, code, title = 409, "conflict", "Conflict"
+    detail = "Thao tác xung đột với trạng thái hiện tại."
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+    detail = "Tệp vượt quá dung lượng cho phép."
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+    detail = "Định dạng tệp không được hỗ trợ hoặc không khớp với nội dung tệp."
+
+
+class Unprocessable(AppError):
+    status, code, title = 422, "validation_failed", "Validation failed"
+    detail = "Dữ liệu chưa hợp lệ. Vui lòng kiểm tra lại các trường được đánh dấu."
+
+
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "service_unavailable", "Service unavailable"
+    detail = "Dịch vụ tạm thời không khả dụng. Vui lòng thử lại sau."
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://hoso.gov.vn/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Yêu cầu không hợp lệ."),
+    401: ("unauthorized", "Bạn cần đăng nhập để tiếp tục."),
+    403: ("forbidden", "Bạn không có quyền thực hiện thao tác này."),
+    404: ("not_found", "Không tìm thấy dữ liệu yêu cầu."),
+    405: ("method_not_allowed", "Phương thức không được hỗ trợ."),
+    413: ("payload_too_large", "Tệp vượt quá dung lượng cho phép."),
+}
+
+_PYDANTIC_MESSAGES = {
+    "missing": "Trường này là bắt buộc.",
+    "extra_forbidden": "Trường này không được phép.",
+    "string_too_long": "Giá trị quá dài.",
+    "string_too_short": "Giá trị quá ngắn.",
+    "string_pattern_mismatch": "Giá trị không đúng định dạng.",
+    "int_parsing": "Giá trị phải là số nguyên.",
+    "bool_parsing": "Giá trị phải là đúng/sai.",
+    "literal_error": "Giá trị không nằm trong danh sách cho phép.",
+    "enum": "Giá trị không nằm trong danh sách cho phép.",
+}
+
+
+def _json_pointer(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path"} else [
+        str(p) for p in loc
+    ]
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem(
+            exc.status, exc.code, exc.title, exc.detail, request.url.path, exc.headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "pointer": _json_pointer(tuple(err.get("loc", ()))),
+                "in": str(err.get("loc", ("body",))[0]),
+                "code": err.get("type", "invalid"),
+                "message": _PYDANTIC_MESSAGES.get(err.get("type", ""), "Giá trị không hợp lệ."),
+            }
+            for err in exc.errors()
+        ]
+        return problem(
+            422, Unprocessable.code, Unprocessable.title, Unprocessable.detail,
+            request.url.path, errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", "Yêu cầu không thành công."))
+        return problem(
+            exc.status_code, code, str(exc.detail), detail, request.url.path,
+            dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, AppError.code, AppError.title, AppError.detail, request.url.path)

@@ -1,0 +1,147 @@
+"""Transactional outbox kept inside each aggregate document, and the relay that drains it.
+
+A state change and the events it announces are written by one single-document update
+(`$set` + `$push: {outbox: ...}`), which MongoDB and FerretDB both apply atomically. The
+relay publishes each pending entry and then removes exactly that entry, so a crash in
+between publishes it again (at least once) and never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from pymongo.asynchronous.collection import AsyncCollection
+
+from hoso_common.events import Envelope, EventData, cloudevent_headers, new_envelope
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_FIELD = "outbox"
+LEASE_FIELD = "outbox_lease_until"
+
+
+def outbox_entry(envelope: Envelope[Any]) -> dict[str, Any]:
+    # The trace context of the request that caused the event is stored with it, so the
+    # relay can publish it later as part of that same trace.
+    trace_headers: dict[str, str] = {}
+    propagate.inject(trace_headers)
+    return {
+        "id": envelope.id,
+        "topic": envelope.data.topic,
+        "key": envelope.data.partition_key(),
+        "headers": cloudevent_headers(envelope),
+        "trace": trace_headers,
+        "value": envelope.model_dump(mode="json"),
+    }
+
+
+def push_events(
+    *events: EventData, source: str, correlation_id: str | None = None
+) -> dict[str, Any]:
+    """The `$push` clause that stores events with the update that causes them."""
+    entries = [
+        outbox_entry(new_envelope(event, source=source, correlation_id=correlation_id))
+        for event in events
+    ]
+    return {OUTBOX_FIELD: {"$each": entries}}
+
+
+class OutboxRelay:
+    """Publishes pending outbox entries of the given collections, then removes them.
+
+    A short lease on each document keeps two replicas from publishing the same entries at
+    the same moment; consumers still dedupe, because a crash can repeat an entry.
+    """
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        collections: list[AsyncCollection[dict[str, Any]]],
+        *,
+        interval_s: float = 1.0,
+        lease_s: float = 30.0,
+        batch: int = 100,
+    ) -> None:
+        self.broker = broker
+        self.collections = collections
+        self.interval_s = interval_s
+        self.lease = timedelta(seconds=lease_s)
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def nudge(self) -> None:
+        """Ask for a drain now instead of at the next tick."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox relay pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+            self._wake.clear()
+
+    async def drain(self) -> int:
+        """Publish everything pending now; returns how many entries were published."""
+        published = 0
+        for collection in self.collections:
+            published += await self._drain_collection(collection)
+        return published
+
+    async def _drain_collection(self, collection: AsyncCollection[dict[str, Any]]) -> int:
+        published = 0
+        now = datetime.now(UTC)
+        pending = collection.find(
+            {f"{OUTBOX_FIELD}.0": {"$exists": True}},
+            projection={"_id": 1},
+            limit=self.batch,
+        )
+        async for doc in pending:
+            claimed = await collection.find_one_and_update(
+                {
+                    "_id": doc["_id"],
+                    "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
+                },
+                {"$set": {LEASE_FIELD: now + self.lease}},
+                projection={OUTBOX_FIELD: 1},
+            )
+            if claimed is None:
+                continue
+            try:
+                for entry in claimed.get(OUTBOX_FIELD, []):
+                    token = otel_context.attach(propagate.extract(entry.get("trace") or {}))
+                    try:
+                        await self.broker.publish(
+                            entry["value"], topic=entry["topic"],
+                            key=str(entry["key"]).encode(), headers=dict(entry["headers"]),
+                        )
+                    finally:
+                        otel_context.detach(token)
+                    await collection.update_one(
+                        {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}}
+                    )
+                    published += 1
+            finally:
+                await collection.update_one({"_id": doc["_id"]}, {"$unset": {LEASE_FIELD: ""}})
+        return published

@@ -1,0 +1,1 @@
+"""hoso documents service."""

@@ -1,0 +1,977 @@
+"""Start, stop and inspect the local hoso stack (Kafka, FerretDB, S3Proxy, nginx, apps)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import grp
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STACK = REPO / ".stack"
+DATA = STACK / "data"
+LOGS = STACK / "logs"
+PIDS = STACK / "pids"
+CONF = STACK / "conf"
+RUN = STACK / "run"
+CACHE = Path(os.environ.get("HOSO_CACHE") or Path.home() / ".cache" / "hoso")
+
+KAFKA_LIBS = CACHE / "kafka-4.1.1" / "libs"
+S3PROXY_LIBS = CACHE / "s3proxy-2.6.0" / "libs"
+FERRETDB_BIN = CACHE / "ferretdb-1.24.2" / "ferretdb"
+
+HOST = "127.0.0.1"
+S3_ACCESS_KEY = "hoso-local"
+S3_SECRET_KEY = "hoso-local-secret"
+TAIL_LINES = 30
+STOP_GRACE_S = 15.0
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+GATEWAY_PORT = env_int("HOSO_GATEWAY_PORT", 8080)
+KAFKA_PORT = env_int("HOSO_KAFKA_PORT", 9092)
+MONGO_PORT = env_int("HOSO_MONGO_PORT", 27017)
+S3_PORT = env_int("HOSO_S3_PORT", 9000)
+IDP_PORT = env_int("HOSO_IDP_PORT", 8090)
+CA_PORT = env_int("HOSO_CA_PORT", 8091)
+SIGNING_REPLICAS = env_int("SIGNING_REPLICAS", 2)
+GATEWAY_MAX_BODY = os.environ.get("HOSO_GATEWAY_MAX_BODY", "110m")
+
+SERVICE_PORTS = {"documents": 8101, "eforms": 8102, "submission": 8104}
+SIGNING_BASE_PORT = 8130
+
+
+def out(message: str = "") -> None:
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
+def shared_env() -> dict[str, str]:
+    """Environment of every app process: the shared settings of docs/configuration.md."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "HOSO_KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{KAFKA_PORT}",
+            "HOSO_MONGO_URL": f"mongodb://{HOST}:{MONGO_PORT}/",
+            "HOSO_S3_ENDPOINT": f"{HOST}:{S3_PORT}",
+            "HOSO_S3_ACCESS_KEY": S3_ACCESS_KEY,
+            "HOSO_S3_SECRET_KEY": S3_SECRET_KEY,
+            "HOSO_S3_SECURE": "false",
+            "HOSO_S3_REGION": env.get("HOSO_S3_REGION", "us-east-1"),
+            "HOSO_OIDC_ISSUER": f"http://{HOST}:{IDP_PORT}",
+            "HOSO_OIDC_JWKS_URL": f"http://{HOST}:{IDP_PORT}/jwks.json",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.setdefault("HOSO_ENV", "development")
+    env.setdefault("HOSO_OIDC_AUDIENCE", "hoso")
+    env.setdefault("HOSO_LOG_LEVEL", "INFO")
+    return env
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def tcp_open(port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def http_status(url: str, timeout: float = 2.0) -> int | None:
+    """HTTP status of a GET, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (OSError, ValueError):
+        return None
+
+
+def kafka_answers(port: int) -> bool:
+    """True once the broker answers an ApiVersions request without error."""
+    client_id = b"hoso-stack"
+    body = struct.pack(">hhih", 18, 0, 1, len(client_id)) + client_id
+    try:
+        with socket.create_connection((HOST, port), timeout=2.0) as sock:
+            sock.sendall(struct.pack(">i", len(body)) + body)
+            header = sock.recv(10)
+    except OSError:
+        return False
+    if len(header) < 10:
+        return False
+    _size, correlation_id, error_code = struct.unpack(">iih", header)
+    return correlation_id == 1 and error_code == 0
+
+
+# --------------------------------------------------------------------------- pid records
+
+
+@dataclass
+class PidRecord:
+    name: str
+    pid: int
+    start_ticks: int
+    command: str
+
+    @property
+    def path(self) -> Path:
+        return PIDS / f"{self.name}.json"
+
+    def save(self) -> None:
+        PIDS.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.__dict__, indent=1))
+
+    @classmethod
+    def load(cls, name: str) -> PidRecord | None:
+        try:
+            raw = json.loads((PIDS / f"{name}.json").read_text())
+            return cls(**raw)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    @classmethod
+    def all(cls) -> list[PidRecord]:
+        records = [cls.load(path.stem) for path in sorted(PIDS.glob("*.json"))]
+        return [record for record in records if record is not None]
+
+    def alive(self) -> bool:
+        """The recorded process still runs (same pid *and* same start time, not a zombie)."""
+        stat = proc_stat(self.pid)
+        return stat is not None and stat[1] == self.start_ticks and stat[0] != "Z"
+
+    def members(self) -> list[int]:
+        """Pids of the session this record started (its leader may already be gone)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            stat = proc_stat(int(entry.name), with_session=True)
+            if stat and stat[2] == self.pid and stat[1] >= self.start_ticks and stat[0] != "Z":
+                pids.append(int(entry.name))
+        return pids
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def proc_stat(pid: int, with_session: bool = False) -> tuple[str, int, int] | None:
+    """(state, start time in clock ticks, session id) of a process from /proc/<pid>/stat."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # fields[0] is field 3 of proc(5): state; session is field 6; starttime is field 22.
+    return fields[0], int(fields[19]), int(fields[3]) if with_session else 0
+
+
+# --------------------------------------------------------------------------- parts
+
+
+class Part:
+    """One process of the stack: how to configure, start and probe it."""
+
+    name = ""
+    group = "infra"
+    port = 0
+
+    def ports(self) -> list[int]:
+        return [self.port]
+
+    def url(self) -> str:
+        return f"tcp://{HOST}:{self.port}"
+
+    def prepare(self) -> None:
+        """Write config files and create data dirs; runs before every start."""
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def ready(self) -> bool:
+        return tcp_open(self.port)
+
+    @property
+    def log_path(self) -> Path:
+        return LOGS / f"{self.name}.log"
+
+    def matches(self, token: str) -> bool:
+        return token in (self.name, self.group) or self.name.startswith(token + "-")
+
+
+class Kafka(Part):
+    name = "kafka"
+    port = KAFKA_PORT
+
+    def ports(self) -> list[int]:
+        return [KAFKA_PORT, KAFKA_PORT + 1]
+
+    @property
+    def data(self) -> Path:
+        return DATA / "kafka"
+
+    def prepare(self) -> None:
+        require(KAFKA_LIBS / "kafka_2.13-4.1.1.jar", "Kafka jars")
+        self.data.mkdir(parents=True, exist_ok=True)
+        (CONF / "kafka.properties").write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@{HOST}:{KAFKA_PORT + 1}",
+                    f"listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},CONTROLLER://{HOST}:{KAFKA_PORT + 1}",
+                    f"advertised.listeners=PLAINTEXT://{HOST}:{KAFKA_PORT}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self.data}",
+                    "num.partitions=4",
+                    "auto.create.topics.enable=true",
+                    "group.initial.rebalance.delay.ms=0",
+                    "offsets.topic.replication.factor=1",
+                    # 50 partitions (the default) make the first consumer group slow on 2 cores.
+                    "offsets.topic.num.partitions=8",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "min.insync.replicas=1",
+                    "",
+                ]
+            )
+        )
+        (CONF / "kafka-log4j2.properties").write_text(
+            "\n".join(
+                [
+                    "status = warn",
+                    "appender.out.type = Console",
+                    "appender.out.name = STDOUT",
+                    "appender.out.layout.type = PatternLayout",
+                    "appender.out.layout.pattern = [%d] %p %m (%c)%n",
+                    "rootLogger.level = INFO",
+                    "rootLogger.appenderRef.out.ref = STDOUT",
+                    # the config dumps of every client and the state-change chatter hide errors
+                    "logger.config.name = org.apache.kafka.common.config.AbstractConfig",
+                    "logger.config.level = WARN",
+                    "logger.state.name = state.change.logger",
+                    "logger.state.level = WARN",
+                    "",
+                ]
+            )
+        )
+        if not (self.data / "meta.properties").exists():
+            self.format_storage()
+
+    def java(self, *args: str, heap: Sequence[str] = ()) -> list[str]:
+        return [
+            java_bin(),
+            *heap,
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={CONF / 'kafka-log4j2.properties'}",
+            "-cp",
+            f"{KAFKA_LIBS}/*",
+            *args,
+        ]
+
+    def format_storage(self) -> None:
+        cluster_id = kafka_cluster_id()
+        command = self.java(
+            "kafka.tools.StorageTool",
+            "format",
+            "--cluster-id",
+            cluster_id,
+            "--config",
+            str(CONF / "kafka.properties"),
+            heap=["-Xmx256m"],
+        )
+        with open_log(self.log_path, f"format storage (cluster id {cluster_id})") as log:
+            result = subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        if result.returncode != 0:
+            raise PartFailed(self, f"formatting the storage failed (exit {result.returncode})")
+
+    def command(self) -> list[str]:
+        heap = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"]
+        return self.java("kafka.Kafka", str(CONF / "kafka.properties"), heap=heap)
+
+    def ready(self) -> bool:
+        return kafka_answers(KAFKA_PORT)
+
+
+class FerretDB(Part):
+    name = "ferretdb"
+    port = MONGO_PORT
+
+    def url(self) -> str:
+        return f"mongodb://{HOST}:{self.port}/"
+
+    def prepare(self) -> None:
+        require(FERRETDB_BIN, "the FerretDB binary")
+        (DATA / "ferretdb").mkdir(parents=True, exist_ok=True)
+        (DATA / "ferretdb-state").mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [
+            str(FERRETDB_BIN),
+            "--handler=sqlite",
+            f"--sqlite-url=file:{DATA / 'ferretdb'}/",
+            f"--listen-addr={HOST}:{self.port}",
+            f"--state-dir={DATA / 'ferretdb-state'}",
+            "--debug-addr=-",
+            "--telemetry=disable",
+            "--log-format=text",
+        ]
+
+
+class S3Proxy(Part):
+    name = "s3"
+    port = S3_PORT
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+    def prepare(self) -> None:
+        require(S3PROXY_LIBS / "s3proxy-2.6.0.jar", "S3Proxy jars")
+        (DATA / "s3").mkdir(parents=True, exist_ok=True)
+        (CONF / "s3proxy.properties").write_text(
+            "\n".join(
+                [
+                    f"s3proxy.endpoint=http://{HOST}:{self.port}",
+                    "s3proxy.authorization=aws-v2-or-v4",
+                    f"s3proxy.identity={S3_ACCESS_KEY}",
+                    f"s3proxy.credential={S3_SECRET_KEY}",
+                    # A single (non-multipart) signed PUT is held in memory to check its hash;
+                    # clients switch to multipart above 5 MiB, so 32 MiB is plenty.
+                    "s3proxy.v4-max-non-chunked-request-size=33554432",
+                    "jclouds.provider=filesystem-nio2",
+                    f"jclouds.filesystem.basedir={DATA / 's3'}",
+                    # jclouds insists on credentials even for the local filesystem backend
+                    "jclouds.identity=local",
+                    "jclouds.credential=local",
+                    "",
+                ]
+            )
+        )
+        (CONF / "s3proxy-logback.xml").write_text(
+            "<configuration>\n"
+            '  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">\n'
+            "    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{30} - %msg%n</pattern>"
+            "</encoder>\n"
+            "  </appender>\n"
+            '  <root level="INFO"><appender-ref ref="OUT"/></root>\n'
+            "</configuration>\n"
+        )
+
+    def command(self) -> list[str]:
+        return [
+            java_bin(),
+            "-Xmx256m",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlogback.configurationFile={CONF / 's3proxy-logback.xml'}",
+            "-cp",
+            f"{S3PROXY_LIBS}/*",
+            "org.gaul.s3proxy.Main",
+            "--properties",
+            str(CONF / "s3proxy.properties"),
+        ]
+
+    def ready(self) -> bool:
+        return http_status(self.url()) is not None
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str
+    upstream: str
+    ports: tuple[int, ...]
+    streaming: bool = False
+    openapi: bool = False
+
+
+def gateway_routes() -> list[Route]:
+    signing_ports = tuple(SIGNING_BASE_PORT + i for i in range(SIGNING_REPLICAS))
+    return [
+        Route("/api/documents/", "documents", (8101,), streaming=True, openapi=True),
+        Route("/api/eforms/", "eforms", (8102,), openapi=True),
+        Route("/api/submission/", "submission", (8104,), streaming=True, openapi=True),
+        Route("/api/signing/", "signing", signing_ports, openapi=True),
+        Route("/idp/", "idp", (IDP_PORT,)),
+        Route("/ca/", "ca", (CA_PORT,)),
+    ]
+
+
+class Gateway(Part):
+    name = "gateway"
+    port = GATEWAY_PORT
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+    def prepare(self) -> None:
+        require(Path(nginx_bin()), "nginx")
+        for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (RUN / "nginx" / temp).mkdir(parents=True, exist_ok=True)
+        conf = CONF / "nginx.conf"
+        text = self.render()
+        changed = not conf.exists() or conf.read_text() != text
+        conf.write_text(text)
+        record = PidRecord.load(self.name)
+        if changed and record and record.alive():
+            os.kill(record.pid, signal.SIGHUP)  # nginx re-reads its config on SIGHUP
+
+    def command(self) -> list[str]:
+        return [
+            nginx_bin(),
+            "-e",
+            str(self.log_path),
+            "-p",
+            str(RUN / "nginx"),
+            "-c",
+            str(CONF / "nginx.conf"),
+        ]
+
+    def ready(self) -> bool:
+        return http_status(self.url()) == 200
+
+    def render(self) -> str:
+        routes = gateway_routes()
+        index = json.dumps(
+            {
+                "service": "hoso gateway (local stack)",
+                "routes": {r.prefix: [f"http://{HOST}:{p}/" for p in r.ports] for r in routes},
+            },
+            separators=(",", ":"),
+        )
+        lines = [
+            "# Generated by stack/hoso_stack.py on every `up`; edit the generator, not this file.",
+            "daemon off;",
+            "worker_processes 2;",
+            f"pid {RUN / 'nginx' / 'nginx.pid'};",
+            f"error_log {self.log_path} warn;",
+        ]
+        if os.geteuid() == 0:
+            # as root, nginx would hand the workers to `nobody`, who cannot write under .stack
+            user = pwd.getpwuid(os.getuid()).pw_name
+            lines.append(f"user {user} {grp.getgrgid(os.getgid()).gr_name};")
+        lines += [
+            "events { worker_connections 1024; }",
+            "http {",
+            "  default_type application/octet-stream;",
+            f"  access_log {LOGS / 'gateway-access.log'};",
+            *(
+                f"  {kind}_temp_path {RUN / 'nginx' / temp};"
+                for kind, temp in [
+                    ("client_body", "client_body"),
+                    ("proxy", "proxy"),
+                    ("fastcgi", "fastcgi"),
+                    ("uwsgi", "uwsgi"),
+                    ("scgi", "scgi"),
+                ]
+            ),
+            "  client_max_body_size 25m;",
+            "  proxy_connect_timeout 5s;",
+            "  proxy_read_timeout 300s;",
+            "  proxy_send_timeout 300s;",
+            "  map $http_x_request_id $hoso_request_id {",
+            '    default $http_x_request_id; "" $request_id;',
+            "  }",
+        ]
+        for route in routes:
+            lines.append(f"  upstream {route.upstream} {{")
+            lines += [f"    server {HOST}:{port} max_fails=0;" for port in route.ports]
+            lines += ["    keepalive 16;", "  }"]
+        lines += [
+            "  server {",
+            f"    listen {HOST}:{self.port};",
+            "    server_name localhost;",
+            "    location = / {",
+            "      default_type application/json;",
+            f"      return 200 '{index}\\n';",
+            "    }",
+        ]
+        for route in routes:
+            lines += self.render_route(route)
+        lines += ["  }", "}", ""]
+        return "\n".join(lines)
+
+    def render_route(self, route: Route) -> list[str]:
+        prefix = route.prefix
+        stem = prefix.rstrip("/")
+        common = [
+            "      proxy_http_version 1.1;",
+            '      proxy_set_header Connection "";',
+            "      proxy_set_header Host $http_host;",
+            "      proxy_set_header X-Real-IP $remote_addr;",
+            "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+            "      proxy_set_header X-Forwarded-Proto $scheme;",
+            "      proxy_set_header X-Forwarded-Host $http_host;",
+            "      proxy_set_header X-Forwarded-Port $server_port;",
+            f"      proxy_set_header X-Forwarded-Prefix {stem};",
+            "      proxy_set_header X-Request-Id $hoso_request_id;",
+        ]
+        body = [f"      proxy_pass http://{route.upstream}/;"] + common
+        if route.streaming:
+            body += [
+                f"      client_max_body_size {GATEWAY_MAX_BODY};",
+                "      proxy_request_buffering off;",
+                "      proxy_buffering off;",
+            ]
+        lines = [f"    location = {stem} {{ return 301 {prefix}; }}"]
+        lines += [f"    location {prefix} {{", *body, "    }"]
+        if route.openapi:
+            # The apps do not know the prefix the gateway strips: point Swagger UI at the
+            # prefixed schema and make "Try it out" call through the gateway.
+            for page, needle, replacement, types in [
+                ("docs", "'/openapi.json'", f"'{stem}/openapi.json'", "text/html"),
+                ("openapi.json", '{"openapi":', f'{{"servers":[{{"url":"{stem}"}}],"openapi":', "application/json"),
+                ("asyncapi", "/asyncapi.json", f"{stem}/asyncapi.json", "text/html"),
+            ]:
+                lines += [
+                    f"    location = {prefix}{page} {{",
+                    f"      proxy_pass http://{route.upstream}/{page};",
+                    *common,
+                    '      proxy_set_header Accept-Encoding "";',
+                    f"      sub_filter_types {types};",
+                    "      sub_filter_once on;",
+                    f"      sub_filter '{needle}' '{replacement}';",
+                    "    }",
+                ]
+        return lines
+
+
+class App(Part):
+    """A uvicorn-served ASGI app factory from the workspace."""
+
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        port: int,
+        group: str,
+        health: str = "/health/ready",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.module = module
+        self.port = port
+        self.group = group
+        self.health = health
+        self.extra_env = extra_env or {}
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+    def command(self) -> list[str]:
+        return [
+            uv_bin(),
+            "run",
+            "--no-sync",
+            "uvicorn",
+            "--factory",
+            f"{self.module}.main:create_app",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+        ]
+
+    def env(self) -> dict[str, str]:
+        return {**shared_env(), **self.extra_env}
+
+    def ready(self) -> bool:
+        return http_status(f"http://{HOST}:{self.port}{self.health}") == 200
+
+
+def all_parts() -> list[Part]:
+    parts: list[Part] = [Kafka(), FerretDB(), S3Proxy(), Gateway()]
+    parts += [
+        App("idp", "hoso_sandbox_idp", IDP_PORT, "sandbox", health="/health/live"),
+        App("ca", "hoso_sandbox_ca", CA_PORT, "sandbox", health="/health/live"),
+    ]
+    parts += [App(name, f"hoso_{name}", port, "services") for name, port in SERVICE_PORTS.items()]
+    parts += [
+        App(
+            f"signing-{i}",
+            "hoso_signing",
+            SIGNING_BASE_PORT + i,
+            "services",
+            extra_env={"HOSO_SIGNING_REPLICA_ID": str(i)},
+        )
+        for i in range(SIGNING_REPLICAS)
+    ]
+    return parts
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class PartFailed(Exception):
+    def __init__(self, part: Part, reason: str) -> None:
+        super().__init__(f"{part.name}: {reason}")
+        self.part = part
+        self.reason = reason
+
+
+class StackError(Exception):
+    pass
+
+
+def require(path: Path, what: str) -> None:
+    if not path.exists():
+        raise StackError(f"{what} not found at {path}; run `make install` (stack/install.sh)")
+
+
+def java_bin() -> str:
+    return shutil.which("java") or "java"
+
+
+def nginx_bin() -> str:
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def uv_bin() -> str:
+    return shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+
+
+def kafka_cluster_id() -> str:
+    while True:  # Kafka rejects ids that start with "-" (they read as a flag)
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+class open_log:
+    """Append to a part's log, starting with a banner line so each run is easy to find."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        self.what = what
+
+    def __enter__(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        os.write(self.fd, f"===== {stamp} hoso_stack: {self.what} =====\n".encode())
+        return self.fd
+
+    def __exit__(self, *_exc: object) -> None:
+        os.close(self.fd)
+
+
+def tail(path: Path, lines: int) -> list[str]:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 256 * 1024))
+            data = handle.read().decode(errors="replace")
+    except OSError:
+        return []
+    return data.splitlines()[-lines:]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def select(parts: list[Part], only: str | None, without: str | None) -> list[Part]:
+    def tokens(raw: str | None) -> list[str]:
+        return [t.strip() for t in (raw or "").split(",") if t.strip()]
+
+    names = {t for p in parts for t in (p.name, p.group, p.name.split("-")[0])}
+    for token in tokens(only) + tokens(without):
+        if token not in names:
+            raise StackError(f"unknown part {token!r}; known: {', '.join(sorted(names))}")
+    chosen = [p for p in parts if not only or any(p.matches(t) for t in tokens(only))]
+    return [p for p in chosen if not any(p.matches(t) for t in tokens(without))]
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def start(part: Part) -> subprocess.Popen[bytes]:
+    busy = [port for port in part.ports() if port_in_use(port)]
+    command = part.command()
+    with open_log(part.log_path, "start: " + " ".join(command)) as log:
+        if busy:
+            os.write(log, f"hoso_stack: port(s) {busy} already in use before start\n".encode())
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=part.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    stat = proc_stat(process.pid)
+    PidRecord(part.name, process.pid, stat[1] if stat else 0, " ".join(command)).save()
+    if busy:
+        # Something that is not ours holds the port: a TCP probe would answer for it.
+        # Give our process time to fail on the bind so its log tells why.
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        raise PartFailed(part, f"port(s) {', '.join(map(str, busy))} already in use by another process")
+    return process
+
+
+def wait_ready(part: Part, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    record = PidRecord.load(part.name)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise PartFailed(part, f"exited with code {process.returncode} before it was ready")
+        if process is None and (record is None or not record.alive()):
+            raise PartFailed(part, "is no longer running")
+        if part.ready():
+            return
+        time.sleep(0.25)
+    raise PartFailed(part, f"not ready after {timeout:.0f}s")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    for directory in (DATA, LOGS, PIDS, CONF, RUN):
+        directory.mkdir(parents=True, exist_ok=True)
+    parts = select(all_parts(), args.only, args.without)
+    if not parts:
+        raise StackError("nothing selected")
+    total = len(parts)
+    started_at = time.monotonic()
+    # Parts of one group start together, the next group only once they are all ready:
+    # the apps need the infrastructure, the services need the IdP's keys.
+    groups: list[list[Part]] = []
+    for part in parts:
+        if groups and groups[-1][0].group == part.group:
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+    step = 0
+    try:
+        for group in groups:
+            launched: list[tuple[Part, subprocess.Popen[bytes] | None, float, str]] = []
+            for part in group:
+                record = PidRecord.load(part.name)
+                began = time.monotonic()
+                if record and record.alive():
+                    part.prepare()
+                    launched.append((part, None, began, f"already running (pid {record.pid})"))
+                    continue
+                if record:
+                    record.remove()
+                part.prepare()
+                launched.append((part, start(part), began, "ready"))
+            for part, process, began, note in launched:
+                step += 1
+                out(f"[{step}/{total}] {part.name} ... {note}" if process is None else f"[{step}/{total}] {part.name} ...")
+                wait_ready(part, process, args.timeout)
+                if process is not None:
+                    sys.stdout.write("\033[F" if sys.stdout.isatty() else "")
+                    out(f"[{step}/{total}] {part.name} ... ready in {time.monotonic() - began:.1f}s")
+    except PartFailed as failure:
+        out(f"\nFAILED: {failure.part.name} {failure.reason}")
+        out(f"--- last {TAIL_LINES} lines of {failure.part.log_path.relative_to(REPO)} ---")
+        for line in tail(failure.part.log_path, TAIL_LINES):
+            out("  " + line)
+        out("---\nThe other parts keep running; `python3 stack/hoso_stack.py down` stops them.")
+        return 1
+    out(f"\nstack up in {time.monotonic() - started_at:.1f}s")
+    print_urls(parts)
+    return 0
+
+
+def print_urls(parts: list[Part]) -> None:
+    names = {p.name for p in parts}
+    gateway = f"http://{HOST}:{GATEWAY_PORT}"
+    rows: list[tuple[str, str]] = []
+    if "gateway" in names:
+        rows.append(("gateway", f"{gateway}/"))
+    for service in ("documents", "eforms", "submission", "signing"):
+        if any(n == service or n.startswith(service + "-") for n in names):
+            rows.append((f"{service} docs", f"{gateway}/api/{service}/docs"))
+    if "idp" in names:
+        rows.append(("IdP", f"http://{HOST}:{IDP_PORT}/  (via gateway {gateway}/idp/)"))
+    if "ca" in names:
+        rows.append(("CA", f"http://{HOST}:{CA_PORT}/  (via gateway {gateway}/ca/)"))
+        rows.append(("CA phone page", f"{gateway}/ca/phone"))
+    if "kafka" in names:
+        rows.append(("Kafka", f"{HOST}:{KAFKA_PORT}"))
+    if "ferretdb" in names:
+        rows.append(("MongoDB (FerretDB)", f"mongodb://{HOST}:{MONGO_PORT}/"))
+    if "s3" in names:
+        rows.append(("S3 (S3Proxy)", f"http://{HOST}:{S3_PORT}/  key {S3_ACCESS_KEY} / {S3_SECRET_KEY}"))
+    width = max(len(label) for label, _ in rows)
+    for label, url in rows:
+        out(f"  {label.ljust(width)}  {url}")
+    out(f"  {'logs'.ljust(width)}  {LOGS.relative_to(REPO)}/<name>.log")
+
+
+def stop_records(records: list[PidRecord]) -> None:
+    """SIGTERM the recorded sessions, wait up to STOP_GRACE_S, then SIGKILL what is left."""
+    targets = {record.name: record.members() for record in records}
+    for record in records:
+        for pid in targets[record.name]:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline and any(record.members() for record in records):
+        time.sleep(0.2)
+    for record in records:
+        left = record.members()
+        if left:
+            out(f"  {record.name}: still running after {STOP_GRACE_S:.0f}s, sending SIGKILL")
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        record.remove()
+
+
+def cmd_down(_args: argparse.Namespace) -> int:
+    records = PidRecord.all()
+    if not records:
+        out("nothing recorded in .stack/pids; nothing to stop")
+        return 0
+    order = {part.name: index for index, part in enumerate(all_parts())}
+    records.sort(key=lambda r: order.get(r.name, len(order)))
+    # apps first so they can leave their consumer groups, then the infrastructure
+    apps = [r for r in records if r.name not in ("kafka", "ferretdb", "s3", "gateway")]
+    infra = [r for r in records if r not in apps]
+    for wave in (apps, infra):
+        if wave:
+            began = time.monotonic()
+            stop_records(wave)
+            names = ", ".join(r.name for r in wave)
+            out(f"stopped {names} in {time.monotonic() - began:.1f}s")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    cmd_down(args)
+    for directory in (DATA, RUN, CONF):
+        if directory.exists():
+            shutil.rmtree(directory)
+    out(f"deleted {DATA.relative_to(REPO)} (logs kept in {LOGS.relative_to(REPO)})")
+    return 0
+
+
+def cmd_status(_args: argparse.Namespace) -> int:
+    parts = {part.name: part for part in all_parts()}
+    names = list(parts) + [r.name for r in PidRecord.all() if r.name not in parts]
+    out(f"{'NAME':<12} {'PID':>8}  {'STATE':<9} {'HEALTH':<8} URL")
+    running = 0
+    for name in names:
+        record = PidRecord.load(name)
+        part = parts.get(name)
+        alive = record is not None and record.alive()
+        running += alive
+        state = "running" if alive else ("dead" if record else "stopped")
+        health = ("ready" if part.ready() else "no") if part and alive else "-"
+        pid = str(record.pid) if record else "-"
+        url = part.url() if part else ""
+        out(f"{name:<12} {pid:>8}  {state:<9} {health:<8} {url}")
+    return 0 if running else 3
+
+
+def log_files(names: list[str]) -> Iterator[Path]:
+    if not names:
+        yield from sorted(LOGS.glob("*.log"))
+        return
+    for name in names:
+        path = LOGS / f"{name}.log"
+        if not path.exists():
+            raise StackError(f"no log {path.relative_to(REPO)}")
+        yield path
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    paths = list(log_files(args.names))
+    for path in paths:
+        out(f"==> {path.relative_to(REPO)} <==")
+        for line in tail(path, args.lines):
+            out(line)
+    if not args.follow:
+        return 0
+    offsets = {path: path.stat().st_size for path in paths}
+    try:
+        while True:
+            for path in paths:
+                size = path.stat().st_size
+                if size < offsets[path]:
+                    offsets[path] = 0
+                if size > offsets[path]:
+                    with path.open("rb") as handle:
+                        handle.seek(offsets[path])
+                        chunk = handle.read().decode(errors="replace")
+                    offsets[path] = size
+                    prefix = f"{path.stem}| " if len(paths) > 1 else ""
+                    for line in chunk.splitlines():
+                        out(prefix + line)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start what is not running and wait until it answers")
+    up.add_argument("--only", help="comma list of parts or groups (infra, sandbox, services)")
+    up.add_argument("--without", help="comma list of parts or groups to leave out")
+    up.add_argument("--timeout", type=float, default=float(os.environ.get("HOSO_STACK_TIMEOUT", 90)))
+    up.set_defaults(func=cmd_up)
+    commands.add_parser("down", help="stop the processes recorded in .stack/pids").set_defaults(func=cmd_down)
+    commands.add_parser("reset", help="down, then delete .stack/data").set_defaults(func=cmd_reset)
+    commands.add_parser("status", help="show each part's process and health").set_defaults(func=cmd_status)
+    logs = commands.add_parser("logs", help="show the tail of the logs (all or the named parts)")
+    logs.add_argument("names", nargs="*")
+    logs.add_argument("-n", "--lines", type=int, default=30)
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.set_defaults(func=cmd_logs)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except StackError as error:
+        out(f"error: {error}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
