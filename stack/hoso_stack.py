@@ -309,7 +309,7 @@ class Kafka(Part):
             str(CONF / "kafka.properties"),
             heap=["-Xmx256m"],
         )
-        with open_log(self.log_path, f"format storage (cluster id {cluster_id})") as log:
+        with LogFile(self.log_path, f"format storage (cluster id {cluster_id})") as log:
             result = subprocess.run(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
@@ -667,12 +667,13 @@ def kafka_cluster_id() -> str:
             return cluster_id
 
 
-class open_log:
+class LogFile:
     """Append to a part's log, starting with a banner line so each run is easy to find."""
 
     def __init__(self, path: Path, what: str) -> None:
         self.path = path
         self.what = what
+        self.fd = -1
 
     def __enter__(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -725,7 +726,7 @@ def select(parts: list[Part], only: str | None, without: str | None) -> list[Par
 def start(part: Part) -> subprocess.Popen[bytes]:
     busy = [port for port in part.ports() if port_in_use(port)]
     command = part.command()
-    with open_log(part.log_path, "start: " + " ".join(command)) as log:
+    with LogFile(part.log_path, "start: " + " ".join(command)) as log:
         if busy:
             os.write(log, f"hoso_stack: port(s) {busy} already in use before start\n".encode())
         process = subprocess.Popen(
@@ -797,13 +798,12 @@ def cmd_up(args: argparse.Namespace) -> int:
                 launched.append((part, start(part), began, "ready"))
             for part, process, began, note in launched:
                 step += 1
-                out(f"[{step}/{total}] {part.name} ... {note}" if process is None else f"[{step}/{total}] {part.name} ...")
+                sys.stdout.write(f"[{step}/{total}] {part.name} ... ")
+                sys.stdout.flush()
                 wait_ready(part, process, args.timeout)
-                if process is not None:
-                    sys.stdout.write("\033[F" if sys.stdout.isatty() else "")
-                    out(f"[{step}/{total}] {part.name} ... ready in {time.monotonic() - began:.1f}s")
+                out(f"{note} in {time.monotonic() - began:.1f}s" if process else note)
     except PartFailed as failure:
-        out(f"\nFAILED: {failure.part.name} {failure.reason}")
+        out(f"FAILED\n\n{failure.part.name} {failure.reason}")
         out(f"--- last {TAIL_LINES} lines of {failure.part.log_path.relative_to(REPO)} ---")
         for line in tail(failure.part.log_path, TAIL_LINES):
             out("  " + line)
@@ -907,7 +907,9 @@ def cmd_status(_args: argparse.Namespace) -> int:
         pid = str(record.pid) if record else "-"
         url = part.url() if part else ""
         out(f"{name:<12} {pid:>8}  {state:<9} {health:<8} {url}")
-    return 0 if running else 3
+    if not running:
+        out("(nothing running)")
+    return 0
 
 
 def log_files(names: list[str]) -> Iterator[Path]:

@@ -96,23 +96,34 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
-            raise Unauthorized("Phiên đăng nhập không hợp lệ.", extra={"reason": "malformed"}) from error
+            raise Unauthorized(
+                "Phiên đăng nhập không hợp lệ.", extra={"reason": "malformed"}
+            ) from error
         if header.get("alg") != "RS256":
             raise Unauthorized("Phiên đăng nhập không hợp lệ.", extra={"reason": "algorithm"})
         key = await self.jwks.key(header.get("kid"))
         try:
             claims = jwt.decode(
-                token, key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]}, leeway=30,
+                token,
+                key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=30,
             )
         except jwt.ExpiredSignatureError as error:
             raise Unauthorized(
                 "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.", extra={"reason": "expired"}
             ) from error
         except jwt.InvalidAudienceError as error:
-            raise Unauthorized("Phiên đăng nhập không hợp lệ.", extra={"reason": "audience"}) from error
+            raise Unauthorized(
+                "Phiên đăng nhập không hợp lệ.", extra={"reason": "audience"}
+            ) from error
         except jwt.PyJWTError as error:
-            raise Unauthorized("Phiên đăng nhập không hợp lệ.", extra={"reason": "invalid"}) from error
+            raise Unauthorized(
+                "Phiên đăng nhập không hợp lệ.", extra={"reason": "invalid"}
+            ) from error
         roles = claims.get("roles") or []
         if not isinstance(roles, list):
             roles = []

@@ -55,8 +55,12 @@ class DeadLetterPolicy:
             self._attempts[key] = attempts
             logger.warning(
                 "handler failed, will retry",
-                extra={"topic": record.topic, "offset": record.offset, "attempt": attempts,
-                       "error": repr(error)},
+                extra={
+                    "topic": record.topic,
+                    "offset": record.offset,
+                    "attempt": attempts,
+                    "error": repr(error),
+                },
             )
             await asyncio.sleep(min(self.backoff_s * 2**attempts, 5.0))
             return False
@@ -82,13 +86,19 @@ class DeadLetterPolicy:
             }
         )
         await self.broker.publish(
-            record.value or b"", topic=topics.dead_letter(record.topic), key=record.key,
+            record.value or b"",
+            topic=topics.dead_letter(record.topic),
+            key=record.key,
             headers=headers,
         )
         logger.error(
             "message sent to dead-letter topic",
-            extra={"topic": record.topic, "offset": record.offset, "attempts": attempts,
-                   "error": repr(error)},
+            extra={
+                "topic": record.topic,
+                "offset": record.offset,
+                "attempts": attempts,
+                "error": repr(error),
+            },
         )
 
 

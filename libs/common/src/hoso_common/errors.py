@@ -23,9 +23,7 @@ class AppError(Exception):
     detail: str = "Hệ thống đang gặp sự cố. Vui lòng thử lại sau."
     headers: dict[str, str] | None = None
 
-    def __init__(
-        self, detail: str | None = None, *, extra: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail or self.detail)
         if detail is not None:
             self.detail = detail
@@ -123,9 +121,11 @@ _PYDANTIC_MESSAGES = {
 
 
 def _json_pointer(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path"} else [
-        str(p) for p in loc
-    ]
+    parts = (
+        [str(p) for p in loc[1:]]
+        if loc and loc[0] in {"body", "query", "path"}
+        else [str(p) for p in loc]
+    )
     return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
@@ -133,7 +133,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem(
-            exc.status, exc.code, exc.title, exc.detail, request.url.path, exc.headers,
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            request.url.path,
+            exc.headers,
             **exc.extra,
         )
 
@@ -149,15 +154,23 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return problem(
-            422, Unprocessable.code, Unprocessable.title, Unprocessable.detail,
-            request.url.path, errors=errors,
+            422,
+            Unprocessable.code,
+            Unprocessable.title,
+            Unprocessable.detail,
+            request.url.path,
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", "Yêu cầu không thành công."))
         return problem(
-            exc.status_code, code, str(exc.detail), detail, request.url.path,
+            exc.status_code,
+            code,
+            str(exc.detail),
+            detail,
+            request.url.path,
             dict(exc.headers) if exc.headers else None,
         )
 

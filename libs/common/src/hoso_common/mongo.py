@@ -21,7 +21,9 @@ def create_mongo_client(settings: MongoSettings, *, app_name: str) -> AsyncMongo
     )
 
 
-def database(client: AsyncMongoClient[Document], settings: MongoSettings) -> AsyncDatabase[Document]:
+def database(
+    client: AsyncMongoClient[Document], settings: MongoSettings
+) -> AsyncDatabase[Document]:
     return client[settings.mongo_database]
 
 

@@ -133,8 +133,10 @@ class OutboxRelay:
                     token = otel_context.attach(propagate.extract(entry.get("trace") or {}))
                     try:
                         await self.broker.publish(
-                            entry["value"], topic=entry["topic"],
-                            key=str(entry["key"]).encode(), headers=dict(entry["headers"]),
+                            entry["value"],
+                            topic=entry["topic"],
+                            key=str(entry["key"]).encode(),
+                            headers=dict(entry["headers"]),
                         )
                     finally:
                         otel_context.detach(token)

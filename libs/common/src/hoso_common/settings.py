@@ -43,7 +43,9 @@ class KafkaSettings(BaseServiceSettings):
         default="127.0.0.1:9092", validation_alias=shared("KAFKA_BOOTSTRAP_SERVERS")
     )
     kafka_max_attempts: int = Field(
-        default=5, ge=1, validation_alias=shared("KAFKA_MAX_ATTEMPTS"),
+        default=5,
+        ge=1,
+        validation_alias=shared("KAFKA_MAX_ATTEMPTS"),
         description="Deliveries of one message before it goes to the dead-letter topic.",
     )
     kafka_partitions: int = Field(default=6, ge=1, validation_alias=shared("KAFKA_PARTITIONS"))

@@ -134,8 +134,13 @@ class ObjectStorage:
         upload = loop.run_in_executor(
             None,
             lambda: self.client.put_object(
-                bucket, key, pipe, length=-1, part_size=PART_SIZE,
-                content_type=content_type, metadata=metadata,  # type: ignore[arg-type]
+                bucket,
+                key,
+                pipe,
+                length=-1,
+                part_size=PART_SIZE,
+                content_type=content_type,
+                metadata=metadata,  # type: ignore[arg-type]
             ),
         )
         try:
@@ -148,7 +153,10 @@ class ObjectStorage:
             raise
         result = await upload
         return StoredObject(
-            bucket=bucket, key=key, size=pipe.size, sha256=pipe.sha256.hexdigest(),
+            bucket=bucket,
+            key=key,
+            size=pipe.size,
+            sha256=pipe.sha256.hexdigest(),
             etag=str(result.etag),
         )
 
@@ -184,7 +192,11 @@ class ObjectStorage:
         self, bucket: str, key: str, path: str, *, content_type: str = "application/octet-stream"
     ) -> None:
         await asyncio.to_thread(
-            self.client.fput_object, bucket, key, path, content_type=content_type,
+            self.client.fput_object,
+            bucket,
+            key,
+            path,
+            content_type=content_type,
             part_size=PART_SIZE,
         )
 
@@ -227,7 +239,10 @@ class ObjectStorage:
         except S3Error as error:
             raise self._translate(error) from error
         return ObjectInfo(
-            bucket=bucket, key=key, size=int(stat.size or 0), etag=str(stat.etag),
+            bucket=bucket,
+            key=key,
+            size=int(stat.size or 0),
+            etag=str(stat.etag),
             content_type=stat.content_type,
             metadata={str(k): str(v) for k, v in (stat.metadata or {}).items()},
         )
@@ -261,4 +276,3 @@ class ObjectStorage:
         if error.code in {"NoSuchKey", "NoSuchBucket", "NoSuchObject"}:
             return ObjectNotFound(f"{error.bucket_name}/{error.object_name}")
         return error
-

@@ -42,8 +42,9 @@ DEMO_USERS: dict[str, User] = {
     u.sub: u
     for u in (
         User(sub="citizen-an", name="Nguyễn Văn An", roles=["citizen"], citizen_id="001203004567"),
-        User(sub="citizen-binh", name="Trần Thị Bình", roles=["citizen"],
-             citizen_id="079198001234"),
+        User(
+            sub="citizen-binh", name="Trần Thị Bình", roles=["citizen"], citizen_id="079198001234"
+        ),
         User(sub="officer-tuphap-hn", name="Lê Minh Cường", roles=["officer"], agency="STP-HNI"),
         User(sub="officer-congan-hn", name="Phạm Quốc Dũng", roles=["officer"], agency="CA-HNI"),
         User(sub="officer-ubnd-hn", name="Đỗ Thu Hà", roles=["officer"], agency="UBND-HNI"),
@@ -165,7 +166,7 @@ def create_app(settings: IdpSettings | None = None) -> FastAPI:
         return (
             "<!doctype html><meta charset=utf-8><title>Đăng nhập thử nghiệm</title>"
             "<h1>Cổng đăng nhập thử nghiệm (sandbox)</h1>"
-            "<p>POST /token với {\"username\": \"citizen-an\"} để lấy mã truy cập.</p>"
+            '<p>POST /token với {"username": "citizen-an"} để lấy mã truy cập.</p>'
             f"<ul>{rows}</ul>"
         )
 

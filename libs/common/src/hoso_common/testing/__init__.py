@@ -1,0 +1,1 @@
+"""Test support shared by every package: endpoints, real clients, tokens, event watchers."""

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Install what the local stack needs; safe to re-run (each step skips what is already there).
+#   apt packages, uv, the workspace venv, Kafka 4.1.1 jars, S3Proxy 2.6.0 jars, FerretDB 1.24.2.
+# Downloads and builds are cached under ${HOSO_CACHE:-$HOME/.cache/hoso}.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${HOSO_CACHE:-$HOME/.cache/hoso}"
+KAFKA_DIR="$CACHE/kafka-4.1.1"
+S3PROXY_DIR="$CACHE/s3proxy-2.6.0"
+FERRETDB_VERSION="1.24.2"
+FERRETDB_DIR="$CACHE/ferretdb-$FERRETDB_VERSION"
+GO_TOOLCHAIN="go1.24.3" # FerretDB 1.24.2's go.mod asks for go 1.24
+export PATH="$HOME/.local/bin:$PATH"
+mkdir -p "$CACHE"
+
+STEP_START=0
+now_us() { echo "${EPOCHREALTIME/./}"; }
+step() { STEP_START=$(now_us); printf '[install] %-22s ... ' "$1"; }
+done_step() {
+    local tenths=$((($(now_us) - STEP_START) / 100000))
+    printf '%s (%d.%ds)\n' "$1" $((tenths / 10)) $((tenths % 10))
+}
+die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# The poms pin the versions; a changed pom re-resolves into a fresh directory.
+resolve_jars() { # <pom> <target dir>
+    local pom="$1" dir="$2" sum
+    sum="$(sha256sum "$pom" | cut -d' ' -f1)"
+    if [ -f "$dir/pom.sha256" ] && [ "$(cat "$dir/pom.sha256")" = "$sum" ]; then
+        done_step "cached"; return
+    fi
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$dir.tmp/libs" \
+        -DincludeScope=runtime >"$dir.tmp/mvn.log" 2>&1 || { cat "$dir.tmp/mvn.log" >&2; die "maven failed for $pom"; }
+    echo "$sum" >"$dir.tmp/pom.sha256"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    done_step "downloaded $(ls "$dir/libs" | wc -l) jars"
+}
+
+# --- 1. apt packages ------------------------------------------------------------------------
+step "apt packages"
+missing=()
+for pkg in nginx-light poppler-utils fonts-dejavu-core; do installed "$pkg" || missing+=("$pkg"); done
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+if [ ${#missing[@]} -gt 0 ]; then
+    as_root apt-get update -qq >/dev/null
+    # A temporary policy-rc.d keeps the package's own nginx service from starting on port 80:
+    # the stack runs its own nginx with its own config.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy"
+        trap 'as_root rm -f "$policy"' EXIT
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+    if [ "$(trap -p EXIT)" ]; then as_root rm -f "$policy"; trap - EXIT; fi
+    done_step "installed ${missing[*]}"
+else
+    done_step "present"
+fi
+
+# --- 2. uv --------------------------------------------------------------------------------
+step "uv"
+if command -v uv >/dev/null; then
+    done_step "present ($(uv --version | cut -d' ' -f2))"
+else
+    python3 -m pip install -q --user uv 2>/dev/null \
+        || python3 -m pip install -q --user --break-system-packages uv \
+        || die "could not install uv with pip"
+    done_step "installed ($(uv --version | cut -d' ' -f2))"
+fi
+
+# --- 3. workspace venv ----------------------------------------------------------------------
+step "uv sync"
+sync_args=(--all-packages)
+[ -f "$REPO/uv.lock" ] && sync_args+=(--frozen)
+(cd "$REPO" && uv sync -q "${sync_args[@]}") || die "uv sync ${sync_args[*]} failed"
+done_step "ok (${sync_args[*]})"
+
+# --- 4. Kafka -----------------------------------------------------------------------------
+step "kafka 4.1.1 jars"
+resolve_jars "$REPO/stack/maven/kafka.pom.xml" "$KAFKA_DIR"
+
+# --- 5. S3Proxy ---------------------------------------------------------------------------
+step "s3proxy 2.6.0 jars"
+resolve_jars "$REPO/stack/maven/s3proxy.pom.xml" "$S3PROXY_DIR"
+
+# --- 6. FerretDB --------------------------------------------------------------------------
+# `go install ...@v1.24.2` builds a binary that panics at start: the module lacks the
+# generated build/version/version.txt. So build from a copy of the module with that file.
+step "ferretdb $FERRETDB_VERSION"
+if "$FERRETDB_DIR/ferretdb" --version 2>/dev/null | grep -q "version: v$FERRETDB_VERSION"; then
+    done_step "cached"
+else
+    GO="$(command -v go || true)"
+    [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+    if [ -z "$GO" ]; then
+        # No Go on the machine: the toolchain itself is a module on the Go module proxy.
+        GO_ZIP="$CACHE/go-toolchain/$GO_TOOLCHAIN.zip"
+        if [ ! -x "$CACHE/go-toolchain/go/bin/go" ]; then
+            mkdir -p "$CACHE/go-toolchain"
+            curl -fsSL -o "$GO_ZIP" \
+                "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-$GO_TOOLCHAIN.linux-$(dpkg --print-architecture).zip"
+            (cd "$CACHE/go-toolchain" && python3 -m zipfile -e "$GO_ZIP" extracted \
+                && mv "extracted/golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$(dpkg --print-architecture)" go \
+                && rm -rf extracted "$GO_ZIP" && chmod -R u+x go/bin go/pkg/tool)
+        fi
+        GO="$CACHE/go-toolchain/go/bin/go"
+    fi
+    export GOTOOLCHAIN=auto # uses the local go when new enough, else fetches $GO_TOOLCHAIN
+    src="$("$GO" mod download -json "github.com/FerretDB/FerretDB@v$FERRETDB_VERSION" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+    build="$CACHE/build/ferretdb-$FERRETDB_VERSION"
+    rm -rf "$build" && mkdir -p "$(dirname "$build")" && cp -r "$src" "$build" && chmod -R u+w "$build"
+    echo "v$FERRETDB_VERSION" >"$build/build/version/version.txt"
+    mkdir -p "$FERRETDB_DIR"
+    (cd "$build" && GOFLAGS=-buildvcs=false "$GO" build -trimpath -o "$FERRETDB_DIR/ferretdb.tmp" ./cmd/ferretdb) \
+        || die "go build of FerretDB failed"
+    mv "$FERRETDB_DIR/ferretdb.tmp" "$FERRETDB_DIR/ferretdb"
+    rm -rf "$build"
+    "$FERRETDB_DIR/ferretdb" --version | grep -q "version: v$FERRETDB_VERSION" || die "built FerretDB does not start"
+    done_step "built"
+fi
