@@ -12,6 +12,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from fastapi.exceptions import RequestValidationError
 from faststream import AckPolicy, BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
 from faststream.kafka import KafkaBroker
@@ -27,7 +28,7 @@ from hoso_common.settings import KafkaSettings
 logger = logging.getLogger(__name__)
 
 # Errors that no retry can cure: the message itself is malformed.
-_POISON = (ValidationError, json.JSONDecodeError, UnicodeDecodeError)
+_POISON = (ValidationError, RequestValidationError, json.JSONDecodeError, UnicodeDecodeError)
 
 
 class DeadLetterPolicy:

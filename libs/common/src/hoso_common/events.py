@@ -234,8 +234,9 @@ def new_envelope(
 
 def cloudevent_headers(envelope: Envelope[Any]) -> dict[str, str]:
     """Headers that let a consumer route or dedupe without parsing the body."""
+    # The body is the whole CloudEvent (structured mode) sent as application/json, the
+    # content type FastStream decodes; the ce_* headers repeat the routing attributes.
     return {
-        "content-type": "application/cloudevents+json; charset=utf-8",
         "ce_specversion": envelope.specversion,
         "ce_id": envelope.id,
         "ce_type": envelope.type,

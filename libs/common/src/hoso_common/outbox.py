@@ -42,14 +42,21 @@ def outbox_entry(envelope: Envelope[Any]) -> dict[str, Any]:
     }
 
 
+def outbox_entries(
+    *events: EventData, source: str, correlation_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Entries for the `outbox` field of a document being inserted."""
+    return [
+        outbox_entry(new_envelope(event, source=source, correlation_id=correlation_id))
+        for event in events
+    ]
+
+
 def push_events(
     *events: EventData, source: str, correlation_id: str | None = None
 ) -> dict[str, Any]:
     """The `$push` clause that stores events with the update that causes them."""
-    entries = [
-        outbox_entry(new_envelope(event, source=source, correlation_id=correlation_id))
-        for event in events
-    ]
+    entries = outbox_entries(*events, source=source, correlation_id=correlation_id)
     return {OUTBOX_FIELD: {"$each": entries}}
 
 
@@ -124,7 +131,6 @@ class OutboxRelay:
                     "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
                 },
                 {"$set": {LEASE_FIELD: now + self.lease}},
-                projection={OUTBOX_FIELD: 1},
             )
             if claimed is None:
                 continue

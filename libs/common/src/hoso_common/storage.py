@@ -254,6 +254,17 @@ class ObjectStorage:
             return False
         return True
 
+    async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+        """Server-side copy; the bytes never pass through this process."""
+        from minio.commonconfig import CopySource
+
+        try:
+            await asyncio.to_thread(
+                self.client.copy_object, dst_bucket, dst_key, CopySource(src_bucket, src_key)
+            )
+        except S3Error as error:
+            raise self._translate(error) from error
+
     async def delete(self, bucket: str, key: str) -> None:
         await asyncio.to_thread(self.client.remove_object, bucket, key)
 

@@ -26,7 +26,8 @@ class EventWatcher:
             partitions = self.consumer.partitions_for_topic(self.topic)
             if partitions:
                 break
-            await self.consumer.force_metadata_update()
+            # The consumer learns of a topic only once its client refreshes metadata.
+            await self.consumer._client.force_metadata_update()
             await asyncio.sleep(0.2)
         if not partitions:
             raise RuntimeError(f"topic {self.topic} does not exist")

@@ -13,9 +13,11 @@ from hoso_common.testing.endpoints import free_port
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any, *, startup_timeout_s: float = 60.0) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free port; yields its base URL, stops it on exit."""
-    port = free_port()
+async def serve_app(
+    app: Any, *, startup_timeout_s: float = 60.0, port: int | None = None
+) -> AsyncIterator[str]:
+    """Serve `app` on `port` (default: a free one); yields its base URL, stops it on exit."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
     )
