@@ -1,8 +1,9 @@
-"""Kafka broker factory: idempotent producer, at-least-once consumers, bounded retry, dead letters."""
+"""Kafka broker factory: idempotent producer, at-least-once consumers, retries, dead letters."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterable
@@ -145,9 +146,9 @@ def create_broker(
 
 def subscriber(
     broker: KafkaBroker, topic: str, *, group_id: str, **options: Any
-) -> DefaultSubscriber[Any]:
+) -> DefaultSubscriber:
     """A consumer that commits only after its handler succeeded (at-least-once)."""
-    sub: DefaultSubscriber[Any] = broker.subscriber(
+    sub: DefaultSubscriber = broker.subscriber(
         topic,
         group_id=group_id,
         auto_offset_reset="earliest",
@@ -183,9 +184,7 @@ async def ensure_topics(settings: KafkaSettings, names: Iterable[str] = topics.A
                 if topic not in existing:
                     wanted.append(NewTopic(topic, num_partitions=partitions, replication_factor=1))
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +21,7 @@ class AppError(Exception):
     code: str = "internal_error"
     title: str = "Internal error"
     detail: str = "Hệ thống đang gặp sự cố. Vui lòng thử lại sau."
-    headers: dict[str, str] | None = None
+    headers: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail or self.detail)
@@ -38,7 +38,7 @@ class BadRequest(AppError):
 class Unauthorized(AppError):
     status, code, title = 401, "unauthorized", "Unauthorized"
     detail = "Bạn cần đăng nhập để tiếp tục."
-    headers = {"WWW-Authenticate": "Bearer"}
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(AppError):

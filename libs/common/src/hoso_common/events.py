@@ -221,7 +221,8 @@ class Envelope(BaseModel, Generic[DataT]):
 def new_envelope(
     data: DataT, *, source: str, correlation_id: str | None = None, event_id: str | None = None
 ) -> Envelope[DataT]:
-    return Envelope[type(data)](  # type: ignore[misc]
+    envelope_type: type[Envelope[DataT]] = Envelope[type(data)]  # type: ignore[misc,assignment]
+    return envelope_type(
         id=event_id or str(uuid.uuid4()),
         type=data.event_type,
         source=source,

@@ -34,7 +34,10 @@ def health_router(checks: dict[str, Check], timeout_s: float = 3.0) -> APIRouter
             zip(checks, await asyncio.gather(*(run(c) for c in checks.values())), strict=True)
         )
         failing = [name for name, result in results.items() if result != "ok"]
-        body = {"status": "unavailable" if failing else "ok", "checks": results}
+        body: dict[str, object] = {
+            "status": "unavailable" if failing else "ok",
+            "checks": results,
+        }
         if failing:
             body["failing"] = failing
         return JSONResponse(body, status_code=503 if failing else 200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import queue
 from collections.abc import AsyncIterator
@@ -73,10 +74,8 @@ class _ChunkPipe:
                 self._queue.put(error, timeout=0.05)
                 return
             except queue.Full:
-                try:
+                with contextlib.suppress(queue.Empty):
                     self._queue.get_nowait()
-                except queue.Empty:
-                    pass
 
     def read(self, n: int = -1) -> bytes:
         while not self._done and (n < 0 or len(self._buffer) < n):
@@ -136,7 +135,7 @@ class ObjectStorage:
             lambda: self.client.put_object(
                 bucket,
                 key,
-                pipe,
+                pipe,  # type: ignore[arg-type]  # a duck-typed reader
                 length=-1,
                 part_size=PART_SIZE,
                 content_type=content_type,
@@ -175,10 +174,9 @@ class ObjectStorage:
     @staticmethod
     async def _abort(pipe: _ChunkPipe, upload: asyncio.Future[Any], error: BaseException) -> None:
         await asyncio.to_thread(pipe.fail, RuntimeError(f"upload aborted: {error!r}"))
-        try:
+        # The uploader fails with the abort error by design; the caller re-raises the cause.
+        with contextlib.suppress(Exception):
             await upload
-        except Exception:
-            pass
 
     async def put_bytes(
         self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream"

@@ -39,7 +39,9 @@ async def test_a_sandbox_token_is_accepted(api: str, idp: IdpClient) -> None:
         response = await client.get(f"{api}/me", headers=citizen.headers)
     assert response.status_code == 200
     assert response.json() == {
-        "sub": citizen.sub, "citizen_id": citizen.citizen_id, "name": "Nguyễn Văn Hợp Lệ",
+        "sub": citizen.sub,
+        "citizen_id": citizen.citizen_id,
+        "name": "Nguyễn Văn Hợp Lệ",
     }
 
 

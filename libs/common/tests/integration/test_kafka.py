@@ -23,10 +23,17 @@ pytestmark = pytest.mark.integration
 
 def uploaded(document_id: str) -> DocumentUploaded:
     return DocumentUploaded(
-        document_id=document_id, owner_id="citizen-kafka-test", name="Giấy tờ thử",
+        document_id=document_id,
+        owner_id="citizen-kafka-test",
+        name="Giấy tờ thử",
         object=ObjectRef(
-            bucket="b", key="k", version=1, sha256="a" * 64, size=1,
-            content_type="application/pdf", filename="thử.pdf",
+            bucket="b",
+            key="k",
+            version=1,
+            sha256="a" * 64,
+            size=1,
+            content_type="application/pdf",
+            filename="thử.pdf",
         ),
         sign_requested=False,
     )
@@ -102,16 +109,24 @@ async def test_a_consumer_killed_before_its_commit_sees_the_event_again(
     await broker.stop()
 
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CRASHING_CONSUMER, topic, group,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        sys.executable,
+        "-c",
+        CRASHING_CONSUMER,
+        topic,
+        group,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     stdout, _ = await asyncio.wait_for(process.communicate(), timeout=90)
     assert process.returncode == -9, "the consumer should have been killed"
     assert f"received {envelope.id}" in stdout.decode()
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group,
-        enable_auto_commit=False, auto_offset_reset="earliest",
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -133,8 +148,10 @@ async def test_poison_message_goes_to_the_dead_letter_topic(endpoints: Endpoints
         handled.append(envelope.id)
 
     dead = AIOKafkaConsumer(
-        topics.dead_letter(topic), bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=f"dlt-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
+        topics.dead_letter(topic),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=f"dlt-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
     )
     await broker.start()
     await dead.start()

@@ -49,10 +49,17 @@ async def test_trace_id_flows_from_http_through_kafka_into_the_consumer(
     @router.post("/v1/things")
     async def create_thing(request: Request) -> dict[str, Any]:
         event = DocumentUploaded(
-            document_id=document_id, owner_id="citizen-trace", name="Truy vết",
+            document_id=document_id,
+            owner_id="citizen-trace",
+            name="Truy vết",
             object=ObjectRef(
-                bucket="b", key="k", version=1, sha256="b" * 64, size=1,
-                content_type="application/pdf", filename="truy-vết.pdf",
+                bucket="b",
+                key="k",
+                version=1,
+                sha256="b" * 64,
+                size=1,
+                content_type="application/pdf",
+                filename="truy-vết.pdf",
             ),
             sign_requested=False,
         )
@@ -63,7 +70,10 @@ async def test_trace_id_flows_from_http_through_kafka_into_the_consumer(
         return {"trace_id": current_trace_id()}
 
     app = create_service_app(
-        platform, title="telemetry test", description="test", routers=[router],
+        platform,
+        title="telemetry test",
+        description="test",
+        routers=[router],
         outbox_collections=["things"],
     )
     async with serve_app(app) as url:
@@ -75,7 +85,10 @@ async def test_trace_id_flows_from_http_through_kafka_into_the_consumer(
             while "trace_id" not in consumed:
                 await asyncio.sleep(0.05)
     assert consumed["trace_id"] == request_trace
-    traced = {span.name for span in exporter.get_finished_spans()
-              if format(span.context.trace_id, "032x") == request_trace}
+    traced = {
+        span.name
+        for span in exporter.get_finished_spans()
+        if format(span.context.trace_id, "032x") == request_trace
+    }
     assert any("publish" in name for name in traced), traced
     assert any("process" in name for name in traced), traced

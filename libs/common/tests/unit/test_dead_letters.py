@@ -16,9 +16,17 @@ class RecordingBroker:
 
 def record(offset: int = 7) -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord(
-        topic="hoso.signing.requested", partition=1, offset=offset, timestamp=0,
-        timestamp_type=0, key=b"k", value=b'{"broken": true}', checksum=None,
-        serialized_key_size=1, serialized_value_size=16, headers=[("ce_id", b"e-1")],
+        topic="hoso.signing.requested",
+        partition=1,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=b'{"broken": true}',
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=16,
+        headers=[("ce_id", b"e-1")],
     )
 
 

@@ -18,15 +18,23 @@ from hoso_common.outbox import outbox_entry, push_events
 
 def object_ref() -> ObjectRef:
     return ObjectRef(
-        bucket="hoso-documents", key="a/b/v1", version=1, sha256="0" * 64, size=3,
-        content_type="application/pdf", filename="Giấy khai sinh.pdf",
+        bucket="hoso-documents",
+        key="a/b/v1",
+        version=1,
+        sha256="0" * 64,
+        size=3,
+        content_type="application/pdf",
+        filename="Giấy khai sinh.pdf",
     )
 
 
 def uploaded() -> DocumentUploaded:
     return DocumentUploaded(
-        document_id=str(uuid.uuid4()), owner_id="citizen-1", name="Giấy khai sinh",
-        object=object_ref(), sign_requested=False,
+        document_id=str(uuid.uuid4()),
+        owner_id="citizen-1",
+        name="Giấy khai sinh",
+        object=object_ref(),
+        sign_requested=False,
     )
 
 
@@ -57,8 +65,13 @@ def test_payloads_refuse_unknown_fields_and_bad_digests() -> None:
         ObjectRef.model_validate({**object_ref().model_dump(), "sha256": "xyz"})
     with pytest.raises(ValidationError):
         SignCompleted.model_validate(
-            {"request_id": "r", "source": "documents", "source_id": "d", "status": "signed",
-             "surprise": 1}
+            {
+                "request_id": "r",
+                "source": "documents",
+                "source_id": "d",
+                "status": "signed",
+                "surprise": 1,
+            }
         )
 
 

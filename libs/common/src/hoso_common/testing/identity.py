@@ -12,8 +12,10 @@ import httpx
 
 def random_citizen_id() -> str:
     """A well-formed 12-digit personal id: province code, century+sex, birth year, serial."""
-    province = random.choice(["001", "079", "031", "048", "092"])
-    return f"{province}{random.choice('0123')}{random.randint(0, 99):02d}{random.randint(0, 999999):06d}"
+    pick = random.SystemRandom()
+    province = pick.choice(["001", "079", "031", "048", "092"])
+    century_sex = pick.choice("0123")
+    return f"{province}{century_sex}{pick.randint(0, 99):02d}{pick.randint(0, 999999):06d}"
 
 
 @dataclass
