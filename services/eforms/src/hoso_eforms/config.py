@@ -1,8 +1,13 @@
 """Settings of the eforms service."""
 
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from hoso_common.settings import PlatformSettings
+
+DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
 class Settings(PlatformSettings):
@@ -11,3 +16,12 @@ class Settings(PlatformSettings):
     service_name: str = "eforms"
     mongo_database: str = "hoso_eforms"
     bucket: str = "hoso-eforms"
+    address_catalogue_path: Path | None = Field(
+        default=None,
+        description="A complete administrative-unit catalogue (same JSON shape as the shipped "
+        "data/administrative_units.json); the shipped representative subset when unset.",
+    )
+    font_regular: Path = DEJAVU_DIR / "DejaVuSans.ttf"
+    font_bold: Path = DEJAVU_DIR / "DejaVuSans-Bold.ttf"
+    font_italic: Path = DEJAVU_DIR / "DejaVuSans-Oblique.ttf"
+    list_limit: int = Field(default=100, ge=1, le=500, description="Most forms one list returns.")

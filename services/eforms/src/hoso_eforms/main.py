@@ -4,16 +4,39 @@ from faststream_fastapi import FastStreamAPI
 
 from hoso_common.app import create_service_app
 from hoso_common.platform import Platform
+from hoso_eforms.api.deps import bound_router
+from hoso_eforms.api.routes import catalogue_router, forms_router, templates_router
 from hoso_eforms.config import Settings
+from hoso_eforms.domain.catalogue import AddressCatalogue
+from hoso_eforms.domain.rendering import FontSet, FormRenderer
+from hoso_eforms.events import register_subscribers
+from hoso_eforms.repository import FORMS, FormRepository, TemplateRepository
+from hoso_eforms.service import EformsService
+from hoso_eforms.storage import FormFiles
 
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
     platform = Platform.create("eforms", settings)
+    catalogue = AddressCatalogue.load(settings.address_catalogue_path)
+    service = EformsService(
+        templates=TemplateRepository(platform.db),
+        forms=FormRepository(platform.db),
+        files=FormFiles(platform.storage, settings.bucket),
+        catalogue=catalogue,
+        renderer=FormRenderer(
+            FontSet(settings.font_regular, settings.font_bold, settings.font_italic), catalogue
+        ),
+        event_source=platform.source,
+        list_limit=settings.list_limit,
+    )
+    register_subscribers(platform.broker, service)
     return create_service_app(
         platform,
         title="Biểu mẫu điện tử — eforms",
         description="E-form templates per procedure, filled instances, PDF rendering and signing.",
-        routers=[],
+        routers=[bound_router(service, templates_router, catalogue_router, forms_router)],
         buckets=[settings.bucket],
+        outbox_collections=[FORMS],
+        on_startup=[service.seed],
     )

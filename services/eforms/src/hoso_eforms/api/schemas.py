@@ -1,0 +1,140 @@
+"""Request and response bodies of the eforms API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hoso_common.events import ObjectRef
+from hoso_eforms.domain.forms import SUCCESS_MESSAGE, FormStatus, SignProvider
+from hoso_eforms.domain.templates import PrintLayout, TemplateContent, TemplateVersion
+
+
+class TemplateSummary(BaseModel):
+    """A template's latest version, without its schema."""
+
+    code: str
+    version: int
+    procedure_code: str
+    title: str
+    description: str | None
+    published_at: datetime
+
+    @classmethod
+    def of(cls, template: TemplateVersion) -> TemplateSummary:
+        return cls.model_validate(template.model_dump(include=set(cls.model_fields)))
+
+
+class TemplatePublic(TemplateSummary):
+    """One template version with its JSON Schema and print layout."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    form_schema: dict[str, Any] = Field(alias="schema", description="JSON Schema 2020-12.")
+    layout: PrintLayout
+    published_by: str
+
+    @classmethod
+    def of(cls, template: TemplateVersion) -> TemplatePublic:
+        return cls.model_validate(template.model_dump(by_alias=True))
+
+
+class TemplateVersionCreate(TemplateContent):
+    """A new template version: procedure, title, schema and print layout."""
+
+
+class ProvincePublic(BaseModel):
+    code: str
+    name: str
+    type: str
+
+
+class CommunePublic(BaseModel):
+    code: str
+    name: str
+    type: str
+
+
+class FormCreate(BaseModel):
+    """ "Thêm": the template to fill and the data entered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template_code: str = Field(max_length=64, description="Template code, e.g. to-khai-khai-sinh.")
+    data: Any = Field(description="Field values, validated against the template's schema.")
+
+
+class FormUpdate(BaseModel):
+    """ "Cập nhật": the whole data of the form, validated again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: Any = Field(description="Field values, validated against the form's template version.")
+
+
+class SignatureInfo(BaseModel):
+    format: str | None = None
+    signer_name: str | None = None
+    signer_subject: str | None = None
+    signer_serial: str | None = None
+    signed_at: datetime | None = None
+    pades_level: str | None = None
+
+
+class FormPublic(BaseModel):
+    """A filled form as its owner sees it."""
+
+    id: str
+    template_code: str
+    template_version: int
+    procedure_code: str
+    title: str
+    status: FormStatus
+    revision: int
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    failure_reason: str | None = Field(default=None, description="Why the last signing failed.")
+    sign_provider: str | None = None
+    sign_request_id: str | None = None
+    signed_pdf: ObjectRef | None = Field(default=None, description="The signed PDF, once signed.")
+    signature: SignatureInfo | None = None
+
+    @classmethod
+    def of(cls, form: dict[str, Any]) -> FormPublic:
+        request = form.get("sign_request") or {}
+        return cls(
+            id=form["_id"],
+            template_code=form["template_code"],
+            template_version=form["template_version"],
+            procedure_code=form["procedure_code"],
+            title=form["title"],
+            status=form["status"],
+            revision=form["revision"],
+            data=form["data"],
+            created_at=form["created_at"],
+            updated_at=form["updated_at"],
+            failure_reason=form.get("failure_reason"),
+            sign_provider=request.get("provider"),
+            sign_request_id=request.get("request_id"),
+            signed_pdf=ObjectRef.model_validate(form["signed"]) if form.get("signed") else None,
+            signature=SignatureInfo.model_validate(form["signature"])
+            if form.get("signature")
+            else None,
+        )
+
+
+class FormSaved(FormPublic):
+    """The saved form and the portal's confirmation."""
+
+    message: str = SUCCESS_MESSAGE
+
+
+class SignStart(BaseModel):
+    """The remote-signing provider the citizen picked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: SignProvider = Field(description="vnpt-smartca or viettel-mysign.")

@@ -1,0 +1,1 @@
+"""Pure domain of e-forms: catalogues, formats, templates, validation, rendering rules."""

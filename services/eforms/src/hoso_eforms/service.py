@@ -1,0 +1,336 @@
+"""Use cases of the eforms service: templates, form instances, rendering and signing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from hoso_common.auth import Principal
+from hoso_common.events import ObjectRef, SignCompleted, SignRequested, StampOptions
+from hoso_common.outbox import push_events
+from hoso_eforms.domain.catalogue import AddressCatalogue
+from hoso_eforms.domain.forms import (
+    EDITABLE,
+    RENDERED_VERSION,
+    SIGNED_VERSION,
+    FormStatus,
+    failure_reason,
+    pdf_filename,
+)
+from hoso_eforms.domain.rendering import FormDocument, FormRenderer, RenderedForm
+from hoso_eforms.domain.seed_templates import seed_templates
+from hoso_eforms.domain.templates import (
+    PrintLayout,
+    TemplateContent,
+    TemplateVersion,
+    check_template,
+)
+from hoso_eforms.domain.validation import FormValidator, SchemaProblem, normalize
+from hoso_eforms.errors import (
+    FormInvalid,
+    FormLocked,
+    FormNotFound,
+    FormNotSigned,
+    SignerIdMissing,
+    TemplateInvalid,
+    TemplateNotFound,
+    TemplateVersionTaken,
+)
+from hoso_eforms.repository import FormRepository, TemplateRepository, VersionTaken
+from hoso_eforms.storage import PDF, FormFiles
+
+logger = logging.getLogger(__name__)
+
+SEED_PUBLISHED_AT = datetime(2025, 7, 1, tzinfo=UTC)
+SEED_PUBLISHER = "hoso-eforms-seed"
+
+
+def utc_now() -> datetime:
+    # Mongo keeps milliseconds; rounding first keeps the stored time equal to the rendered one.
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def template_document(
+    content: TemplateContent, code: str, version: int, by: str, at: datetime
+) -> dict[str, Any]:
+    # JSON Schema keywords start with "$", which the document store refuses as field names.
+    fields = content.model_dump(mode="json", exclude={"form_schema"})
+    return {
+        "_id": f"{code}@{version}",
+        "code": code,
+        "version": version,
+        "published_at": at,
+        "published_by": by,
+        "schema_json": json.dumps(content.form_schema, ensure_ascii=False, sort_keys=True),
+        **fields,
+    }
+
+
+def template_from_document(doc: dict[str, Any]) -> TemplateVersion:
+    fields = {k: v for k, v in doc.items() if k not in ("_id", "schema_json")}
+    return TemplateVersion.model_validate({**fields, "schema": json.loads(doc["schema_json"])})
+
+
+@dataclass
+class EformsService:
+    templates: TemplateRepository
+    forms: FormRepository
+    files: FormFiles
+    catalogue: AddressCatalogue
+    renderer: FormRenderer
+    event_source: str
+    list_limit: int = 100
+
+    def __post_init__(self) -> None:
+        self._validators: dict[str, FormValidator] = {}
+
+    # Templates
+
+    async def seed(self) -> None:
+        await self.templates.ensure_indexes()
+        await self.forms.ensure_indexes()
+        for code, content in seed_templates().items():
+            doc = template_document(content, code, 1, SEED_PUBLISHER, SEED_PUBLISHED_AT)
+            if await self.templates.seed(doc):
+                logger.info("seeded template", extra={"template": code})
+
+    async def latest_template(self, code: str) -> TemplateVersion:
+        doc = await self.templates.latest(code)
+        if doc is None:
+            raise TemplateNotFound()
+        return template_from_document(doc)
+
+    async def template_version(self, code: str, version: int) -> TemplateVersion:
+        doc = await self.templates.version(code, version)
+        if doc is None:
+            raise TemplateNotFound()
+        return template_from_document(doc)
+
+    async def list_templates(self, procedure_code: str | None) -> list[TemplateVersion]:
+        return [template_from_document(d) for d in await self.templates.list_latest(procedure_code)]
+
+    async def publish(self, code: str, content: TemplateContent, by: Principal) -> TemplateVersion:
+        """Publish the next version; forms already filled keep the version they used."""
+        try:
+            check_template(content)
+        except SchemaProblem as problem:
+            raise TemplateInvalid(str(problem)) from problem
+        latest = await self.templates.latest(code)
+        version = 1 if latest is None else int(latest["version"]) + 1
+        doc = template_document(content, code, version, by.sub, utc_now())
+        try:
+            await self.templates.insert(doc)
+        except VersionTaken as error:
+            raise TemplateVersionTaken() from error
+        return template_from_document(doc)
+
+    def _validator(self, template: TemplateVersion) -> FormValidator:
+        key = f"{template.code}@{template.version}"
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = FormValidator(template.form_schema, self.catalogue)
+            self._validators[key] = validator
+        return validator
+
+    def _validated(self, template: TemplateVersion, data: Any) -> dict[str, Any]:
+        clean = normalize(data)
+        errors = self._validator(template).errors(clean)
+        if errors:
+            raise FormInvalid(errors)
+        assert isinstance(clean, dict)
+        return clean
+
+    # Forms
+
+    async def create_form(self, owner: Principal, template_code: str, data: Any) -> dict[str, Any]:
+        """ "Thêm": validate against the latest template version and save."""
+        template = await self.latest_template(template_code)
+        clean = self._validated(template, data)
+        now = utc_now()
+        form: dict[str, Any] = {
+            "_id": uuid.uuid4().hex,
+            "owner_sub": owner.sub,
+            "owner_citizen_id": owner.citizen_id,
+            "template_code": template.code,
+            "template_version": template.version,
+            "procedure_code": template.procedure_code,
+            "title": template.title,
+            "data": clean,
+            "status": FormStatus.SAVED.value,
+            "revision": 1,
+            "created_at": now,
+            "updated_at": now,
+            "outbox": [],
+        }
+        await self.forms.insert(form)
+        form.pop("outbox")
+        return form
+
+    async def get_form(self, owner: Principal, form_id: str) -> dict[str, Any]:
+        form = await self.forms.get_owned(form_id, owner.sub)
+        if form is None:
+            raise FormNotFound()
+        return form
+
+    async def list_forms(
+        self, owner: Principal, *, template_code: str | None, status: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return await self.forms.list_owned(
+            owner.sub, template_code=template_code, status=status, limit=limit
+        )
+
+    async def update_form(self, owner: Principal, form_id: str, data: Any) -> dict[str, Any]:
+        """ "Cập nhật": validate again against the form's own template version, unless frozen."""
+        form = await self.get_form(owner, form_id)
+        if form["status"] not in EDITABLE:
+            raise FormLocked()
+        template = await self.template_version(form["template_code"], form["template_version"])
+        clean = self._validated(template, data)
+        updated = await self.forms.update_data(form_id, owner.sub, clean, utc_now())
+        if updated is None:
+            raise FormLocked()
+        return updated
+
+    async def render(self, form: dict[str, Any]) -> RenderedForm:
+        """ "In": the same data and update time always give the same bytes."""
+        template = await self.template_version(form["template_code"], form["template_version"])
+        document = self._document(form, template.form_schema, template.layout)
+        # Font subsetting takes a good fraction of a second: keep it off the event loop.
+        return await asyncio.to_thread(self.renderer.render, document)
+
+    @staticmethod
+    def _document(
+        form: dict[str, Any], schema: dict[str, Any], layout: PrintLayout
+    ) -> FormDocument:
+        return FormDocument(
+            form_id=form["_id"],
+            template_code=form["template_code"],
+            template_version=form["template_version"],
+            title=form["title"],
+            schema=schema,
+            layout=layout,
+            data=form["data"],
+            updated_at=form["updated_at"],
+        )
+
+    async def start_signing(
+        self, owner: Principal, form_id: str, provider: str, nudge_outbox: Callable[[], None]
+    ) -> dict[str, Any]:
+        """Store the printed PDF and ask for the citizen's signature (SignRequested via outbox)."""
+        if not owner.citizen_id:
+            raise SignerIdMissing()
+        form = await self.get_form(owner, form_id)
+        if form["status"] not in EDITABLE:
+            raise FormLocked()
+        rendered = await self.render(form)
+        stored = await self.files.put_rendered(
+            form_id, form["revision"], rendered.pdf, rendered.sha256
+        )
+        obj = ObjectRef(
+            bucket=self.files.bucket,
+            key=stored.key,
+            version=RENDERED_VERSION,
+            sha256=stored.sha256,
+            size=stored.size,
+            content_type=PDF,
+            filename=pdf_filename(form["title"], signed=False),
+        )
+        request_id = uuid.uuid4().hex
+        event = SignRequested(
+            request_id=request_id,
+            source="eforms",
+            source_id=form_id,
+            document_name=form["title"],
+            object=obj,
+            signer_id=owner.citizen_id,
+            signer_sub=owner.sub,
+            provider=provider,
+            reason="Ký số tờ khai điện tử",
+            visible_stamp=StampOptions(page=rendered.stamp_page, box=rendered.stamp_box),
+        )
+        now = utc_now()
+        updated = await self.forms.start_signing(
+            form_id,
+            owner.sub,
+            form["revision"],
+            {"request_id": request_id, "provider": provider, "requested_at": now},
+            obj.model_dump(mode="json"),
+            push_events(event, source=self.event_source, correlation_id=request_id),
+            now,
+        )
+        if updated is None:
+            raise FormLocked()
+        nudge_outbox()
+        return updated
+
+    async def signed_pdf(self, owner: Principal, form_id: str) -> tuple[dict[str, Any], ObjectRef]:
+        form = await self.get_form(owner, form_id)
+        if form["status"] != FormStatus.SIGNED.value or not form.get("signed"):
+            raise FormNotSigned()
+        return form, ObjectRef.model_validate(form["signed"])
+
+    async def handle_sign_completed(self, event: SignCompleted) -> None:
+        """Apply the final signing outcome once; redeliveries and stale requests change nothing."""
+        if event.source != "eforms":
+            return
+        form = await self.forms.get(event.source_id)
+        request = (form or {}).get("sign_request") or {}
+        if (
+            form is None
+            or form["status"] != FormStatus.SIGNING.value
+            or request.get("request_id") != event.request_id
+        ):
+            logger.info(
+                "sign outcome ignored (unknown, stale or already applied)",
+                extra={"form_id": event.source_id, "request_id": event.request_id},
+            )
+            return
+        changes: dict[str, Any]
+        if event.status == "signed" and event.signed_object is not None:
+            source = event.signed_object
+            key = await self.files.copy_signed(
+                source.bucket, source.key, form["_id"], event.request_id
+            )
+            signed = ObjectRef(
+                bucket=self.files.bucket,
+                key=key,
+                version=SIGNED_VERSION,
+                sha256=source.sha256,
+                size=source.size,
+                content_type=PDF,
+                filename=pdf_filename(form["title"], signed=True),
+            )
+            changes = {
+                "status": FormStatus.SIGNED.value,
+                "signed": signed.model_dump(mode="json"),
+                "signature": {
+                    "format": event.signature_format,
+                    "signer_name": event.signer_name,
+                    "signer_subject": event.signer_subject,
+                    "signer_serial": event.signer_serial,
+                    "signed_at": event.signed_at,
+                    "pades_level": event.pades_level,
+                },
+                "signed_at": event.signed_at or utc_now(),
+            }
+        else:
+            outcome = "failed" if event.status == "signed" else event.status
+            changes = {
+                "status": FormStatus.SIGN_FAILED.value,
+                "failure_reason": failure_reason(outcome, event.failure_reason),
+                "sign_outcome": outcome,
+            }
+        if await self.forms.finish_signing(form["_id"], event.request_id, changes) is None:
+            logger.info("sign outcome already applied", extra={"form_id": form["_id"]})
+        else:
+            logger.info(
+                "sign outcome applied",
+                extra={"form_id": form["_id"], "status": changes["status"]},
+            )
