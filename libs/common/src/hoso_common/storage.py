@@ -87,7 +87,9 @@ class _ChunkPipe:
                 break
             self._buffer.extend(item)
         size = len(self._buffer) if n < 0 else min(n, len(self._buffer))
-        out = bytes(self._buffer[:size])
+        # Slicing the bytearray would copy the part once more before bytes() copies it.
+        with memoryview(self._buffer) as view:
+            out = bytes(view[:size])
         del self._buffer[:size]
         self.sha256.update(out)
         self.size += len(out)

@@ -1,0 +1,1 @@
+"""HTTP layer: provider API shapes, the phone, PKI endpoints and benchmark helpers."""

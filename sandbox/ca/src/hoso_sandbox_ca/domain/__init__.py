@@ -1,0 +1,1 @@
+"""Pure domain: sign transactions, their states and the in-memory ledger."""
