@@ -1,0 +1,216 @@
+"""Check rendered Kubernetes manifests against the rules the schemas cannot express.
+
+kubeconform proves each object is well-formed; this proves the set is what hoso needs:
+
+* no Secret objects and no secret-looking literal values (env or ConfigMap);
+* every workload runs non-root with seccomp RuntimeDefault, and every container drops ALL
+  capabilities, forbids privilege escalation, has a read-only root with /tmp on an
+  emptyDir, and declares resource requests and limits;
+* long-running containers have liveness and readiness probes;
+* each service has a Service and a PodDisruptionBudget;
+* signing autoscales (HPA autoscaling/v2 or KEDA) from >= 2 to no more replicas than
+  the signing topics have partitions, and the topics Job exists;
+* NetworkPolicies deny by default and allow DNS;
+* the Ingress routes every /api/<service> prefix with rewrite-target and body-size
+  limits, upload routes stream, and production Ingresses have TLS;
+* the dev build runs the data stores in-cluster, the production build does not.
+
+Usage: check_manifests.py <name>=<rendered.yaml>...   (name: base, dev or production)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SERVICES = ("documents", "eforms", "signing", "submission")
+DATASTORES = ("kafka", "mongo", "minio")
+UPLOAD_ROUTES = {"documents": "110m", "submission": "110m", "eforms": "25m", "signing": "25m"}
+WORKLOADS = {"Deployment", "StatefulSet", "Job"}
+SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$)", re.I)
+# Variables whose names look secret but which carry none.
+NOT_SECRET = {"HOSO_S3_ACCESS_KEY"}
+
+
+def base_name(obj: dict[str, Any]) -> str:
+    """Generated ConfigMaps carry a hash suffix; rules look them up by their base name."""
+    name = obj["metadata"]["name"]
+    if obj["kind"] == "ConfigMap":
+        return re.sub(r"-[a-z0-9]{10}$", "", name)
+    return name
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj["spec"]["template"]["spec"]
+
+
+def workload_errors(obj: dict[str, Any]) -> list[str]:
+    where = f"{obj['kind']}/{obj['metadata']['name']}"
+    spec = pod_spec(obj)
+    errors: list[str] = []
+    pod_sc = spec.get("securityContext", {})
+    if pod_sc.get("runAsNonRoot") is not True:
+        errors.append(f"{where}: pod securityContext.runAsNonRoot must be true")
+    if pod_sc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        errors.append(f"{where}: pod seccompProfile must be RuntimeDefault")
+    emptydirs = {v["name"] for v in spec.get("volumes", []) if "emptyDir" in v}
+    long_running = obj["kind"] != "Job"
+    for container in spec.get("initContainers", []) + spec["containers"]:
+        at = f"{where} container {container['name']}"
+        sc = container.get("securityContext", {})
+        if sc.get("allowPrivilegeEscalation") is not False:
+            errors.append(f"{at}: allowPrivilegeEscalation must be false")
+        if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+            errors.append(f"{at}: must drop ALL capabilities")
+        if sc.get("readOnlyRootFilesystem") is not True:
+            errors.append(f"{at}: readOnlyRootFilesystem must be true")
+        tmp = [m for m in container.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
+        if not tmp or tmp[0]["name"] not in emptydirs:
+            errors.append(f"{at}: /tmp must be an emptyDir (the root filesystem is read-only)")
+        resources = container.get("resources", {})
+        for kind in ("requests", "limits"):
+            for resource in ("cpu", "memory"):
+                if resource not in resources.get(kind, {}):
+                    errors.append(f"{at}: missing resources.{kind}.{resource}")
+        if long_running:
+            for probe in ("livenessProbe", "readinessProbe"):
+                if probe not in container:
+                    errors.append(f"{at}: missing {probe}")
+        for env in container.get("env", []):
+            if SECRET_NAME.search(env["name"]) and env["name"] not in NOT_SECRET:
+                if "value" in env:
+                    errors.append(f"{at}: {env['name']} is a literal; use a secretKeyRef")
+    return errors
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
+    errors: list[str] = []
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for obj in objects:
+        by_kind.setdefault(obj["kind"], {})[base_name(obj)] = obj
+
+    if "Secret" in by_kind:
+        errors.append(f"Secret objects are inlined: {sorted(by_kind['Secret'])}")
+    for cm_name, cm in by_kind.get("ConfigMap", {}).items():
+        for key in cm.get("data", {}):
+            if SECRET_NAME.search(key):
+                errors.append(f"ConfigMap/{cm_name}: {key} looks secret; keep it in a Secret")
+
+    for kind in WORKLOADS:
+        for obj in by_kind.get(kind, {}).values():
+            errors += workload_errors(obj)
+
+    deployments = by_kind.get("Deployment", {})
+    for svc in SERVICES:
+        deployment = deployments.get(svc)
+        if deployment is None:
+            errors.append(f"Deployment/{svc} missing")
+            continue
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        if svc not in by_kind.get("Service", {}):
+            errors.append(f"Service/{svc} missing")
+        if not any(selects(p["spec"]["selector"], labels) for p in by_kind.get("PodDisruptionBudget", {}).values()):
+            errors.append(f"Deployment/{svc} has no PodDisruptionBudget")
+
+    platform = by_kind.get("ConfigMap", {}).get("hoso-platform", {}).get("data", {})
+    partitions = int(platform.get("HOSO_KAFKA_SIGNING_PARTITIONS", "0"))
+    hpa = by_kind.get("HorizontalPodAutoscaler", {}).get("signing")
+    keda = by_kind.get("ScaledObject", {}).get("signing")
+    if bool(hpa) == bool(keda):
+        errors.append("signing needs exactly one autoscaler (HPA or KEDA ScaledObject)")
+    if hpa:
+        low, high = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
+        if hpa["apiVersion"] != "autoscaling/v2":
+            errors.append("HPA signing must use autoscaling/v2")
+        metrics = hpa["spec"].get("metrics", [])
+        if not any(m.get("resource", {}).get("name") == "cpu" for m in metrics):
+            errors.append("HPA signing must scale on CPU")
+    else:
+        low, high = (keda or {}).get("spec", {}).get("minReplicaCount", 0), (keda or {}).get("spec", {}).get("maxReplicaCount", 100)
+    if low < 2:
+        errors.append(f"signing autoscaler min {low} < 2")
+    if high > partitions:
+        errors.append(
+            f"signing autoscaler max {high} > HOSO_KAFKA_SIGNING_PARTITIONS {partitions}: "
+            "replicas beyond the partition count would get no work"
+        )
+    if deployments.get("signing", {}).get("spec", {}).get("replicas") is not None:
+        errors.append("Deployment/signing sets replicas; the autoscaler owns that field")
+    if "kafka-topics" not in by_kind.get("Job", {}):
+        errors.append("Job/kafka-topics missing")
+
+    policies = by_kind.get("NetworkPolicy", {}).values()
+    if not any(
+        p["spec"].get("podSelector") == {} and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress") and not p["spec"].get("egress")
+        for p in policies
+    ):
+        errors.append("no default-deny NetworkPolicy (ingress and egress)")
+    if not any(
+        any(port.get("port") == 53 for rule in p["spec"].get("egress", []) for port in rule.get("ports", []))
+        for p in policies
+    ):
+        errors.append("no NetworkPolicy allows DNS")
+
+    routes: dict[str, tuple[str, dict[str, str]]] = {}
+    for ingress in by_kind.get("Ingress", {}).values():
+        if ingress["spec"].get("ingressClassName") != "nginx":
+            errors.append(f"Ingress/{ingress['metadata']['name']}: ingressClassName must be nginx")
+        annotations = ingress["metadata"].get("annotations", {})
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                routes[path["path"]] = (path["backend"]["service"]["name"], annotations)
+    for svc, body in UPLOAD_ROUTES.items():
+        route = routes.get(f"/api/{svc}(/|$)(.*)")
+        if not route or route[0] != svc:
+            errors.append(f"Ingress: no route /api/{svc} -> {svc}")
+            continue
+        annotations = route[1]
+        if annotations.get("nginx.ingress.kubernetes.io/rewrite-target") != "/$2":
+            errors.append(f"Ingress: /api/{svc} must strip its prefix (rewrite-target /$2)")
+        if annotations.get("nginx.ingress.kubernetes.io/proxy-body-size") != body:
+            errors.append(f"Ingress: /api/{svc} proxy-body-size must be {body}")
+        streams = annotations.get("nginx.ingress.kubernetes.io/proxy-request-buffering") == "off"
+        if body != "25m" and not streams:
+            errors.append(f"Ingress: /api/{svc} must stream uploads (proxy-request-buffering off)")
+
+    statefulsets = set(by_kind.get("StatefulSet", {}))
+    if name == "dev" and not set(DATASTORES) <= statefulsets:
+        errors.append(f"dev must run {DATASTORES} in-cluster, has {sorted(statefulsets)}")
+    if name == "production":
+        if statefulsets & set(DATASTORES):
+            errors.append(f"production must not run in-cluster data stores: {sorted(statefulsets)}")
+        if platform.get("HOSO_ENV") != "production":
+            errors.append("production must set HOSO_ENV=production")
+        for ingress in by_kind.get("Ingress", {}).values():
+            if not ingress["spec"].get("tls"):
+                errors.append(f"production Ingress/{ingress['metadata']['name']} has no TLS")
+    return errors
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2:
+        sys.stderr.write(__doc__ or "")
+        return 2
+    failed = 0
+    for arg in argv[1:]:
+        name, _, path = arg.partition("=")
+        objects = [o for o in yaml.safe_load_all(Path(path).read_text()) if o]
+        errors = build_errors(name, objects)
+        for error in errors:
+            print(f"  {name}: {error}")
+        print(f"{name}: {len(objects)} objects, {'FAILED, ' + str(len(errors)) + ' problems' if errors else 'rules hold'}")
+        failed += bool(errors)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
