@@ -1,5 +1,6 @@
 """Settings of the submission service."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from hoso_common.settings import PlatformSettings
@@ -11,3 +12,20 @@ class Settings(PlatformSettings):
     service_name: str = "submission"
     mongo_database: str = "hoso_submission"
     bucket: str = "hoso-submission"
+    documents_url: str = Field(
+        default="http://127.0.0.1:8080/api/documents",
+        description="Base URL of the documents service (the citizen's vault).",
+    )
+    eforms_url: str = Field(
+        default="http://127.0.0.1:8080/api/eforms", description="Base URL of the eforms service."
+    )
+    signing_url: str = Field(
+        default="http://127.0.0.1:8080/api/signing",
+        description="Base URL of the signing service (signature validation).",
+    )
+    upstream_timeout_s: float = Field(
+        default=30.0, gt=0, description="Timeout of one call to another hoso service."
+    )
+    seed_catalogue: bool = Field(
+        default=True, description="Write the seeded procedures at start-up."
+    )

@@ -1,19 +1,75 @@
 """App factory of the submission service."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
 from faststream_fastapi import FastStreamAPI
 
 from hoso_common.app import create_service_app
 from hoso_common.platform import Platform
+from hoso_submission.api.routes import router
+from hoso_submission.clients import DocumentsClient, EformsClient, SigningClient
 from hoso_submission.config import Settings
+from hoso_submission.domain.procedures import SEED_PROCEDURES
+from hoso_submission.repository import (
+    DOSSIERS,
+    DossierRepository,
+    ProcedureRepository,
+    ReceiptCounterRepository,
+)
+from hoso_submission.service import DossierService
+from hoso_submission.storage import AttachmentStore
+
+
+@dataclass
+class SubmissionPlatform(Platform):
+    """The platform clients plus this service's use cases, reachable from each request."""
+
+    dossier_service: DossierService | None = None
 
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = Platform.create("submission", settings)
-    return create_service_app(
+    platform = SubmissionPlatform.create("submission", settings)
+    assert isinstance(platform, SubmissionPlatform)
+    http = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
+    dossiers = DossierRepository(platform.db)
+    procedures = ProcedureRepository(platform.db)
+
+    async def prepare_database() -> None:
+        await dossiers.ensure_indexes()
+        await procedures.ensure_indexes()
+        if settings.seed_catalogue:
+            await procedures.seed(SEED_PROCEDURES)
+
+    async def close_http() -> None:
+        await http.aclose()
+
+    app = create_service_app(
         platform,
         title="Nộp hồ sơ — submission",
-        description="Procedure catalogue, dossiers, submission with receipt codes, and officers' processing.",
-        routers=[],
+        description=(
+            "Procedure catalogue, dossiers, submission with receipt codes, "
+            "and officers' processing."
+        ),
+        routers=[router],
         buckets=[settings.bucket],
+        outbox_collections=[DOSSIERS],
+        on_startup=[prepare_database],
+        on_shutdown=[close_http],
     )
+    platform.dossier_service = DossierService(
+        dossiers=dossiers,
+        procedures=procedures,
+        counters=ReceiptCounterRepository(platform.db),
+        attachments=AttachmentStore(platform.storage, settings.bucket),
+        vault=DocumentsClient(http, settings.documents_url),
+        eforms=EformsClient(http, settings.eforms_url),
+        validator=SigningClient(http, settings.signing_url),
+        source=platform.source,
+        # Each request swaps in its app's relay (see api/deps.py).
+        nudge=lambda: None,
+    )
+    return app

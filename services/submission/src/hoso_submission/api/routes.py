@@ -1,0 +1,272 @@
+"""HTTP routes: the public procedure catalogue, citizens' dossiers and officers' inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import StreamingResponse
+
+from hoso_common.auth import CitizenUser, CurrentUser, OfficerUser
+from hoso_common.errors import AppError, BadRequest, Unprocessable
+from hoso_common.storage import ObjectNotFound
+from hoso_submission.api.deps import AccessToken, Procedures, Service
+from hoso_submission.api.multipart import MultipartFileReader
+from hoso_submission.api.schemas import (
+    ActionCreate,
+    DossierCreate,
+    DossierList,
+    DossierPublic,
+    EformAttachmentCreate,
+    ProcedureList,
+    ProcedurePublic,
+    SubmissionPublic,
+    VaultAttachmentCreate,
+    WithdrawCreate,
+)
+from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus
+from hoso_submission.errors import (
+    ComponentNotFound,
+    IdempotencyKeyRequired,
+    ProcedureNotFound,
+)
+
+router = APIRouter(prefix="/v1")
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0)]
+StatusQuery = Annotated[list[DossierStatus] | None, Query(alias="status")]
+
+
+@router.get("/procedures", response_model=ProcedureList, tags=["catalogue"])
+async def search_procedures(
+    procedures: Procedures,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words of the name or code.")
+    ] = None,
+    agency: Annotated[str | None, Query(max_length=40, description="Agency code.")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> ProcedureList:
+    """Search the procedure catalogue (no login needed)."""
+    items = await procedures.search(q=q, agency=agency, limit=limit, offset=offset)
+    return ProcedureList(items=items, limit=limit, offset=offset)
+
+
+@router.get("/procedures/{code}", response_model=ProcedurePublic, tags=["catalogue"])
+async def read_procedure(code: str, procedures: Procedures) -> ProcedurePublic:
+    """Read one procedure with its dossier components (no login needed)."""
+    procedure = await procedures.get(code)
+    if procedure is None:
+        raise ProcedureNotFound()
+    return procedure
+
+
+@router.post(
+    "/dossiers",
+    response_model=DossierPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["dossiers"],
+)
+async def create_dossier(body: DossierCreate, user: CitizenUser, service: Service) -> DossierPublic:
+    """ "Nộp hồ sơ": start a draft dossier for a procedure."""
+    return DossierPublic.of(await service.create(user, body.procedure_code))
+
+
+@router.get("/dossiers", response_model=DossierList, tags=["dossiers"])
+async def list_my_dossiers(
+    user: CitizenUser,
+    service: Service,
+    statuses: StatusQuery = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> DossierList:
+    """List the caller's own dossiers, newest first."""
+    items = await service.dossiers.list_for_owner(
+        user.sub, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
+    )
+    return DossierList(items=[DossierPublic.of(d) for d in items], limit=limit, offset=offset)
+
+
+@router.get("/dossiers/lookup/{receipt_code}", response_model=DossierPublic, tags=["dossiers"])
+async def lookup_dossier(receipt_code: str, user: CitizenUser, service: Service) -> DossierPublic:
+    """ "Tra cứu hồ sơ": find one of the caller's dossiers by its receipt code."""
+    return DossierPublic.of(await service.lookup(user, receipt_code))
+
+
+@router.get("/dossiers/{dossier_id}", response_model=DossierPublic, tags=["dossiers"])
+async def read_dossier(dossier_id: str, user: CurrentUser, service: Service) -> DossierPublic:
+    """Read a dossier: its owner, or an officer of its agency once submitted."""
+    return DossierPublic.of(await service.get(user, dossier_id))
+
+
+@router.post(
+    "/dossiers/{dossier_id}/components/{code}/upload",
+    response_model=DossierPublic,
+    tags=["components"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def attach_upload(
+    dossier_id: str, code: str, request: Request, user: CitizenUser, service: Service
+) -> DossierPublic:
+    """ "Từ máy tính": stream a file from the citizen's computer into a component."""
+    reader = MultipartFileReader(request)
+    try:
+        upload = await reader.file()
+        dossier = await service.attach_upload(
+            user, dossier_id, code, upload.filename, upload.chunks
+        )
+    except AppError:
+        await reader.drain()
+        raise
+    return DossierPublic.of(dossier)
+
+
+@router.post(
+    "/dossiers/{dossier_id}/components/{code}/vault",
+    response_model=DossierPublic,
+    tags=["components"],
+)
+async def attach_from_vault(
+    dossier_id: str,
+    code: str,
+    body: VaultAttachmentCreate,
+    user: CitizenUser,
+    token: AccessToken,
+    service: Service,
+) -> DossierPublic:
+    """Attach a pinned version of a document from the caller's vault (copied, not linked)."""
+    dossier = await service.attach_from_vault(
+        user,
+        dossier_id,
+        code,
+        document_id=body.document_id,
+        version=body.version,
+        sha256=body.sha256,
+        token=token,
+    )
+    return DossierPublic.of(dossier)
+
+
+@router.post(
+    "/dossiers/{dossier_id}/components/{code}/eform",
+    response_model=DossierPublic,
+    tags=["components"],
+)
+async def attach_eform(
+    dossier_id: str,
+    code: str,
+    body: EformAttachmentCreate,
+    user: CitizenUser,
+    token: AccessToken,
+    service: Service,
+) -> DossierPublic:
+    """Attach the signed PDF of one of the caller's e-forms, with no download round trip."""
+    dossier = await service.attach_eform(user, dossier_id, code, form_id=body.form_id, token=token)
+    return DossierPublic.of(dossier)
+
+
+@router.delete(
+    "/dossiers/{dossier_id}/components/{code}", response_model=DossierPublic, tags=["components"]
+)
+async def detach_component(
+    dossier_id: str, code: str, user: CitizenUser, service: Service
+) -> DossierPublic:
+    """Remove a component's file while the dossier can still be changed."""
+    return DossierPublic.of(await service.detach(user, dossier_id, code))
+
+
+@router.get("/dossiers/{dossier_id}/components/{code}/content", tags=["components"])
+async def download_component(
+    dossier_id: str, code: str, user: CurrentUser, service: Service
+) -> StreamingResponse:
+    """Download a component's file (its owner, or an officer of the dossier's agency)."""
+    dossier = await service.get(user, dossier_id)
+    attachment = dossier.components.get(code)
+    if attachment is None:
+        raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
+    stored = attachment.object
+    try:
+        chunks = await service.attachments.storage.stream(stored.bucket, stored.key)
+    except ObjectNotFound as error:
+        raise ComponentNotFound("Tệp của thành phần hồ sơ không còn tồn tại.") from error
+    ascii_name = stored.filename.encode("ascii", "replace").decode().replace('"', "")
+    return StreamingResponse(
+        chunks,
+        media_type=stored.content_type,
+        headers={
+            "Content-Length": str(stored.size),
+            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+        },
+    )
+
+
+@router.post("/dossiers/{dossier_id}/submit", response_model=SubmissionPublic, tags=["dossiers"])
+async def submit_dossier(
+    dossier_id: str,
+    user: CitizenUser,
+    token: AccessToken,
+    service: Service,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> SubmissionPublic:
+    """Submit (or resubmit after a supplement request); a repeated key returns the same receipt."""
+    if not idempotency_key or not idempotency_key.strip():
+        raise IdempotencyKeyRequired()
+    dossier, submission = await service.submit(user, dossier_id, idempotency_key.strip(), token)
+    return SubmissionPublic.of(dossier.id, submission)
+
+
+@router.post("/dossiers/{dossier_id}/withdraw", response_model=DossierPublic, tags=["dossiers"])
+async def withdraw_dossier(
+    dossier_id: str, user: CitizenUser, service: Service, body: WithdrawCreate | None = None
+) -> DossierPublic:
+    """ "Rút hồ sơ": the citizen withdraws a dossier before processing starts."""
+    note = body.note if body else None
+    return DossierPublic.of(await service.act(user, dossier_id, Action.WITHDRAW, note))
+
+
+@router.post("/dossiers/{dossier_id}/actions", response_model=DossierPublic, tags=["processing"])
+async def act_on_dossier(
+    dossier_id: str, body: ActionCreate, user: OfficerUser, service: Service
+) -> DossierPublic:
+    """An officer of the dossier's agency accepts, refuses, asks for more, processes, returns."""
+    if body.action not in OFFICER_ACTIONS:
+        raise Unprocessable(
+            "Thao tác không dành cho cán bộ.",
+            extra={"allowed": [a.value for a in OFFICER_ACTIONS]},
+        )
+    return DossierPublic.of(await service.act(user, dossier_id, body.action, body.note))
+
+
+@router.get("/inbox", response_model=DossierList, tags=["processing"])
+async def officer_inbox(
+    user: OfficerUser,
+    service: Service,
+    statuses: StatusQuery = None,
+    agency: Annotated[str | None, Query(max_length=40, description="Admins only.")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> DossierList:
+    """The dossiers submitted to the officer's agency, filtered by status."""
+    agency_code = user.agency if user.has("officer") else agency
+    if not agency_code:
+        raise BadRequest("Vui lòng chọn cơ quan.")
+    if DossierStatus.DRAFT in (statuses or []):
+        raise Unprocessable("Cơ quan không xem được hồ sơ nháp.")
+    items = await service.dossiers.inbox(
+        agency_code, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
+    )
+    return DossierList(items=[DossierPublic.of(d) for d in items], limit=limit, offset=offset)

@@ -1,0 +1,191 @@
+"""Request and response bodies of the submission API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hoso_common.events import ObjectRef
+from hoso_submission.domain.dossier import (
+    Attachment,
+    Dossier,
+    HistoryEntry,
+    SignatureCheck,
+    Submission,
+)
+from hoso_submission.domain.procedures import ComponentSource, Procedure
+from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus, status_name
+
+ProcedurePublic = Procedure
+
+
+class DossierCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_code: str = Field(min_length=1, max_length=40, description="Procedure to apply for.")
+
+
+class VaultAttachmentCreate(BaseModel):
+    """A document version from the caller's own vault, pinned by its SHA-256."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str = Field(min_length=1, max_length=100)
+    version: int = Field(ge=1, description="Version of the document to attach.")
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of that version.")
+
+
+class EformAttachmentCreate(BaseModel):
+    """A signed e-form instance of the caller's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    form_id: str = Field(min_length=1, max_length=100)
+
+
+class ActionCreate(BaseModel):
+    """An officer's processing action on a dossier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action = Field(
+        description="One of: " + ", ".join(a.value for a in OFFICER_ACTIONS) + "."
+    )
+    note: str | None = Field(default=None, max_length=2000, description="Note or reason.")
+
+
+class WithdrawCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000, description="Reason for withdrawing.")
+
+
+class AttachmentPublic(BaseModel):
+    component: str
+    source: ComponentSource
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    document_id: str | None = None
+    document_version: int | None = None
+    form_id: str | None = None
+    attached_at: datetime
+    signature: SignatureCheck | None = None
+
+    @classmethod
+    def of(cls, code: str, attachment: Attachment) -> AttachmentPublic:
+        stored: ObjectRef = attachment.object
+        return cls(
+            component=code,
+            source=attachment.source,
+            filename=stored.filename,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            document_id=attachment.document_id,
+            document_version=attachment.document_version,
+            form_id=attachment.form_id,
+            attached_at=attachment.attached_at,
+            signature=attachment.signature,
+        )
+
+
+class HistoryPublic(BaseModel):
+    action: str
+    from_status: int | None
+    to_status: int
+    to_status_name: str
+    actor: str
+    actor_name: str | None
+    actor_role: str
+    at: datetime
+    note: str | None
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryPublic:
+        return cls(
+            action=entry.action.value,
+            from_status=None if entry.from_status is None else int(entry.from_status),
+            to_status=int(entry.to_status),
+            to_status_name=status_name(entry.to_status),
+            actor=entry.actor,
+            actor_name=entry.actor_name,
+            actor_role=entry.actor_role,
+            at=entry.at,
+            note=entry.note,
+        )
+
+
+class DossierPublic(BaseModel):
+    id: str
+    receipt_code: str | None = Field(description="Mã hồ sơ, once submitted.")
+    procedure_code: str
+    procedure_name: str
+    agency_code: str
+    owner_id: str
+    owner_name: str | None
+    status: int = Field(description="DVCQG status code; 0 is a draft.")
+    status_name: str
+    components: list[AttachmentPublic]
+    history: list[HistoryPublic]
+    submitted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> DossierPublic:
+        return cls(
+            id=dossier.id,
+            receipt_code=dossier.receipt_code,
+            procedure_code=dossier.procedure_code,
+            procedure_name=dossier.procedure_name,
+            agency_code=dossier.agency_code,
+            owner_id=dossier.owner_id,
+            owner_name=dossier.owner_name,
+            status=int(dossier.status),
+            status_name=status_name(dossier.status),
+            components=[AttachmentPublic.of(c, a) for c, a in dossier.components.items()],
+            history=[HistoryPublic.of(h) for h in dossier.history],
+            submitted_at=dossier.submitted_at,
+            created_at=dossier.created_at,
+            updated_at=dossier.updated_at,
+        )
+
+
+class SubmissionPublic(BaseModel):
+    """The receipt of a submission (biên nhận)."""
+
+    dossier_id: str
+    receipt_code: str = Field(description="Mã hồ sơ.")
+    status: int
+    status_name: str
+    submitted_at: datetime
+    message: str
+
+    @classmethod
+    def of(cls, dossier_id: str, submission: Submission) -> SubmissionPublic:
+        return cls(
+            dossier_id=dossier_id,
+            receipt_code=submission.receipt_code,
+            status=int(submission.status),
+            status_name=status_name(submission.status),
+            submitted_at=submission.submitted_at,
+            message=f"Nộp hồ sơ thành công. Mã hồ sơ: {submission.receipt_code}.",
+        )
+
+
+class DossierList(BaseModel):
+    items: list[DossierPublic]
+    limit: int
+    offset: int
+
+
+class ProcedureList(BaseModel):
+    items: list[Procedure]
+    limit: int
+    offset: int
+
+
+StatusFilter = list[DossierStatus]

@@ -1,0 +1,1 @@
+"""Pure domain of dossiers: catalogue, status machine, receipt codes and submission rules."""

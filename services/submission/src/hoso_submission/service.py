@@ -1,0 +1,453 @@
+"""Use cases of dossiers: create, attach components, submit, and move through statuses."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from hoso_common.auth import Principal
+from hoso_common.events import (
+    DossierComponentRef,
+    DossierStatusChanged,
+    DossierSubmitted,
+    EventData,
+    ObjectRef,
+)
+from hoso_common.outbox import push_events
+from hoso_common.storage import ObjectNotFound
+from hoso_submission.clients import FilledForm, VaultDocument
+from hoso_submission.domain import status as machine
+from hoso_submission.domain.dossier import (
+    Attachment,
+    ComponentFault,
+    Dossier,
+    HistoryEntry,
+    SignatureCheck,
+    Submission,
+    submission_faults,
+)
+from hoso_submission.domain.file_types import type_of_media
+from hoso_submission.domain.procedures import ComponentSource, ComponentSpec, Procedure
+from hoso_submission.domain.receipt import local_day, receipt_code
+from hoso_submission.domain.status import Action, DossierStatus
+from hoso_submission.errors import (
+    ComponentNotFound,
+    DocumentVersionMismatch,
+    DossierIncomplete,
+    DossierNotEditable,
+    DossierNotFound,
+    FormNotSigned,
+    FormTemplateMismatch,
+    IllegalTransition,
+    NoteRequired,
+    ProcedureNotFound,
+    SourceDocumentNotFound,
+    SourceNotAccepted,
+    StaleDossier,
+    file_too_large,
+    file_type_refused,
+)
+from hoso_submission.repository import (
+    DossierRepository,
+    ProcedureRepository,
+    ReceiptCounterRepository,
+)
+from hoso_submission.storage import AttachmentStore
+
+logger = logging.getLogger(__name__)
+
+
+class Vault(Protocol):
+    async def document(self, document_id: str, token: str) -> VaultDocument | None: ...
+
+
+class Eforms(Protocol):
+    async def form(self, form_id: str, token: str) -> FilledForm | None: ...
+
+
+class SignatureValidator(Protocol):
+    async def validate(self, stored: ObjectRef, token: str) -> SignatureCheck: ...
+
+
+def _now() -> datetime:
+    # MongoDB keeps milliseconds; answering with the stored precision keeps repeats identical.
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def can_see(principal: Principal, dossier: Dossier) -> bool:
+    """Citizens see their own dossiers; officers see their agency's submitted ones."""
+    if dossier.owner_id == principal.sub:
+        return True
+    if dossier.status == DossierStatus.DRAFT:
+        return False
+    if principal.has("admin"):
+        return True
+    return principal.has("officer") and principal.agency == dossier.agency_code
+
+
+async def check_submission(
+    procedure: Procedure, dossier: Dossier, validator: SignatureValidator, token: str
+) -> tuple[list[ComponentFault], dict[str, SignatureCheck]]:
+    """The faults that block submission, and the signature checks made to find them."""
+    checks: dict[str, SignatureCheck] = {}
+    for spec in procedure.components:
+        attachment = dossier.components.get(spec.code)
+        if spec.signature_required and attachment is not None:
+            checks[spec.code] = await validator.validate(attachment.object, token)
+    return submission_faults(procedure, dossier.components, checks), checks
+
+
+@dataclass
+class DossierService:
+    dossiers: DossierRepository
+    procedures: ProcedureRepository
+    counters: ReceiptCounterRepository
+    attachments: AttachmentStore
+    vault: Vault
+    eforms: Eforms
+    validator: SignatureValidator
+    source: str
+    nudge: Callable[[], None]
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get(self, principal: Principal, dossier_id: str) -> Dossier:
+        dossier = await self.dossiers.get(dossier_id)
+        if dossier is None or not can_see(principal, dossier):
+            raise DossierNotFound()
+        return dossier
+
+    async def get_own(self, principal: Principal, dossier_id: str) -> Dossier:
+        dossier = await self.dossiers.get(dossier_id)
+        if dossier is None or dossier.owner_id != principal.sub:
+            raise DossierNotFound()
+        return dossier
+
+    async def lookup(self, principal: Principal, code: str) -> Dossier:
+        dossier = await self.dossiers.find_by_receipt(code.strip().upper())
+        if dossier is None or dossier.owner_id != principal.sub:
+            raise DossierNotFound("Không tìm thấy hồ sơ có mã này.")
+        return dossier
+
+    async def _officer_view(self, principal: Principal, dossier_id: str) -> Dossier:
+        dossier = await self.dossiers.get(dossier_id)
+        if dossier is None or dossier.status == DossierStatus.DRAFT:
+            raise DossierNotFound()
+        in_agency = principal.has("officer") and principal.agency == dossier.agency_code
+        if not (in_agency or principal.has("admin")):
+            raise DossierNotFound()
+        return dossier
+
+    # -- drafting ------------------------------------------------------------------------
+
+    async def create(self, principal: Principal, procedure_code: str) -> Dossier:
+        procedure = await self.procedures.get(procedure_code)
+        if procedure is None:
+            raise ProcedureNotFound()
+        now = _now()
+        dossier = Dossier(
+            id=uuid.uuid4().hex,
+            owner_id=principal.sub,
+            owner_name=principal.name,
+            owner_citizen_id=principal.citizen_id,
+            procedure_code=procedure.code,
+            procedure_name=procedure.name,
+            agency_code=procedure.agency.code,
+            status=DossierStatus.DRAFT,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.dossiers.add(dossier)
+        return dossier
+
+    async def _editable_component(
+        self, principal: Principal, dossier_id: str, code: str, source: ComponentSource
+    ) -> tuple[Dossier, ComponentSpec]:
+        dossier = await self.get_own(principal, dossier_id)
+        if dossier.status not in machine.EDITABLE:
+            raise DossierNotEditable()
+        procedure = await self.procedures.get(dossier.procedure_code)
+        spec = procedure.component(code) if procedure else None
+        if spec is None:
+            raise ComponentNotFound()
+        if source not in spec.sources:
+            raise SourceNotAccepted(
+                f"Thành phần «{spec.name}» không nhận tệp từ nguồn này.",
+                extra={"component": code, "accepted_sources": spec.sources},
+            )
+        return dossier, spec
+
+    def _object_key(self, dossier: Dossier, code: str, filename: str) -> str:
+        extension = posixpath.splitext(filename)[1].lower()[:10]
+        return f"dossiers/{dossier.id}/{code}/{uuid.uuid4().hex}{extension}"
+
+    async def _attach(
+        self, principal: Principal, dossier: Dossier, code: str, attachment: Attachment
+    ) -> Dossier:
+        before = await self.dossiers.set_component(
+            dossier.id, principal.sub, code, attachment, attachment.attached_at
+        )
+        if before is None:
+            await self.attachments.delete(attachment.object.key)
+            raise DossierNotEditable()
+        replaced = before.components.get(code)
+        if replaced is not None:
+            await self.attachments.delete(replaced.object.key)
+        # The update was atomic, so the dossier now is exactly `before` plus this change.
+        return before.model_copy(
+            update={
+                "components": {**before.components, code: attachment},
+                "revision": before.revision + 1,
+                "updated_at": attachment.attached_at,
+            }
+        )
+
+    async def attach_upload(
+        self,
+        principal: Principal,
+        dossier_id: str,
+        code: str,
+        filename: str,
+        chunks: AsyncIterator[bytes],
+    ) -> Dossier:
+        dossier, spec = await self._editable_component(principal, dossier_id, code, "upload")
+        key = self._object_key(dossier, code, filename)
+        stored = await self.attachments.save_upload(key, filename, chunks, spec)
+        attachment = Attachment(source="upload", object=stored, attached_at=_now())
+        return await self._attach(principal, dossier, code, attachment)
+
+    async def attach_from_vault(
+        self,
+        principal: Principal,
+        dossier_id: str,
+        code: str,
+        *,
+        document_id: str,
+        version: int,
+        sha256: str,
+        token: str,
+    ) -> Dossier:
+        dossier, spec = await self._editable_component(principal, dossier_id, code, "vault")
+        document = await self.vault.document(document_id, token)
+        pinned = document.version(version) if document else None
+        if pinned is None:
+            raise SourceDocumentNotFound("Không tìm thấy tài liệu hoặc phiên bản đã chọn.")
+        if pinned.object.sha256 != sha256.lower():
+            raise DocumentVersionMismatch()
+        self._check_file(spec, pinned.object)
+        copied = await self._copy(dossier, code, pinned.object)
+        attachment = Attachment(
+            source="vault",
+            object=copied,
+            document_id=document_id,
+            document_version=version,
+            attached_at=_now(),
+        )
+        return await self._attach(principal, dossier, code, attachment)
+
+    async def attach_eform(
+        self, principal: Principal, dossier_id: str, code: str, *, form_id: str, token: str
+    ) -> Dossier:
+        dossier, spec = await self._editable_component(principal, dossier_id, code, "eform")
+        form = await self.eforms.form(form_id, token)
+        if form is None:
+            raise SourceDocumentNotFound("Không tìm thấy biểu mẫu điện tử.")
+        if (
+            spec.eform_template is not None
+            and form.template_code is not None
+            and form.template_code != spec.eform_template
+        ):
+            raise FormTemplateMismatch(extra={"expected": spec.eform_template})
+        if form.status != "signed" or form.signed_pdf is None:
+            raise FormNotSigned(extra={"form_status": form.status})
+        self._check_file(spec, form.signed_pdf)
+        copied = await self._copy(dossier, code, form.signed_pdf)
+        attachment = Attachment(source="eform", object=copied, form_id=form_id, attached_at=_now())
+        return await self._attach(principal, dossier, code, attachment)
+
+    @staticmethod
+    def _check_file(spec: ComponentSpec, stored: ObjectRef) -> None:
+        file_type = type_of_media(stored.content_type)
+        if file_type is None or file_type not in spec.file_types:
+            raise file_type_refused(spec, "Tài liệu đã chọn không thuộc định dạng được chấp nhận.")
+        if stored.size > spec.max_size_bytes:
+            raise file_too_large(spec)
+
+    async def _copy(self, dossier: Dossier, code: str, source: ObjectRef) -> ObjectRef:
+        try:
+            return await self.attachments.copy_in(
+                source, self._object_key(dossier, code, source.filename)
+            )
+        except ObjectNotFound as error:
+            raise SourceDocumentNotFound("Tệp của tài liệu đã chọn không còn tồn tại.") from error
+
+    async def detach(self, principal: Principal, dossier_id: str, code: str) -> Dossier:
+        dossier = await self.get_own(principal, dossier_id)
+        if dossier.status not in machine.EDITABLE:
+            raise DossierNotEditable()
+        if code not in dossier.components:
+            raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
+        now = _now()
+        before = await self.dossiers.remove_component(dossier.id, principal.sub, code, now)
+        if before is None:
+            raise DossierNotEditable()
+        removed = before.components.get(code)
+        if removed is not None:
+            await self.attachments.delete(removed.object.key)
+        remaining = {c: a for c, a in before.components.items() if c != code}
+        return before.model_copy(
+            update={"components": remaining, "revision": before.revision + 1, "updated_at": now}
+        )
+
+    # -- submitting ----------------------------------------------------------------------
+
+    async def submit(
+        self, principal: Principal, dossier_id: str, idempotency_key: str, token: str
+    ) -> tuple[Dossier, Submission]:
+        dossier = await self.get_own(principal, dossier_id)
+        earlier = dossier.submission_for(idempotency_key)
+        if earlier is not None:
+            return dossier, earlier
+        action = Action.SUBMIT if dossier.status == DossierStatus.DRAFT else Action.RESUBMIT
+        try:
+            target = machine.next_status(
+                action, dossier.status, resume_status=dossier.resume_status
+            )
+        except machine.IllegalTransition as error:
+            raise IllegalTransition("Hồ sơ đã được nộp.") from error
+        procedure = await self.procedures.get(dossier.procedure_code)
+        if procedure is None:
+            raise ProcedureNotFound()
+        faults, checks = await check_submission(procedure, dossier, self.validator, token)
+        if faults:
+            raise DossierIncomplete(extra={"errors": [f.model_dump() for f in faults]})
+
+        now = _now()
+        code = dossier.receipt_code
+        if code is None:
+            sequence = await self.counters.next(dossier.agency_code, local_day(now))
+            code = receipt_code(dossier.agency_code, local_day(now), sequence)
+        submission = Submission(
+            idempotency_key=idempotency_key, receipt_code=code, status=target, submitted_at=now
+        )
+        entry = HistoryEntry(
+            action=action,
+            from_status=None if dossier.status == DossierStatus.DRAFT else dossier.status,
+            to_status=target,
+            actor=principal.sub,
+            actor_name=principal.name,
+            actor_role="citizen",
+            at=now,
+        )
+        events: list[EventData] = []
+        fields: dict[str, object] = {
+            f"components.{c}.signature": check.model_dump() for c, check in checks.items()
+        }
+        if action == Action.SUBMIT:
+            fields.update({"receipt_code": code, "submitted_at": now})
+            events.append(
+                DossierSubmitted(
+                    dossier_id=dossier.id,
+                    receipt_code=code,
+                    procedure_code=dossier.procedure_code,
+                    agency_code=dossier.agency_code,
+                    owner_id=dossier.owner_id,
+                    submitted_at=now,
+                    components=[
+                        DossierComponentRef(code=c, source=a.source, object=a.object)
+                        for c, a in dossier.components.items()
+                    ],
+                )
+            )
+        else:
+            fields["resume_status"] = None
+        events.append(self._status_changed(dossier, entry, code))
+        updated = await self.dossiers.change_status(
+            dossier,
+            entry=entry,
+            outbox=push_events(*events, source=self.source),
+            fields=fields,
+            submission=submission,
+        )
+        if updated is None:
+            # A concurrent call won; with the same key it is the same submission.
+            current = await self.get_own(principal, dossier_id)
+            winner = current.submission_for(idempotency_key)
+            if winner is not None:
+                return current, winner
+            raise StaleDossier()
+        self.nudge()
+        logger.info(
+            "dossier submitted",
+            extra={"dossier_id": dossier.id, "receipt_code": code, "status": int(target)},
+        )
+        return updated, submission
+
+    # -- processing ----------------------------------------------------------------------
+
+    async def act(
+        self, principal: Principal, dossier_id: str, action: Action, note: str | None
+    ) -> Dossier:
+        """Apply an officer's action, or the citizen's withdrawal."""
+        transition = machine.TRANSITIONS[action]
+        if transition.actor == "citizen":
+            dossier = await self.get_own(principal, dossier_id)
+        else:
+            dossier = await self._officer_view(principal, dossier_id)
+        try:
+            target = machine.next_status(
+                action, dossier.status, resume_status=dossier.resume_status, note=note
+            )
+        except machine.IllegalTransition as error:
+            raise IllegalTransition(
+                f"Không thể «{transition.label}» khi hồ sơ đang ở trạng thái "
+                f"«{machine.status_name(dossier.status)}».",
+                extra={"dossier_status": int(dossier.status), "action": action.value},
+            ) from error
+        except machine.NoteRequired as error:
+            raise NoteRequired(f"Vui lòng nhập lý do để «{transition.label}».") from error
+        entry = HistoryEntry(
+            action=action,
+            from_status=dossier.status,
+            to_status=target,
+            actor=principal.sub,
+            actor_name=principal.name,
+            actor_role=transition.actor,
+            at=_now(),
+            note=note.strip() if note else None,
+        )
+        fields: dict[str, object] = {}
+        if target == DossierStatus.SUPPLEMENT_REQUESTED:
+            fields["resume_status"] = int(dossier.status)
+        updated = await self.dossiers.change_status(
+            dossier,
+            entry=entry,
+            outbox=push_events(
+                self._status_changed(dossier, entry, dossier.receipt_code), source=self.source
+            ),
+            fields=fields,
+        )
+        if updated is None:
+            raise StaleDossier()
+        self.nudge()
+        return updated
+
+    @staticmethod
+    def _status_changed(
+        dossier: Dossier, entry: HistoryEntry, code: str | None
+    ) -> DossierStatusChanged:
+        return DossierStatusChanged(
+            dossier_id=dossier.id,
+            receipt_code=code,
+            from_status=None if entry.from_status is None else int(entry.from_status),
+            to_status=int(entry.to_status),
+            actor=entry.actor,
+            note=entry.note,
+            changed_at=entry.at,
+        )
