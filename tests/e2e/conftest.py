@@ -43,6 +43,20 @@ async def ca(endpoints: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+SHORT_REQUEST_TTL_S = 15.0
+
+
+@pytest_asyncio.fixture
+async def short_approval_window(ca: httpx.AsyncClient) -> AsyncIterator[float]:
+    """Sign requests opened during the test expire after 15 s instead of the CA's 5 minutes."""
+    previous = (await ca.get("/sandbox/request-ttl")).json()["ttl_s"]
+    (await ca.post("/sandbox/request-ttl", json={"ttl_s": SHORT_REQUEST_TTL_S})).raise_for_status()
+    try:
+        yield SHORT_REQUEST_TTL_S
+    finally:
+        await ca.post("/sandbox/request-ttl", json={"ttl_s": previous})
+
+
 def citizen_born_1990() -> tuple[str, str]:
     """A personal id whose century/sex digit and year say: a man born in 1990."""
     return f"001090{random.randint(0, 999_999):06d}", "05/09/1990"

@@ -16,6 +16,8 @@ from hoso_sandbox_ca.api.schemas import (
     AutoApproveUpdate,
     CitizenCreate,
     CitizenPublic,
+    RequestTtlPublic,
+    RequestTtlUpdate,
     RevocationCreate,
     SandboxStatsPublic,
 )
@@ -82,6 +84,19 @@ async def set_auto_approve(body: AutoApproveUpdate, ca: CaDep) -> AutoApprovePub
     """Approve new requests by themselves after `delay_s` seconds (null: wait for the phone)."""
     ca.desk.auto_approve_delay_s = body.delay_s
     return AutoApprovePublic(delay_s=body.delay_s)
+
+
+@router.get("/request-ttl")
+async def get_request_ttl(ca: CaDep) -> RequestTtlPublic:
+    """How long new sign requests wait for the citizen before they expire."""
+    return RequestTtlPublic(ttl_s=ca.desk.ttl_s)
+
+
+@router.post("/request-ttl")
+async def set_request_ttl(body: RequestTtlUpdate, ca: CaDep) -> RequestTtlPublic:
+    """Change the lifetime of requests opened from now on (tests of the expiry path)."""
+    ca.desk.ttl_s = body.ttl_s
+    return RequestTtlPublic(ttl_s=body.ttl_s)
 
 
 @router.post("/approve-all")

@@ -119,6 +119,14 @@ class AutoApprovePublic(BaseModel):
     delay_s: float | None
 
 
+class RequestTtlUpdate(BaseModel):
+    ttl_s: float = Field(gt=0, le=3600, description="Lifetime of requests opened from now on.")
+
+
+class RequestTtlPublic(BaseModel):
+    ttl_s: float
+
+
 class ApproveAllPublic(BaseModel):
     approved: int
 
