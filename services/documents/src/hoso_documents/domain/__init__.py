@@ -1,0 +1,1 @@
+"""Pure rules of the vault: document model, lifecycle, file checks."""

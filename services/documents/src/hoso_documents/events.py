@@ -1,0 +1,23 @@
+"""Kafka subscribers of the documents service."""
+
+from __future__ import annotations
+
+import logging
+
+from faststream.kafka import KafkaBroker
+
+from hoso_common import topics
+from hoso_common.broker import subscriber
+from hoso_common.events import Envelope, SignCompleted
+from hoso_documents.vault import Vault
+
+logger = logging.getLogger(__name__)
+
+
+def register_subscribers(broker: KafkaBroker, vault: Vault, *, group_id: str) -> None:
+    @subscriber(broker, topics.SIGN_COMPLETED, group_id=group_id)
+    async def on_sign_completed(envelope: Envelope[SignCompleted]) -> None:
+        """Record the outcome of a signing the vault asked for (idempotent)."""
+        if envelope.data.source != "documents":
+            return
+        await vault.record_sign_result(envelope.data)
