@@ -132,7 +132,9 @@ def rule_errors(compose: dict[str, Any], root: Path, interp: Interpolation) -> l
                 errors.append(f"{name}: depends on unknown service {target}")
             elif condition == "service_healthy":
                 if not other.get("healthcheck"):
-                    errors.append(f"{name}: waits for {target} to be healthy, it has no healthcheck")
+                    errors.append(
+                        f"{name}: waits for {target} to be healthy, it has no healthcheck"
+                    )
             elif condition == "service_completed_successfully":
                 if not is_one_shot(other):
                     errors.append(f"{name}: waits for {target} to complete, it is not a one-shot")
@@ -140,7 +142,9 @@ def rule_errors(compose: dict[str, Any], root: Path, interp: Interpolation) -> l
                 errors.append(f"{name}: depends_on {target} with condition {condition!r}")
 
         for volume in service.get("volumes", []):
-            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
+            source = (
+                volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
+            )
             if source.startswith((".", "/")) and not (root / source).exists():
                 errors.append(f"{name}: bind-mounted {source} does not exist")
 
@@ -154,7 +158,9 @@ def rule_errors(compose: dict[str, Any], root: Path, interp: Interpolation) -> l
     if "container_name" in scaled:
         errors.append(f"{SCALED_SERVICE}: container_name prevents --scale")
     for port in scaled.get("ports", []):
-        published = str(port).rsplit(":", 1)[0] if isinstance(port, (str, int)) else port.get("published")
+        published = (
+            str(port).rsplit(":", 1)[0] if isinstance(port, (str, int)) else port.get("published")
+        )
         if published and str(published) != str(port):
             errors.append(f"{SCALED_SERVICE}: fixed host port {port} prevents --scale")
 

@@ -52,7 +52,8 @@ def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else ".")
     errors: list[str] = []
     members = sorted(
-        p.parent for pattern in ("services/*/pyproject.toml", "sandbox/*/pyproject.toml")
+        p.parent
+        for pattern in ("services/*/pyproject.toml", "sandbox/*/pyproject.toml")
         for p in root.glob(pattern)
     )
     for member in members:
@@ -66,7 +67,8 @@ def main(argv: list[str]) -> int:
         errors += [f".dockerignore must exclude {p}" for p in IGNORED_BY_CONTEXT if p not in lines]
     for error in errors:
         print(f"  {error}")
-    print(f"Dockerfiles: {len(members)} images, {'FAILED, ' + str(len(errors)) + ' problems' if errors else 'rules hold'}")
+    verdict = f"FAILED, {len(errors)} problems" if errors else "rules hold"
+    print(f"Dockerfiles: {len(members)} images, {verdict}")
     return 1 if errors else 0
 
 

@@ -81,9 +81,9 @@ def workload_errors(obj: dict[str, Any]) -> list[str]:
                 if probe not in container:
                     errors.append(f"{at}: missing {probe}")
         for env in container.get("env", []):
-            if SECRET_NAME.search(env["name"]) and env["name"] not in NOT_SECRET:
-                if "value" in env:
-                    errors.append(f"{at}: {env['name']} is a literal; use a secretKeyRef")
+            secret = SECRET_NAME.search(env["name"]) and env["name"] not in NOT_SECRET
+            if secret and "value" in env:
+                errors.append(f"{at}: {env['name']} is a literal; use a secretKeyRef")
     return errors
 
 
@@ -117,7 +117,10 @@ def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         if svc not in by_kind.get("Service", {}):
             errors.append(f"Service/{svc} missing")
-        if not any(selects(p["spec"]["selector"], labels) for p in by_kind.get("PodDisruptionBudget", {}).values()):
+        if not any(
+            selects(p["spec"]["selector"], labels)
+            for p in by_kind.get("PodDisruptionBudget", {}).values()
+        ):
             errors.append(f"Deployment/{svc} has no PodDisruptionBudget")
 
     platform = by_kind.get("ConfigMap", {}).get("hoso-platform", {}).get("data", {})
@@ -134,7 +137,10 @@ def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
         if not any(m.get("resource", {}).get("name") == "cpu" for m in metrics):
             errors.append("HPA signing must scale on CPU")
     else:
-        low, high = (keda or {}).get("spec", {}).get("minReplicaCount", 0), (keda or {}).get("spec", {}).get("maxReplicaCount", 100)
+        low, high = (
+            (keda or {}).get("spec", {}).get("minReplicaCount", 0),
+            (keda or {}).get("spec", {}).get("maxReplicaCount", 100),
+        )
     if low < 2:
         errors.append(f"signing autoscaler min {low} < 2")
     if high > partitions:
@@ -149,13 +155,19 @@ def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
 
     policies = by_kind.get("NetworkPolicy", {}).values()
     if not any(
-        p["spec"].get("podSelector") == {} and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
-        and not p["spec"].get("ingress") and not p["spec"].get("egress")
+        p["spec"].get("podSelector") == {}
+        and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
         for p in policies
     ):
         errors.append("no default-deny NetworkPolicy (ingress and egress)")
     if not any(
-        any(port.get("port") == 53 for rule in p["spec"].get("egress", []) for port in rule.get("ports", []))
+        any(
+            port.get("port") == 53
+            for rule in p["spec"].get("egress", [])
+            for port in rule.get("ports", [])
+        )
         for p in policies
     ):
         errors.append("no NetworkPolicy allows DNS")
@@ -207,7 +219,8 @@ def main(argv: list[str]) -> int:
         errors = build_errors(name, objects)
         for error in errors:
             print(f"  {name}: {error}")
-        print(f"{name}: {len(objects)} objects, {'FAILED, ' + str(len(errors)) + ' problems' if errors else 'rules hold'}")
+        verdict = f"FAILED, {len(errors)} problems" if errors else "rules hold"
+        print(f"{name}: {len(objects)} objects, {verdict}")
         failed += bool(errors)
     return 1 if failed else 0
 
