@@ -1,9 +1,13 @@
 """Start, stop and inspect the local hoso stack (Kafka, FerretDB, S3Proxy, nginx, apps)."""
 
+# This tool's job is to run fixed local programs and to probe http://127.0.0.1 URLs it builds.
+# ruff: noqa: S310
+
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import grp
 import json
 import os
@@ -37,7 +41,7 @@ FERRETDB_BIN = CACHE / "ferretdb-1.24.2" / "ferretdb"
 
 HOST = "127.0.0.1"
 S3_ACCESS_KEY = "hoso-local"
-S3_SECRET_KEY = "hoso-local-secret"
+S3_SECRET_KEY = "hoso-local-secret"  # noqa: S105 - the local stack's documented placeholder
 TAIL_LINES = 30
 STOP_GRACE_S = 15.0
 
@@ -50,6 +54,8 @@ def env_int(name: str, default: int) -> int:
 GATEWAY_PORT = env_int("HOSO_GATEWAY_PORT", 8080)
 KAFKA_PORT = env_int("HOSO_KAFKA_PORT", 9092)
 MONGO_PORT = env_int("HOSO_MONGO_PORT", 27017)
+# FerretDB itself listens here, behind stack/mongo_write_lock.py (see docs/decisions.md)
+FERRETDB_PORT = env_int("HOSO_FERRETDB_PORT", MONGO_PORT + 1)
 S3_PORT = env_int("HOSO_S3_PORT", 9000)
 IDP_PORT = env_int("HOSO_IDP_PORT", 8090)
 CA_PORT = env_int("HOSO_CA_PORT", 8091)
@@ -122,8 +128,23 @@ def kafka_answers(port: int) -> bool:
         return False
     if len(header) < 10:
         return False
-    _size, correlation_id, error_code = struct.unpack(">iih", header)
-    return correlation_id == 1 and error_code == 0
+    correlation_id, error_code = struct.unpack(">ih", header[4:])
+    return bool(correlation_id == 1 and error_code == 0)
+
+
+def mongo_answers(port: int) -> bool:
+    """True once a MongoDB-wire server answers `hello` with ok: 1."""
+    fields = b"\x10hello\x00" + struct.pack("<i", 1) + b"\x02$db\x00" + struct.pack("<i", 6)
+    document = struct.pack("<i", 4 + len(fields) + 6 + 1) + fields + b"admin\x00\x00"
+    body = struct.pack("<i", 0) + b"\x00" + document  # flags, section kind 0, the command
+    message = struct.pack("<iiii", 16 + len(body), 1, 0, 2013) + body
+    try:
+        with socket.create_connection((HOST, port), timeout=2.0) as sock:
+            sock.sendall(message)
+            reply = sock.recv(65536)
+    except OSError:
+        return False
+    return b"\x01ok\x00" + struct.pack("<d", 1.0) in reply
 
 
 # --------------------------------------------------------------------------- pid records
@@ -168,7 +189,7 @@ class PidRecord:
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
-            stat = proc_stat(int(entry.name), with_session=True)
+            stat = proc_stat(int(entry.name))
             if stat and stat[2] == self.pid and stat[1] >= self.start_ticks and stat[0] != "Z":
                 pids.append(int(entry.name))
         return pids
@@ -177,7 +198,7 @@ class PidRecord:
         self.path.unlink(missing_ok=True)
 
 
-def proc_stat(pid: int, with_session: bool = False) -> tuple[str, int, int] | None:
+def proc_stat(pid: int) -> tuple[str, int, int] | None:
     """(state, start time in clock ticks, session id) of a process from /proc/<pid>/stat."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
@@ -185,7 +206,7 @@ def proc_stat(pid: int, with_session: bool = False) -> tuple[str, int, int] | No
         return None
     fields = raw[raw.rindex(")") + 2 :].split()
     # fields[0] is field 3 of proc(5): state; session is field 6; starttime is field 22.
-    return fields[0], int(fields[19]), int(fields[3]) if with_session else 0
+    return fields[0], int(fields[19]), int(fields[3])
 
 
 # --------------------------------------------------------------------------- parts
@@ -244,7 +265,8 @@ class Kafka(Part):
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@{HOST}:{KAFKA_PORT + 1}",
-                    f"listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},CONTROLLER://{HOST}:{KAFKA_PORT + 1}",
+                    f"listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},"
+                    f"CONTROLLER://{HOST}:{KAFKA_PORT + 1}",
                     f"advertised.listeners=PLAINTEXT://{HOST}:{KAFKA_PORT}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
@@ -326,10 +348,10 @@ class Kafka(Part):
 
 class FerretDB(Part):
     name = "ferretdb"
-    port = MONGO_PORT
+    port = FERRETDB_PORT
 
     def url(self) -> str:
-        return f"mongodb://{HOST}:{self.port}/"
+        return f"mongodb://{HOST}:{self.port}/ (internal; use mongo-lock)"
 
     def prepare(self) -> None:
         require(FERRETDB_BIN, "the FerretDB binary")
@@ -347,6 +369,30 @@ class FerretDB(Part):
             "--telemetry=disable",
             "--log-format=text",
         ]
+
+    def ready(self) -> bool:
+        return mongo_answers(self.port)
+
+
+class MongoLock(Part):
+    """The stack's MongoDB endpoint: stack/mongo_write_lock.py, one write at a time to FerretDB.
+
+    FerretDB 1.24 runs a conditional update as a read and a separate write, so concurrent
+    writers could both win; see docs/decisions.md.
+    """
+
+    name = "mongo-lock"
+    port = MONGO_PORT
+
+    def url(self) -> str:
+        return f"mongodb://{HOST}:{self.port}/"
+
+    def command(self) -> list[str]:
+        script = REPO / "stack" / "mongo_write_lock.py"
+        return [sys.executable, str(script), f"{HOST}:{self.port}", f"{HOST}:{FERRETDB_PORT}"]
+
+    def ready(self) -> bool:
+        return mongo_answers(self.port)
 
 
 class S3Proxy(Part):
@@ -484,7 +530,9 @@ class Gateway(Part):
             "events { worker_connections 1024; }",
             "http {",
             "  default_type application/octet-stream;",
-            f"  access_log {LOGS / 'gateway-access.log'};",
+            "  log_format hoso '$remote_addr [$time_local] \"$request\" $status $body_bytes_sent '",
+            "    '$request_time s upstream=$upstream_addr request_id=$hoso_request_id';",
+            f"  access_log {LOGS / 'gateway-access.log'} hoso;",
             *(
                 f"  {kind}_temp_path {RUN / 'nginx' / temp};"
                 for kind, temp in [
@@ -535,8 +583,11 @@ class Gateway(Part):
             "      proxy_set_header X-Forwarded-Port $server_port;",
             f"      proxy_set_header X-Forwarded-Prefix {stem};",
             "      proxy_set_header X-Request-Id $hoso_request_id;",
+            # exactly one X-Request-Id in the answer, the one the app saw
+            "      proxy_hide_header X-Request-Id;",
+            "      add_header X-Request-Id $hoso_request_id always;",
         ]
-        body = [f"      proxy_pass http://{route.upstream}/;"] + common
+        body = [f"      proxy_pass http://{route.upstream}/;", *common]
         if route.streaming:
             body += [
                 f"      client_max_body_size {GATEWAY_MAX_BODY};",
@@ -550,17 +601,21 @@ class Gateway(Part):
             # prefixed schema and make "Try it out" call through the gateway.
             for page, needle, replacement, types in [
                 ("docs", "'/openapi.json'", f"'{stem}/openapi.json'", "text/html"),
-                ("openapi.json", '{"openapi":', f'{{"servers":[{{"url":"{stem}"}}],"openapi":', "application/json"),
-                ("asyncapi", "/asyncapi.json", f"{stem}/asyncapi.json", "text/html"),
+                (
+                    "openapi.json",
+                    '{"openapi":',
+                    f'{{"servers":[{{"url":"{stem}"}}],"openapi":',
+                    "application/json",
+                ),
             ]:
                 lines += [
                     f"    location = {prefix}{page} {{",
                     f"      proxy_pass http://{route.upstream}/{page};",
                     *common,
                     '      proxy_set_header Accept-Encoding "";',
-                    f"      sub_filter_types {types};",
+                    *([f"      sub_filter_types {types};"] if types != "text/html" else []),
                     "      sub_filter_once on;",
-                    f"      sub_filter '{needle}' '{replacement}';",
+                    f"      sub_filter {nginx_quote(needle)} {nginx_quote(replacement)};",
                     "    }",
                 ]
         return lines
@@ -610,7 +665,7 @@ class App(Part):
 
 
 def all_parts() -> list[Part]:
-    parts: list[Part] = [Kafka(), FerretDB(), S3Proxy(), Gateway()]
+    parts: list[Part] = [Kafka(), FerretDB(), MongoLock(), S3Proxy(), Gateway()]
     parts += [
         App("idp", "hoso_sandbox_idp", IDP_PORT, "sandbox", health="/health/live"),
         App("ca", "hoso_sandbox_ca", CA_PORT, "sandbox", health="/health/live"),
@@ -646,6 +701,10 @@ class StackError(Exception):
 def require(path: Path, what: str) -> None:
     if not path.exists():
         raise StackError(f"{what} not found at {path}; run `make install` (stack/install.sh)")
+
+
+def nginx_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def java_bin() -> str:
@@ -743,26 +802,77 @@ def start(part: Part) -> subprocess.Popen[bytes]:
     if busy:
         # Something that is not ours holds the port: a TCP probe would answer for it.
         # Give our process time to fail on the bind so its log tells why.
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        raise PartFailed(part, f"port(s) {', '.join(map(str, busy))} already in use by another process")
+        raise PartFailed(
+            part, f"port(s) {', '.join(map(str, busy))} already in use by another process"
+        )
     return process
 
 
-def wait_ready(part: Part, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+@dataclass
+class Launch:
+    """A part being brought up by this `up`; process is None when it was already running."""
+
+    part: Part
+    process: subprocess.Popen[bytes] | None
+    began: float
+    ready_in: float | None = None
+
+    def check(self, timeout: float) -> None:
+        """Record readiness, or raise when the part died or ran out of time."""
+        if self.process is not None and self.process.poll() is not None:
+            code = self.process.returncode
+            raise PartFailed(self.part, f"exited with code {code} before it was ready")
+        if self.process is None:
+            record = PidRecord.load(self.part.name)
+            if record is None or not record.alive():
+                raise PartFailed(self.part, "is no longer running")
+        elapsed = time.monotonic() - self.began
+        if self.part.ready():
+            self.ready_in = elapsed
+        elif elapsed > timeout:
+            raise PartFailed(self.part, f"not ready after {timeout:.0f}s")
+
+
+def launch(part: Part) -> Launch:
     record = PidRecord.load(part.name)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise PartFailed(part, f"exited with code {process.returncode} before it was ready")
-        if process is None and (record is None or not record.alive()):
-            raise PartFailed(part, "is no longer running")
-        if part.ready():
-            return
-        time.sleep(0.25)
-    raise PartFailed(part, f"not ready after {timeout:.0f}s")
+    began = time.monotonic()
+    part.prepare()
+    if record and record.alive():
+        return Launch(part, None, began)
+    if record:
+        record.remove()
+    return Launch(part, start(part), began)
+
+
+def wait_group(launches: list[Launch], step: int, total: int, timeout: float) -> int:
+    """Wait for the parts started together, reporting them in order; returns the last step."""
+    pending = list(launches)
+    shown = False  # the head's "[n/N] name ... " is on screen, waiting for its result
+    while pending:
+        for item in pending:
+            if item.ready_in is None:
+                item.check(timeout)
+        while pending and pending[0].ready_in is not None:
+            item = pending.pop(0)
+            if not shown:
+                step += 1
+                sys.stdout.write(f"[{step}/{total}] {item.part.name} ... ")
+            shown = False
+            if item.process is None:
+                record = PidRecord.load(item.part.name)
+                out(f"already running (pid {record.pid if record else '?'})")
+            else:
+                out(f"ready in {item.ready_in:.1f}s")
+        if pending and not shown:
+            step += 1
+            sys.stdout.write(f"[{step}/{total}] {pending[0].part.name} ... ")
+            sys.stdout.flush()
+            shown = True
+        if pending:
+            time.sleep(0.25)
+    return step
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -771,7 +881,6 @@ def cmd_up(args: argparse.Namespace) -> int:
     parts = select(all_parts(), args.only, args.without)
     if not parts:
         raise StackError("nothing selected")
-    total = len(parts)
     started_at = time.monotonic()
     # Parts of one group start together, the next group only once they are all ready:
     # the apps need the infrastructure, the services need the IdP's keys.
@@ -784,26 +893,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     step = 0
     try:
         for group in groups:
-            launched: list[tuple[Part, subprocess.Popen[bytes] | None, float, str]] = []
-            for part in group:
-                record = PidRecord.load(part.name)
-                began = time.monotonic()
-                if record and record.alive():
-                    part.prepare()
-                    launched.append((part, None, began, f"already running (pid {record.pid})"))
-                    continue
-                if record:
-                    record.remove()
-                part.prepare()
-                launched.append((part, start(part), began, "ready"))
-            for part, process, began, note in launched:
-                step += 1
-                sys.stdout.write(f"[{step}/{total}] {part.name} ... ")
-                sys.stdout.flush()
-                wait_ready(part, process, args.timeout)
-                out(f"{note} in {time.monotonic() - began:.1f}s" if process else note)
+            step = wait_group([launch(part) for part in group], step, len(parts), args.timeout)
     except PartFailed as failure:
-        out(f"FAILED\n\n{failure.part.name} {failure.reason}")
+        out(f"\nFAILED: {failure.part.name} {failure.reason}")
         out(f"--- last {TAIL_LINES} lines of {failure.part.log_path.relative_to(REPO)} ---")
         for line in tail(failure.part.log_path, TAIL_LINES):
             out("  " + line)
@@ -830,10 +922,12 @@ def print_urls(parts: list[Part]) -> None:
         rows.append(("CA phone page", f"{gateway}/ca/phone"))
     if "kafka" in names:
         rows.append(("Kafka", f"{HOST}:{KAFKA_PORT}"))
-    if "ferretdb" in names:
+    if "mongo-lock" in names:
         rows.append(("MongoDB (FerretDB)", f"mongodb://{HOST}:{MONGO_PORT}/"))
     if "s3" in names:
-        rows.append(("S3 (S3Proxy)", f"http://{HOST}:{S3_PORT}/  key {S3_ACCESS_KEY} / {S3_SECRET_KEY}"))
+        rows.append(
+            ("S3 (S3Proxy)", f"http://{HOST}:{S3_PORT}/  key {S3_ACCESS_KEY} / {S3_SECRET_KEY}")
+        )
     width = max(len(label) for label, _ in rows)
     for label, url in rows:
         out(f"  {label.ljust(width)}  {url}")
@@ -845,10 +939,8 @@ def stop_records(records: list[PidRecord]) -> None:
     targets = {record.name: record.members() for record in records}
     for record in records:
         for pid in targets[record.name]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + STOP_GRACE_S
     while time.monotonic() < deadline and any(record.members() for record in records):
         time.sleep(0.2)
@@ -857,10 +949,8 @@ def stop_records(records: list[PidRecord]) -> None:
         if left:
             out(f"  {record.name}: still running after {STOP_GRACE_S:.0f}s, sending SIGKILL")
         for pid in left:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         record.remove()
 
 
@@ -872,7 +962,8 @@ def cmd_down(_args: argparse.Namespace) -> int:
     order = {part.name: index for index, part in enumerate(all_parts())}
     records.sort(key=lambda r: order.get(r.name, len(order)))
     # apps first so they can leave their consumer groups, then the infrastructure
-    apps = [r for r in records if r.name not in ("kafka", "ferretdb", "s3", "gateway")]
+    infra_names = {part.name for part in all_parts() if part.group == "infra"}
+    apps = [r for r in records if r.name not in infra_names]
     infra = [r for r in records if r not in apps]
     for wave in (apps, infra):
         if wave:
@@ -957,17 +1048,24 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="start what is not running and wait until it answers")
     up.add_argument("--only", help="comma list of parts or groups (infra, sandbox, services)")
     up.add_argument("--without", help="comma list of parts or groups to leave out")
-    up.add_argument("--timeout", type=float, default=float(os.environ.get("HOSO_STACK_TIMEOUT", 90)))
+    up.add_argument(
+        "--timeout", type=float, default=float(os.environ.get("HOSO_STACK_TIMEOUT", 90))
+    )
     up.set_defaults(func=cmd_up)
-    commands.add_parser("down", help="stop the processes recorded in .stack/pids").set_defaults(func=cmd_down)
+    commands.add_parser("down", help="stop the processes recorded in .stack/pids").set_defaults(
+        func=cmd_down
+    )
     commands.add_parser("reset", help="down, then delete .stack/data").set_defaults(func=cmd_reset)
-    commands.add_parser("status", help="show each part's process and health").set_defaults(func=cmd_status)
+    commands.add_parser("status", help="show each part's process and health").set_defaults(
+        func=cmd_status
+    )
     logs = commands.add_parser("logs", help="show the tail of the logs (all or the named parts)")
     logs.add_argument("names", nargs="*")
     logs.add_argument("-n", "--lines", type=int, default=30)
     logs.add_argument("-f", "--follow", action="store_true")
     logs.set_defaults(func=cmd_logs)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `status | head` should not trace back
     try:
         return int(args.func(args))
     except StackError as error:

@@ -43,7 +43,7 @@ resolve_jars() { # <pom> <target dir>
 # --- 1. apt packages ------------------------------------------------------------------------
 step "apt packages"
 missing=()
-for pkg in nginx-light poppler-utils fonts-dejavu-core; do installed "$pkg" || missing+=("$pkg"); done
+for pkg in nginx-light poppler-utils fonts-dejavu-core fonts-dejavu-extra libnss3-tools; do installed "$pkg" || missing+=("$pkg"); done
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -112,16 +112,18 @@ else
         GO="$CACHE/go-toolchain/go/bin/go"
     fi
     export GOTOOLCHAIN=auto # uses the local go when new enough, else fetches $GO_TOOLCHAIN
-    src="$("$GO" mod download -json "github.com/FerretDB/FerretDB@v$FERRETDB_VERSION" \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+    mkdir -p "$FERRETDB_DIR"
+    build_log="$FERRETDB_DIR/build.log"
+    src="$("$GO" mod download -json "github.com/FerretDB/FerretDB@v$FERRETDB_VERSION" 2>"$build_log" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" \
+        || { cat "$build_log" >&2; die "could not download the FerretDB module"; }
     build="$CACHE/build/ferretdb-$FERRETDB_VERSION"
     rm -rf "$build" && mkdir -p "$(dirname "$build")" && cp -r "$src" "$build" && chmod -R u+w "$build"
     echo "v$FERRETDB_VERSION" >"$build/build/version/version.txt"
-    mkdir -p "$FERRETDB_DIR"
-    (cd "$build" && GOFLAGS=-buildvcs=false "$GO" build -trimpath -o "$FERRETDB_DIR/ferretdb.tmp" ./cmd/ferretdb) \
-        || die "go build of FerretDB failed"
+    (cd "$build" && GOFLAGS=-buildvcs=false "$GO" build -trimpath -o "$FERRETDB_DIR/ferretdb.tmp" \
+        ./cmd/ferretdb) >>"$build_log" 2>&1 || { tail -30 "$build_log" >&2; die "go build of FerretDB failed"; }
     mv "$FERRETDB_DIR/ferretdb.tmp" "$FERRETDB_DIR/ferretdb"
-    rm -rf "$build"
+    rm -rf "$CACHE/build"
     "$FERRETDB_DIR/ferretdb" --version | grep -q "version: v$FERRETDB_VERSION" || die "built FerretDB does not start"
     done_step "built"
 fi
