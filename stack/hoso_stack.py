@@ -667,10 +667,38 @@ class App(Part):
 def all_parts() -> list[Part]:
     parts: list[Part] = [Kafka(), FerretDB(), MongoLock(), S3Proxy(), Gateway()]
     parts += [
-        App("idp", "hoso_sandbox_idp", IDP_PORT, "sandbox", health="/health/live"),
-        App("ca", "hoso_sandbox_ca", CA_PORT, "sandbox", health="/health/live"),
+        # Both sandboxes keep their keys under .stack/data, so a restart keeps tokens valid
+        # and the CA's root (the signing service's trust anchor) the same.
+        App(
+            "idp",
+            "hoso_sandbox_idp",
+            IDP_PORT,
+            "sandbox",
+            health="/health/live",
+            extra_env={"HOSO_IDP_KEY_FILE": str(DATA / "idp" / "signing-key.pem")},
+        ),
+        App(
+            "ca",
+            "hoso_sandbox_ca",
+            CA_PORT,
+            "sandbox",
+            health="/health/live",
+            extra_env={"HOSO_CA_DATA_DIR": str(DATA / "ca")},
+        ),
     ]
-    parts += [App(name, f"hoso_{name}", port, "services") for name, port in SERVICE_PORTS.items()]
+    service_env = {
+        # The gateway admits 110 MB bodies; the vault's own limit follows so that the upload
+        # benchmark's 100 MB file fits. The service default (20 MB) applies elsewhere.
+        "documents": {
+            "HOSO_DOCUMENTS_MAX_UPLOAD_BYTES": os.environ.get(
+                "HOSO_DOCUMENTS_MAX_UPLOAD_BYTES", str(110 * 1024 * 1024)
+            )
+        },
+    }
+    parts += [
+        App(name, f"hoso_{name}", port, "services", extra_env=service_env.get(name))
+        for name, port in SERVICE_PORTS.items()
+    ]
     parts += [
         App(
             f"signing-{i}",

@@ -127,3 +127,9 @@ else
     "$FERRETDB_DIR/ferretdb" --version | grep -q "version: v$FERRETDB_VERSION" || die "built FerretDB does not start"
     done_step "built"
 fi
+
+# --- 7. veraPDF (the independent PDF/A validator the e-form tests use) ---------------------
+step "veraPDF"
+HOSO_CACHE="$CACHE" bash "$REPO/services/eforms/tools/verapdf/install.sh" >/dev/null \
+    || die "veraPDF install failed"
+done_step "ok"
