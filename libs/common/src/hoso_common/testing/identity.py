@@ -20,6 +20,7 @@ def random_citizen_id() -> str:
 
 @dataclass
 class TestUser:
+    __test__ = False  # a fixture value, not a pytest test class
     sub: str
     name: str
     roles: list[str]
