@@ -24,6 +24,11 @@ SUBMISSION = "/api/submission/v1"
 Json = dict[str, Any]
 
 
+# An approval becomes a signed file through a webhook, a Kafka hop, a TSA and an OCSP call;
+# on a busy two-core machine that takes tens of seconds, not the usual two.
+ASYNC_TIMEOUT_S = 90.0
+
+
 def _ok(response: httpx.Response, *expected: int) -> Any:
     assert response.status_code in (expected or (200,)), (
         f"{response.request.method} {response.request.url} -> "
@@ -36,7 +41,7 @@ async def poll(
     fetch: Callable[[], Awaitable[Json]],
     until: Callable[[Json], bool],
     *,
-    timeout_s: float = 30.0,
+    timeout_s: float = ASYNC_TIMEOUT_S,
     interval_s: float = 0.3,
     what: str = "state",
 ) -> Json:
@@ -66,7 +71,7 @@ async def phone_requests(ca: httpx.AsyncClient, user: TestUser, status: str = "p
 
 
 async def wait_for_phone_request(
-    ca: httpx.AsyncClient, user: TestUser, document_name: str, timeout_s: float = 30.0
+    ca: httpx.AsyncClient, user: TestUser, document_name: str, timeout_s: float = ASYNC_TIMEOUT_S
 ) -> Json:
     """The push notification: wait until the request shows up pending on the phone."""
 
@@ -126,7 +131,7 @@ async def wait_for_document(
     user: TestUser,
     document_id: str,
     statuses: set[str],
-    timeout_s: float = 30.0,
+    timeout_s: float = ASYNC_TIMEOUT_S,
 ) -> Json:
     return await poll(
         lambda: get_document(api, user, document_id),
@@ -191,7 +196,7 @@ async def wait_for_sign_request(
     user: TestUser,
     request_id: str,
     phases: set[str],
-    timeout_s: float = 30.0,
+    timeout_s: float = ASYNC_TIMEOUT_S,
 ) -> Json:
     """The portal's notice: the request exists once signing consumed it, then ends."""
 
@@ -264,7 +269,7 @@ async def wait_for_form(
     user: TestUser,
     form_id: str,
     statuses: set[str],
-    timeout_s: float = 30.0,
+    timeout_s: float = ASYNC_TIMEOUT_S,
 ) -> Json:
     return await poll(
         lambda: get_form(api, user, form_id),
