@@ -4,16 +4,39 @@ from faststream_fastapi import FastStreamAPI
 
 from hoso_common.app import create_service_app
 from hoso_common.platform import Platform
+from hoso_signing.api.routes import router
 from hoso_signing.config import Settings
+from hoso_signing.events import register_subscribers
+from hoso_signing.repository import COLLECTION
+from hoso_signing.runtime import SigningRuntime
 
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
     platform = Platform.create("signing", settings)
-    return create_service_app(
+    runtime = SigningRuntime(platform, settings)
+    register_subscribers(
+        platform.broker,
+        runtime.workflow,
+        requests_group=settings.requests_group,
+        finisher_group=settings.finisher_group,
+        workers=settings.finish_concurrency,
+    )
+    app = create_service_app(
         platform,
         title="Ký số — signing",
-        description="Remote digital signing through licensed CAs (PAdES / CAdES) and signature validation.",
-        routers=[],
+        description=(
+            "Remote digital signing through licensed CAs (PAdES / CAdES) and signature validation."
+        ),
+        routers=[router],
         buckets=[settings.bucket],
+        outbox_collections=[COLLECTION],
+        on_startup=[runtime.start],
+        on_shutdown=[runtime.stop],
     )
+    # FastStreamAPI wraps the FastAPI app; its state holds the outbox relay that the
+    # consumers nudge after each write, so events leave without waiting for the next tick.
+    fastapi_app = app._application
+    fastapi_app.state.signing = runtime
+    runtime.use_nudge(fastapi_app.state.outbox_relay.nudge)
+    return app

@@ -1,0 +1,114 @@
+"""Burst: BENCH_BURST_REQUESTS (2,000) approvals released at once over 2 signing replicas.
+
+Starts a sandbox CA (manual approval) and two signing replicas as processes, opens the
+requests, waits until every one awaits approval, then calls POST /sandbox/approve-all and
+measures how long the replicas take to drain the burst, counting duplicate SignCompleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from pymongo import AsyncMongoClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from signing_harness import (
+    BUCKET,
+    RUN,
+    CompletedWatcher,
+    endpoints,
+    prepare_groups,
+    processes,
+    start_ca,
+    start_replica,
+    wait_live,
+)
+
+from hoso_common.settings import S3Settings
+from hoso_common.storage import ObjectStorage
+from hoso_common.testing.endpoints import free_port
+from hoso_signing.testing.harness import SignRequestFeeder
+from hoso_signing.testing.pdfs import build_pdf
+
+REQUESTS = int(os.environ.get("BENCH_BURST_REQUESTS", "2000"))
+USERS = 20
+
+
+async def main() -> None:
+    database = f"hoso_signing_burst_{RUN}"
+    with processes() as started:
+        await prepare_groups()
+        ports = [free_port(), free_port()]
+        # The CA calls back one replica; finishing spreads over both through Kafka.
+        ca = start_ca(
+            started,
+            webhook_url=f"http://127.0.0.1:{ports[0]}/v1/callbacks/vnpt-smartca",
+            auto_approve=None,
+        )
+        await wait_live(ca)
+        replicas = [
+            start_replica(started, name=f"burst-{i}", port=port, ca_url=ca, database=database)
+            for i, port in enumerate(ports)
+        ]
+        await asyncio.gather(*(wait_live(url, "/health/ready") for url in replicas))
+        await asyncio.sleep(8)
+        storage = ObjectStorage(S3Settings(s3_endpoint=endpoints()["HOSO_S3_ENDPOINT"]))
+        feeder = await SignRequestFeeder(
+            endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"], storage, BUCKET
+        ).start()
+        watcher = await CompletedWatcher().start()
+        users = [
+            f"0480{i:02d}{RUN[:6].translate(str.maketrans('abcdef', '123456'))}"
+            for i in range(USERS)
+        ]
+        async with httpx.AsyncClient(timeout=60) as client:
+            for i, user in enumerate(users):
+                response = await client.post(
+                    f"{ca}/sandbox/users", json={"user_id": user, "name": f"CÔNG DÂN {i}"}
+                )
+                response.raise_for_status()
+            ref = await feeder.upload(build_pdf(2), filename="burst.pdf")
+            ids = []
+            for i in range(REQUESTS):
+                request = feeder.request(ref, signer_id=users[i % USERS], signer_sub=f"c-{i}")
+                ids.append(request.request_id)
+                await feeder.publish(request)
+            await feeder.flush()
+            mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+                endpoints()["HOSO_MONGO_URL"], tz_aware=True, retryWrites=False
+            )
+            requests = mongo[database]["sign_requests"]
+            opened = time.time()
+            while await requests.count_documents({"status": "awaiting_approval"}) < REQUESTS:
+                if time.time() - opened > 3600:
+                    raise TimeoutError("requests never all reached the CA")
+                await asyncio.sleep(1)
+            print(f"{REQUESTS} requests await approval after {time.time() - opened:.0f}s")
+            released = time.time()
+            approved = (await client.post(f"{ca}/sandbox/approve-all")).json()["approved"]
+            print(f"approve-all released {approved}")
+        wanted = set(ids)
+        deadline = released + float(os.environ.get("BENCH_BURST_TIMEOUT_S", "1800"))
+        while not wanted <= watcher.request_ids() and time.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(3)  # late duplicates, if any, surface here
+        records = [r for r in watcher.records if r["value"]["data"]["request_id"] in wanted]
+        done = {r["value"]["data"]["request_id"] for r in records}
+        duplicates = len(records) - len(done)
+        drain_s = (max(r["at"] for r in records) - released) if records else float("nan")
+        signed = sum(1 for r in records if r["value"]["data"]["status"] == "signed")
+        print(f"signed={signed} other outcomes={len(records) - signed - duplicates}")
+        await watcher.stop()
+        await feeder.stop()
+        await mongo.close()
+    print(f"burst_completed={len(done)}/{REQUESTS} duplicates={duplicates} drain_s={drain_s:.1f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

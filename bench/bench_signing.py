@@ -1,0 +1,168 @@
+"""Signing throughput: the full pipeline (1 replica, sandbox auto-approve) against bare pyHanko.
+
+Starts a sandbox CA and one signing replica as processes on the running infrastructure
+(HOSO_KAFKA_BOOTSTRAP_SERVERS / HOSO_MONGO_URL / HOSO_S3_ENDPOINT, local stack by default),
+signs BENCH_SIGNING_REQUESTS (500) copies of a 300 KB PDF, and measures signatures/s and the
+latency from the CA's approval to SignCompleted. In the same run it times bare pyHanko
+interrupted signing (prepare with a fixed bytes_reserved + finish) on the same file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from io import BytesIO
+from pathlib import Path
+
+import httpx
+from pymongo import AsyncMongoClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from signing_harness import (
+    BUCKET,
+    RUN,
+    CompletedWatcher,
+    endpoints,
+    percentile,
+    prepare_groups,
+    processes,
+    start_ca,
+    start_replica,
+    wait_live,
+)
+
+from hoso_common.settings import S3Settings
+from hoso_common.storage import ObjectStorage
+from hoso_common.testing.endpoints import free_port
+from hoso_signing.testing.harness import SignRequestFeeder
+from hoso_signing.testing.pdfs import build_pdf
+from hoso_signing.testing.pki import ThrowawayPki
+
+REQUESTS = int(os.environ.get("BENCH_SIGNING_REQUESTS", "500"))
+BARE_ROUNDS = int(os.environ.get("BENCH_SIGNING_BARE_ROUNDS", "100"))
+
+
+async def bare_pyhanko(pdf: bytes, rounds: int) -> float:
+    """Signatures/s of pyHanko's interrupted flow alone, with a local key (no CA, no I/O)."""
+    from asn1crypto import cms, x509
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+    from pyhanko.sign.signers import ExternalSigner, PdfSignatureMetadata, PdfSigner
+    from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    pki = ThrowawayPki.create()
+    cert = x509.Certificate.load(pki.leaf)
+    chain = SimpleCertificateStore.from_certs([x509.Certificate.load(pki.issuing)])
+
+    async def once(index: int) -> None:
+        signer = ExternalSigner(cert, chain, signature_value=256)
+        meta = PdfSignatureMetadata(
+            field_name=f"Bare{index}",
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+        )
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        digest, _, output = await PdfSigner(meta, signer=signer).async_digest_doc_for_signing(
+            writer, bytes_reserved=16384
+        )
+        attrs = await signer.signed_attrs(digest.document_digest, "sha256", use_pades=True)
+        import hashlib
+
+        value = pki.sign_digest(hashlib.sha256(attrs.dump()).digest())
+        final = ExternalSigner(cert, chain, signature_value=value)
+        signature = await final.async_sign_prescribed_attributes(
+            "sha256", signed_attrs=cms.CMSAttributes.load(attrs.dump())
+        )
+        await PdfTBSDocument.async_finish_signing(output, digest, signature)
+
+    for i in range(5):
+        await once(i)
+    started = time.perf_counter()
+    for i in range(rounds):
+        await once(i)
+    return rounds / (time.perf_counter() - started)
+
+
+async def main() -> None:
+    pdf = build_pdf(4, pad_to=300_000)
+    bare_per_s = await bare_pyhanko(pdf, BARE_ROUNDS)
+    print(f"bare pyHanko interrupted prepare+finish: {bare_per_s:.1f}/s on {len(pdf)} bytes")
+    database = f"hoso_signing_bench_{RUN}"
+    with processes() as started:
+        await prepare_groups()
+        port = free_port()
+        ca = start_ca(
+            started,
+            webhook_url=f"http://127.0.0.1:{port}/v1/callbacks/vnpt-smartca",
+            auto_approve=0.0,
+        )
+        await wait_live(ca)
+        replica = start_replica(started, name="bench-0", port=port, ca_url=ca, database=database)
+        await wait_live(replica, "/health/ready")
+        await asyncio.sleep(8)  # the consumers join their groups
+        storage = ObjectStorage(S3Settings(s3_endpoint=endpoints()["HOSO_S3_ENDPOINT"]))
+        feeder = await SignRequestFeeder(
+            endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"], storage, BUCKET
+        ).start()
+        watcher = await CompletedWatcher().start()
+        async with httpx.AsyncClient(timeout=30) as client:
+            user = "079099" + RUN[:6].translate(str.maketrans("abcdef", "123456"))
+            (
+                await client.post(
+                    f"{ca}/sandbox/users", json={"user_id": user, "name": "NGUYỄN VĂN BENCH"}
+                )
+            ).raise_for_status()
+        ref = await feeder.upload(pdf, filename="bench.pdf")
+
+        async def run_batch(count: int, timeout_s: float) -> tuple[list[str], float]:
+            ids = []
+            start = time.time()
+            for _ in range(count):
+                request = feeder.request(ref, signer_id=user, signer_sub="citizen-bench")
+                ids.append(request.request_id)
+                await feeder.publish(request)
+            await feeder.flush()
+            wanted = set(ids)
+            async with asyncio.timeout(timeout_s):
+                while not wanted <= watcher.request_ids():  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            return ids, start
+
+        await run_batch(10, 120)  # warm-up: certificates, revocation cache, connections
+        ids, start = await run_batch(REQUESTS, 900)
+        wanted = set(ids)
+        records = [r for r in watcher.records if r["value"]["data"]["request_id"] in wanted]
+        end = max(r["at"] for r in records)
+        pipeline_per_s = len(wanted) / (end - start)
+        statuses = {r["value"]["data"]["status"] for r in records}
+        completed_at = {r["value"]["data"]["request_id"]: r["at"] for r in records}
+        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            endpoints()["HOSO_MONGO_URL"], tz_aware=True, retryWrites=False
+        )
+        latencies = []
+        async for doc in mongo[database]["sign_requests"].find({"_id": {"$in": ids}}):
+            answer = doc.get("answer")
+            if isinstance(answer, dict) and answer.get("at") is not None:
+                approved_at = answer["at"].timestamp()  # type: ignore[union-attr]
+                latencies.append((completed_at[str(doc["_id"])] - approved_at) * 1000)
+        await mongo.close()
+        await watcher.stop()
+        await feeder.stop()
+    print(
+        f"pipeline: {len(wanted)} requests, outcomes={sorted(statuses)}, "
+        f"{pipeline_per_s:.1f}/s, latency samples={len(latencies)}"
+    )
+    ratio = pipeline_per_s / bare_per_s
+    print(
+        f"signing_ratio={ratio:.2f} pipeline_per_s={pipeline_per_s:.1f} "
+        f"bare_per_s={bare_per_s:.1f} p50_ms={percentile(latencies, 0.5):.0f} "
+        f"p99_ms={percentile(latencies, 0.99):.0f}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,198 @@
+"""Shared plumbing of the signing benchmarks: a sandbox CA and signing replicas as processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from hoso_common import topics
+from hoso_common.testing.endpoints import free_port
+from hoso_signing.testing.harness import start_group_at_end
+
+RUN = uuid.uuid4().hex[:8]
+BUCKET = "hoso-signing-bench"
+SOURCE = f"/hoso/signing-bench-{RUN}"
+
+
+def endpoints() -> dict[str, str]:
+    return {
+        "HOSO_KAFKA_BOOTSTRAP_SERVERS": os.environ.get(
+            "HOSO_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"
+        ),
+        "HOSO_MONGO_URL": os.environ.get("HOSO_MONGO_URL", "mongodb://127.0.0.1:27017/"),
+        "HOSO_S3_ENDPOINT": os.environ.get("HOSO_S3_ENDPOINT", "127.0.0.1:9000"),
+    }
+
+
+def _spawn(args: list[str], environ: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
+    log = open(os.path.join(tempfile.gettempdir(), f"{log_name}-{RUN}.log"), "wb")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", *args],
+        env={
+            **os.environ,
+            **endpoints(),
+            **environ,
+            "HOSO_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def wait_live(url: str, path: str = "/health/live", timeout_s: float = 90) -> None:
+    async with httpx.AsyncClient(timeout=2) as client, asyncio.timeout(timeout_s):
+        while True:
+            try:
+                if (await client.get(f"{url}{path}")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.3)
+
+
+@contextmanager
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def start_ca(
+    started: list[subprocess.Popen[bytes]], *, webhook_url: str, auto_approve: float | None
+) -> str:
+    port = free_port()
+    environ = {
+        "HOSO_CA_DATA_DIR": tempfile.mkdtemp(prefix="hoso-ca-bench-"),
+        "HOSO_CA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HOSO_CA_WEBHOOK_URL_VNPT": webhook_url,
+        "HOSO_CA_REQUEST_TTL_S": "600",
+    }
+    if auto_approve is not None:
+        environ["HOSO_CA_AUTO_APPROVE_DELAY_S"] = str(auto_approve)
+    started.append(
+        _spawn(["--factory", "hoso_sandbox_ca.main:create_app", "--port", str(port)], environ, "ca")
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+def start_replica(
+    started: list[subprocess.Popen[bytes]], *, name: str, port: int, ca_url: str, database: str
+) -> str:
+    environ = {
+        "HOSO_SIGNING_REPLICA_ID": name,
+        "HOSO_SIGNING_BUCKET": BUCKET,
+        "HOSO_SIGNING_EVENT_SOURCE": SOURCE,
+        "HOSO_SIGNING_MONGO_DATABASE": database,
+        "HOSO_SIGNING_VNPT_BASE_URL": f"{ca_url}/vnpt",
+        "HOSO_SIGNING_VIETTEL_BASE_URL": f"{ca_url}/viettel",
+        "HOSO_SIGNING_TRUST_ROOTS": f"{ca_url}/pki/root.pem",
+        "HOSO_SIGNING_TSA_URL": f"{ca_url}/pki/tsa",
+        "HOSO_SIGNING_REQUESTS_GROUP": f"signing-bench-{RUN}",
+        "HOSO_SIGNING_FINISHER_GROUP": f"signing-finisher-bench-{RUN}",
+        # The CA of a bench opens its requests for 10 minutes.
+        "HOSO_SIGNING_CA_REQUEST_TTL_S": "600",
+        "HOSO_SIGNING_VNPT_POLL_AFTER_S": "120",
+    }
+    started.append(
+        _spawn(
+            [
+                "--factory",
+                "hoso_signing.main:create_app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            environ,
+            f"signing-{name}",
+        )
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+async def prepare_groups() -> None:
+    bootstrap = endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"]
+    await start_group_at_end(bootstrap, f"signing-bench-{RUN}", topics.SIGN_REQUESTED)
+    await start_group_at_end(bootstrap, f"signing-finisher-bench-{RUN}", topics.SIGN_APPROVED)
+
+
+class CompletedWatcher:
+    """Every SignCompleted of this run, with the broker's append time."""
+
+    def __init__(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"],
+            enable_auto_commit=False,
+        )
+        self.records: list[dict[str, Any]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> CompletedWatcher:
+        await self.consumer.start()
+        partitions = None
+        while not partitions:
+            await self.consumer.topics()
+            partitions = self.consumer.partitions_for_topic(topics.SIGN_COMPLETED)
+            if not partitions:
+                from aiokafka.admin import AIOKafkaAdminClient
+
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"]
+                )
+                await admin.start()
+                [description] = await admin.describe_topics([topics.SIGN_COMPLETED])
+                await admin.close()
+                partitions = {int(p["partition"]) for p in description["partitions"]}
+        assigned = [TopicPartition(topics.SIGN_COMPLETED, p) for p in partitions]
+        self.consumer.assign(assigned)
+        await self.consumer.seek_to_end(*assigned)
+        for tp in assigned:
+            await self.consumer.position(tp)
+        self._task = asyncio.create_task(self._collect())
+        return self
+
+    async def _collect(self) -> None:
+        async for record in self.consumer:
+            value = json.loads(record.value) if record.value else None
+            if value and value.get("source") == SOURCE:
+                self.records.append(
+                    {"value": value, "at": record.timestamp / 1000.0, "seen": time.time()}
+                )
+
+    def request_ids(self) -> set[str]:
+        return {r["value"]["data"]["request_id"] for r in self.records}
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.consumer.stop()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]

@@ -1,0 +1,273 @@
+"""HTTP routes: providers, CA callbacks, sign request status and signature validation."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from hoso_common.auth import CitizenUser, CurrentUser
+from hoso_common.errors import AppError, BadRequest, NotFound, PayloadTooLarge, Unprocessable
+from hoso_common.events import ObjectRef
+from hoso_common.storage import ObjectNotFound
+from hoso_signing.api.deps import RuntimeDep
+from hoso_signing.api.schemas import (
+    CallbackAck,
+    ProviderPublic,
+    SignatureReportPublic,
+    SignerPublic,
+    SignRequestPublic,
+    TimestampPublic,
+    ValidationCreate,
+    ValidationPublic,
+)
+from hoso_signing.domain.states import (
+    STATUS_MESSAGES,
+    SignStatus,
+    failure_message,
+    phase_of,
+)
+from hoso_signing.domain.verdicts import SignatureFindings, verdict
+from hoso_signing.domain.webhooks import verify_webhook
+from hoso_signing.providers import ProviderError
+from hoso_signing.validation import UnreadableInput
+
+router = APIRouter(prefix="/v1", tags=["signing"])
+
+
+class CallbackRefused(AppError):
+    status, code, title = 401, "invalid_callback_signature", "Unauthorized callback"
+    detail = "Thông báo từ nhà cung cấp chữ ký số không xác thực được."
+
+
+class UnknownProvider(AppError):
+    status, code, title = 404, "unknown_provider", "Unknown provider"
+    detail = "Nhà cung cấp chữ ký số không được hỗ trợ."
+
+
+class UnreadableFile(AppError):
+    status, code, title = 422, "unreadable_file", "Unreadable file"
+    detail = "Không đọc được tệp để kiểm tra chữ ký số."
+
+
+class BucketNotAllowed(AppError):
+    status, code, title = 403, "bucket_not_allowed", "Bucket not allowed"
+    detail = "Không được phép kiểm tra tệp trong kho lưu trữ này."
+
+
+@router.get("/providers", response_model=list[ProviderPublic])
+async def list_providers(runtime: RuntimeDep) -> list[ProviderPublic]:
+    """List the remote-signing providers with their Vietnamese names."""
+    return [
+        ProviderPublic(
+            id=provider.provider_id,
+            name=provider.display_name,
+            approval="webhook" if provider.supports_webhook else "polling",
+        )
+        for provider in runtime.providers.values()
+    ]
+
+
+@router.post(
+    "/callbacks/{provider}",
+    status_code=202,
+    response_model=CallbackAck,
+    responses={200: {"model": CallbackAck}, 401: {"description": "Forged or stale callback"}},
+)
+async def receive_callback(provider: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """Receive a CA's result: verify it, record it, enqueue the finish, answer at once."""
+    body = await request.body()
+    refused = verify_webhook(
+        secret=runtime.settings.webhook_secret.get_secret_value(),
+        timestamp=request.headers.get("x-hoso-timestamp"),
+        signature=request.headers.get("x-hoso-signature"),
+        body=body,
+        now=time.time(),
+        window_s=runtime.settings.webhook_window_s,
+    )
+    if refused is not None:
+        raise CallbackRefused(extra={"reason": refused})
+    client = runtime.providers.get(provider)
+    if client is None or not client.supports_webhook:
+        raise UnknownProvider()
+    try:
+        parsed = client.parse_webhook(body)
+    except ProviderError as error:
+        raise BadRequest("Nội dung thông báo không hợp lệ.") from error
+    result = await runtime.workflow.record_answer(
+        provider_id=provider,
+        transaction_id=parsed.transaction_id,
+        request_id=parsed.request_id,
+        answer=parsed.answer,
+        via="webhook",
+    )
+    if result == "unknown":
+        raise NotFound("Không tìm thấy yêu cầu ký số tương ứng.")
+    if result == "recorded":
+        request.app.state.outbox_relay.nudge()
+    return JSONResponse(
+        CallbackAck(status=result).model_dump(), status_code=202 if result == "recorded" else 200
+    )
+
+
+@router.get("/sign-requests/{request_id}", response_model=SignRequestPublic)
+async def get_sign_request(
+    request_id: str, user: CitizenUser, runtime: RuntimeDep
+) -> SignRequestPublic:
+    """Show one of the caller's own sign requests (404 for anyone else's)."""
+    doc = await runtime.repository.get_for_signer(request_id, user.sub)
+    if doc is None:
+        raise NotFound("Không tìm thấy yêu cầu ký số.")
+    status = SignStatus(doc["status"])
+    provider = runtime.providers.get(str(doc["provider"]))
+    reason = doc.get("failure_reason")
+    return SignRequestPublic(
+        request_id=str(doc["_id"]),
+        status=status.value,
+        phase=phase_of(status),
+        message=STATUS_MESSAGES[status],
+        failure_reason=reason,
+        failure_message=failure_message(reason),
+        provider=str(doc["provider"]),
+        provider_name=provider.display_name if provider else None,
+        document_name=str(doc["document_name"]),
+        source=str(doc["source"]),
+        source_id=str(doc["source_id"]),
+        transaction_code=doc.get("tran_code"),
+        expires_at=doc.get("expires_at"),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        signed_object=ObjectRef(**doc["signed_object"]) if doc.get("signed_object") else None,
+        signed_at=doc.get("signed_at"),
+        signer_name=doc.get("signer_name"),
+        signature_level=doc.get("signature_level"),
+    )
+
+
+def _report(findings: SignatureFindings) -> SignatureReportPublic:
+    signer = findings.signer
+    return SignatureReportPublic(
+        format=findings.format,
+        field_name=findings.field_name,
+        valid=findings.valid,
+        verdict=verdict(findings),
+        signer=SignerPublic(**signer.__dict__) if signer else None,
+        signer_name=signer.common_name if signer else None,
+        trusted=findings.trusted,
+        chain=findings.chain,
+        intact=findings.intact,
+        cryptographically_valid=findings.cryptographically_valid,
+        coverage=findings.coverage,
+        changed_after_signing=findings.changed_after_signing,
+        modifications_allowed=findings.modifications_allowed,
+        revocation=findings.revocation,
+        signing_time=findings.signing_time,
+        timestamp=TimestampPublic(**findings.timestamp.__dict__) if findings.timestamp else None,
+        pades_level=findings.pades_level,
+        problems=findings.problems,
+    )
+
+
+def _summary(reports: list[SignatureReportPublic]) -> ValidationPublic:
+    if not reports:
+        return ValidationPublic(
+            valid=False,
+            verdict="Tài liệu không có chữ ký số.",
+            signature_count=0,
+            signatures=[],
+        )
+    invalid = [r for r in reports if not r.valid]
+    if invalid:
+        text = invalid[0].verdict
+    elif len(reports) == 1:
+        text = reports[0].verdict
+    else:
+        text = f"Tất cả {len(reports)} chữ ký hợp lệ. " + reports[-1].verdict
+    return ValidationPublic(
+        valid=not invalid, verdict=text, signature_count=len(reports), signatures=reports
+    )
+
+
+async def _read_upload(upload: Any, limit: int) -> bytes:
+    if not isinstance(upload, UploadFile):
+        raise Unprocessable(
+            extra={"errors": [{"pointer": "/file", "code": "missing", "message": "Cần chọn tệp."}]}
+        )
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge()
+    return data
+
+
+async def _read_object(runtime: Any, bucket: str, key: str) -> bytes:
+    if bucket not in runtime.settings.validation_bucket_list():
+        raise BucketNotAllowed()
+    try:
+        return bytes(
+            await runtime.platform.storage.read_bytes(
+                bucket, key, limit=runtime.settings.max_input_bytes
+            )
+        )
+    except ObjectNotFound as error:
+        raise NotFound("Không tìm thấy tệp cần kiểm tra.") from error
+    except ValueError as error:
+        raise PayloadTooLarge() from error
+
+
+@router.post(
+    "/validations",
+    response_model=ValidationPublic,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "signature": {"type": "string", "format": "binary"},
+                        },
+                        "required": ["file"],
+                    }
+                },
+                "application/json": {"schema": ValidationCreate.model_json_schema()},
+            },
+            "required": True,
+        }
+    },
+)
+async def validate_signatures(
+    request: Request, user: CurrentUser, runtime: RuntimeDep
+) -> ValidationPublic:
+    """Check the signatures of a file (upload or stored object): signer, trust, integrity, time."""
+    limit = runtime.settings.max_input_bytes
+    content_type = request.headers.get("content-type", "")
+    signature: bytes | None = None
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_part_size=limit)
+        data = await _read_upload(form.get("file"), limit)
+        if form.get("signature") is not None:
+            signature = await _read_upload(form.get("signature"), limit)
+    elif content_type.startswith("application/json"):
+        try:
+            body = ValidationCreate.model_validate(json.loads(await request.body()))
+        except (ValidationError, ValueError) as error:
+            raise BadRequest("Nội dung yêu cầu kiểm tra không hợp lệ.") from error
+        data = await _read_object(runtime, body.bucket, body.key)
+        if body.signature_bucket and body.signature_key:
+            signature = await _read_object(runtime, body.signature_bucket, body.signature_key)
+    else:
+        raise BadRequest("Hãy gửi tệp dạng multipart/form-data hoặc tham chiếu JSON.")
+    try:
+        if signature is not None:
+            findings = await runtime.validator.validate_detached(data, signature)
+        else:
+            findings = await runtime.validator.validate_pdf(data)
+    except UnreadableInput as error:
+        raise UnreadableFile(error.message, extra={"reason": error.code}) from error
+    return _summary([_report(item) for item in findings])

@@ -1,0 +1,1 @@
+"""Pure domain of signing: sign request states, transitions and user-facing texts."""

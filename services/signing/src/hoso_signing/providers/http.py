@@ -1,0 +1,37 @@
+"""The HTTP plumbing both provider adapters share: JSON POSTs and error translation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from hoso_signing.providers import ProviderError
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    payload: dict[str, Any],
+    *,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """POST JSON; transport errors and 5xx are retryable, a non-JSON body is not."""
+    try:
+        response = await client.post(url, json=payload, headers=headers)
+    except httpx.HTTPError as error:
+        raise ProviderError(f"provider unreachable: {error!r}", retryable=True) from error
+    if response.status_code >= 500:
+        raise ProviderError(
+            f"provider error {response.status_code}", retryable=True, code=str(response.status_code)
+        )
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ProviderError(
+            f"provider answered {response.status_code} without JSON", retryable=False
+        ) from error
+    if not isinstance(body, dict):
+        raise ProviderError("provider answered an unexpected JSON shape", retryable=False)
+    return response.status_code, body

@@ -1,0 +1,246 @@
+"""Every MongoDB query of the signing service: sign requests, their leases and their outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hoso_common.events import EventData
+from hoso_common.outbox import push_events
+from hoso_signing.domain.states import SignStatus, sources_of
+
+COLLECTION = "sign_requests"
+# The finishing state (certificates, revocation data, signed attributes) lives beside the
+# request, not in it: the relay, poller and sweep scan sign_requests, and FerretDB decodes
+# every scanned document whole.
+STATES = "sign_states"
+Doc = dict[str, Any]
+
+# The bulky fields a lookup for status or routing never needs (FerretDB takes projections on
+# find only, not on findAndModify).
+_LIGHT = {"outbox": 0}
+
+
+class SignRequestRepository:
+    def __init__(self, db: AsyncDatabase[Doc], *, source: str) -> None:
+        self.collection: AsyncCollection[Doc] = db[COLLECTION]
+        self.states: AsyncCollection[Doc] = db[STATES]
+        self.source = source
+
+    async def save_state(self, state_id: str, state: Doc) -> None:
+        """Store one preparation attempt's state under its own id (written before it is used)."""
+        await self.states.replace_one({"_id": state_id}, {"_id": state_id, **state}, upsert=True)
+
+    async def load_state(self, state_id: str) -> Doc | None:
+        return await self.states.find_one({"_id": state_id})
+
+    async def drop_state(self, state_id: str) -> None:
+        await self.states.delete_one({"_id": state_id})
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("status", ASCENDING), ("next_poll_at", ASCENDING)])
+        await self.collection.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
+        await self.collection.create_index([("transaction_id", ASCENDING)])
+
+    def _events(self, events: list[EventData], request_id: str) -> dict[str, Any]:
+        return push_events(*events, source=self.source, correlation_id=request_id)
+
+    async def insert_requested(self, doc: Doc) -> bool:
+        """Store a new request; False when this request id exists already."""
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, request_id: str, *, light: bool = False) -> Doc | None:
+        return await self.collection.find_one({"_id": request_id}, _LIGHT if light else None)
+
+    async def get_for_signer(self, request_id: str, signer_sub: str) -> Doc | None:
+        return await self.collection.find_one({"_id": request_id, "signer_sub": signer_sub}, _LIGHT)
+
+    async def find_by_transaction(self, provider: str, transaction_id: str) -> Doc | None:
+        return await self.collection.find_one(
+            {"transaction_id": transaction_id, "provider": provider}, _LIGHT
+        )
+
+    async def move(
+        self,
+        request_id: str,
+        expected: SignStatus | list[SignStatus],
+        target: SignStatus,
+        fields: Doc,
+        now: datetime,
+        *,
+        events: list[EventData] | None = None,
+        extra_filter: Doc | None = None,
+        unset: list[str] | None = None,
+    ) -> Doc | None:
+        """Conditional state change; None when the request is no longer in `expected`."""
+        states = [expected] if isinstance(expected, SignStatus) else expected
+        query: Doc = {"_id": request_id, "status": {"$in": [s.value for s in states]}}
+        if extra_filter:
+            query.update(extra_filter)
+        update: Doc = {"$set": {**fields, "status": target.value, "updated_at": now}}
+        if events:
+            update["$push"] = self._events(events, request_id)
+        if unset:
+            update["$unset"] = {name: "" for name in unset}
+        return await self.collection.find_one_and_update(
+            query, update, return_document=ReturnDocument.AFTER
+        )
+
+    async def fail(
+        self, request_id: str, reason: str, now: datetime, events: list[EventData]
+    ) -> Doc | None:
+        """Move to failed from any non-final state, announcing it in the same update."""
+        return await self.move(
+            request_id,
+            sources_of(SignStatus.FAILED),
+            SignStatus.FAILED,
+            {"failure_reason": reason, "completed_at": now},
+            now,
+            events=events,
+            unset=["poll_lease_until", "poll_owner", "finish_lease_until"],
+        )
+
+    async def due_for_poll(self, now: datetime, limit: int) -> list[str]:
+        """Ids of awaiting requests whose poll is due (a plain read, no write lock held)."""
+        return await self.ids_where(
+            {"status": SignStatus.AWAITING_APPROVAL.value, "next_poll_at": {"$lte": now}},
+            limit=limit,
+        )
+
+    async def claim_poll(
+        self, request_id: str, owner: str, now: datetime, lease: timedelta
+    ) -> Doc | None:
+        """Take one due awaiting request so no other replica polls it meanwhile."""
+        # Claimed by _id: on FerretDB a findAndModify that has to scan holds the stack's
+        # write lock for the whole scan.
+        return await self.collection.find_one_and_update(
+            {
+                "_id": request_id,
+                "status": SignStatus.AWAITING_APPROVAL.value,
+                "next_poll_at": {"$lte": now},
+                "$or": [
+                    {"poll_lease_until": {"$exists": False}},
+                    {"poll_lease_until": {"$lt": now}},
+                ],
+            },
+            {"$set": {"poll_lease_until": now + lease, "poll_owner": owner}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def release_poll(self, request_id: str, owner: str, next_poll_at: datetime) -> None:
+        await self.collection.update_one(
+            {"_id": request_id, "poll_owner": owner},
+            {
+                "$set": {"next_poll_at": next_poll_at},
+                "$unset": {"poll_lease_until": "", "poll_owner": ""},
+            },
+        )
+
+    async def claim_finish(
+        self, request_id: str, owner: str, token: str, now: datetime, lease: timedelta
+    ) -> Doc | None:
+        """approved -> finishing, or take over a finishing claim whose lease ran out.
+
+        `token` fences the attempt: every later write of this attempt requires it, so a
+        stalled attempt whose claim was taken over can no longer complete the request.
+        """
+        return await self.collection.find_one_and_update(
+            {
+                "_id": request_id,
+                "$or": [
+                    {"status": SignStatus.APPROVED.value},
+                    {
+                        "status": SignStatus.FINISHING.value,
+                        "$or": [
+                            {"finish_lease_until": {"$lt": now}},
+                            {"finish_lease_until": {"$exists": False}},
+                        ],
+                    },
+                ],
+            },
+            {
+                "$set": {
+                    "status": SignStatus.FINISHING.value,
+                    "finish_owner": owner,
+                    "finish_token": token,
+                    "finish_lease_until": now + lease,
+                    "updated_at": now,
+                },
+                "$inc": {"finish_attempts": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def still_finishing(
+        self, request_id: str, token: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Renew the finish lease; False when another attempt took the request over."""
+        result = await self.collection.update_one(
+            {"_id": request_id, "status": SignStatus.FINISHING.value, "finish_token": token},
+            {"$set": {"finish_lease_until": now + lease}},
+        )
+        return result.matched_count == 1
+
+    async def complete(
+        self, request_id: str, token: str, fields: Doc, now: datetime, events: list[EventData]
+    ) -> Doc | None:
+        return await self.move(
+            request_id,
+            SignStatus.FINISHING,
+            SignStatus.COMPLETED,
+            {**fields, "completed_at": now},
+            now,
+            events=events,
+            extra_filter={"finish_token": token},
+            unset=["finish_lease_until"],
+        )
+
+    async def release_finish(self, request_id: str, token: str) -> None:
+        """Give a finish claim back after a transient failure so any replica may retry."""
+        await self.collection.update_one(
+            {"_id": request_id, "status": SignStatus.FINISHING.value, "finish_token": token},
+            {"$unset": {"finish_lease_until": ""}},
+        )
+
+    async def ids_where(self, query: Doc, limit: int = 100) -> list[str]:
+        cursor = self.collection.find(query, {"_id": 1}, limit=limit)
+        return [str(doc["_id"]) async for doc in cursor]
+
+    async def expired_awaiting(self, now: datetime) -> list[str]:
+        return await self.ids_where(
+            {
+                "status": {"$in": [SignStatus.AWAITING_APPROVAL.value, SignStatus.PREPARED.value]},
+                "expires_at": {"$lt": now},
+            }
+        )
+
+    async def stale_finishes(self, now: datetime, approved_before: datetime) -> list[str]:
+        return await self.ids_where(
+            {
+                "$or": [
+                    {"status": SignStatus.FINISHING.value, "finish_lease_until": {"$lt": now}},
+                    {
+                        "status": SignStatus.FINISHING.value,
+                        "finish_lease_until": {"$exists": False},
+                    },
+                    {"status": SignStatus.APPROVED.value, "updated_at": {"$lt": approved_before}},
+                ]
+            }
+        )
+
+    async def stuck_before_approval(self, before: datetime) -> list[str]:
+        return await self.ids_where(
+            {
+                "status": {"$in": [SignStatus.REQUESTED.value, SignStatus.PREPARED.value]},
+                "updated_at": {"$lt": before},
+            }
+        )

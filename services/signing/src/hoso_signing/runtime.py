@@ -1,0 +1,110 @@
+"""Everything one signing replica holds: clients, engines, the workflow and its background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from hoso_common.platform import Platform
+from hoso_signing.config import Settings
+from hoso_signing.pades import PadesEngine
+from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
+from hoso_signing.providers import ProviderClient
+from hoso_signing.providers.viettel import ViettelMySignClient
+from hoso_signing.providers.vnpt import VnptSmartCAClient
+from hoso_signing.repository import SignRequestRepository
+from hoso_signing.validation import SignatureValidator
+from hoso_signing.workflow import SigningWorkflow
+
+logger = logging.getLogger(__name__)
+
+
+class SigningRuntime:
+    def __init__(self, platform: Platform, settings: Settings) -> None:
+        self.platform = platform
+        self.settings = settings
+        self.http = httpx.AsyncClient(
+            timeout=settings.provider_timeout_s,
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+        self.providers: dict[str, ProviderClient] = {
+            "vnpt-smartca": VnptSmartCAClient(
+                settings.vnpt_base_url,
+                settings.vnpt_sp_id,
+                settings.vnpt_sp_password.get_secret_value(),
+                client=self.http,
+            ),
+            "viettel-mysign": ViettelMySignClient(
+                settings.viettel_base_url,
+                settings.viettel_client_id,
+                settings.viettel_client_secret.get_secret_value(),
+                client=self.http,
+            ),
+        }
+        self.trust = TrustStore(settings.trust_root_sources())
+        self.timestamper = HttpxTimeStamper(settings.tsa_url, self.http)
+        self.revocation = RevocationCache(settings.revocation_cache_s)
+        self.pades = PadesEngine(
+            level=settings.pades_level,
+            bytes_reserved=settings.bytes_reserved,
+            trust=self.trust,
+            timestamper=self.timestamper,
+            revocation=self.revocation,
+            font_path=settings.stamp_font_path,
+            field_prefix=settings.signature_field_prefix,
+        )
+        self.repository = SignRequestRepository(
+            platform.db, source=settings.event_source or platform.source
+        )
+        self.validator = SignatureValidator(self.trust)
+        self._nudge: Callable[[], None] = lambda: None
+        self.workflow = SigningWorkflow(
+            settings=settings,
+            repository=self.repository,
+            storage=platform.storage,
+            providers=self.providers,
+            pades=self.pades,
+            timestamper=self.timestamper,
+            nudge=lambda: self._nudge(),
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def use_nudge(self, nudge: Callable[[], None]) -> None:
+        self._nudge = nudge
+
+    async def start(self) -> None:
+        await self.repository.ensure_indexes()
+        self._tasks = [
+            asyncio.create_task(
+                self._loop("poller", self.workflow.poll_due, self.settings.poll_interval_s / 2),
+                name="signing-poller",
+            ),
+            asyncio.create_task(
+                self._loop("sweep", self.workflow.sweep, self.settings.sweep_interval_s),
+                name="signing-sweep",
+            ),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.revocation.aclose()
+        await self.http.aclose()
+
+    @staticmethod
+    async def _loop(name: str, step: Callable[[], Awaitable[object]], interval_s: float) -> None:
+        while True:
+            try:
+                await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("background %s pass failed", name)
+            await asyncio.sleep(interval_s)

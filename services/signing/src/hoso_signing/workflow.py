@@ -1,0 +1,508 @@
+"""The signing use cases: accept, prepare and ask the CA, record its answer, poll, finish, sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from hoso_common.events import ObjectRef, SignApproved, SignCompleted, SignRequested
+from hoso_common.storage import ObjectNotFound, ObjectStorage
+from hoso_signing.cades import finish_cades, prepare_cades
+from hoso_signing.config import Settings
+from hoso_signing.domain.states import SignStatus, completed_outcome, status_after_answer
+from hoso_signing.pades import (
+    FinishedSignature,
+    InvalidProviderSignature,
+    PadesEngine,
+    PreparedSignature,
+    Stamp,
+    UnsignableDocument,
+)
+from hoso_signing.pki import HttpxTimeStamper, load_certificate, summarize
+from hoso_signing.providers import ProviderAnswer, ProviderClient, ProviderError, SignerCertificate
+from hoso_signing.repository import Doc, SignRequestRepository
+
+logger = logging.getLogger(__name__)
+
+AnswerResult = Literal["recorded", "duplicate", "unknown", "ignored"]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class CertificateCache:
+    """A signer's certificate from the CA, reused for a while instead of asked per request."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[tuple[str, str], tuple[SignerCertificate, float]] = {}
+
+    async def get(self, provider: ProviderClient, user_id: str) -> SignerCertificate:
+        key = (provider.provider_id, user_id)
+        cached = self._entries.get(key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        certificate = await provider.get_certificate(user_id)
+        self._entries[key] = (certificate, time.monotonic() + self.ttl_s)
+        return certificate
+
+    def forget(self, provider_id: str, user_id: str) -> None:
+        self._entries.pop((provider_id, user_id), None)
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = name.replace("/", "_").replace("\\", "_").strip() or "document"
+    return cleaned[:200]
+
+
+class SigningWorkflow:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        repository: SignRequestRepository,
+        storage: ObjectStorage,
+        providers: Mapping[str, ProviderClient],
+        pades: PadesEngine,
+        timestamper: HttpxTimeStamper,
+        nudge: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.settings = settings
+        self.repository = repository
+        self.storage = storage
+        self.providers = providers
+        self.pades = pades
+        self.timestamper = timestamper
+        self.nudge = nudge
+        self.clock = clock
+        self.owner = settings.replica_id
+        self.certificates = CertificateCache(settings.certificate_cache_s)
+        self._finishing: set[str] = set()
+
+    # Taking requests -------------------------------------------------------------------
+
+    async def accept(self, request: SignRequested) -> None:
+        """Store the request once (the request id is the key), then move it as far as it goes."""
+        now = self.clock()
+        inserted = await self.repository.insert_requested(
+            {
+                "_id": request.request_id,
+                "status": SignStatus.REQUESTED.value,
+                "source": request.source,
+                "source_id": request.source_id,
+                "document_name": request.document_name,
+                "object": request.object.model_dump(mode="json"),
+                "signer_id": request.signer_id,
+                "signer_sub": request.signer_sub,
+                "provider": request.provider,
+                "reason": request.reason,
+                "location": request.location,
+                "visible_stamp": (
+                    request.visible_stamp.model_dump(mode="json") if request.visible_stamp else None
+                ),
+                "created_at": now,
+                "updated_at": now,
+                "outbox": [],
+            }
+        )
+        if not inserted:
+            logger.info("sign request seen again", extra={"request_id": request.request_id})
+        await self.advance(request.request_id)
+
+    async def advance(self, request_id: str) -> None:
+        """Resume a request that has not reached the CA yet (also after a crash)."""
+        doc = await self.repository.get(request_id)
+        if doc is not None and doc["status"] == SignStatus.REQUESTED.value:
+            doc = await self._prepare(doc)
+        if doc is not None and doc["status"] == SignStatus.PREPARED.value:
+            await self._ask(doc)
+
+    def _provider(self, doc: Doc) -> ProviderClient | None:
+        return self.providers.get(str(doc["provider"]))
+
+    async def _prepare(self, doc: Doc) -> Doc | None:
+        request_id = str(doc["_id"])
+        provider = self._provider(doc)
+        if provider is None:
+            return await self._fail(doc, "unknown_provider")
+        try:
+            certificate = await self.certificates.get(provider, str(doc["signer_id"]))
+        except ProviderError as error:
+            if error.retryable:
+                raise
+            return await self._fail(doc, f"provider_{error.code or 'error'}")
+        ref = ObjectRef(**doc["object"])
+        try:
+            data = await self.storage.read_bytes(
+                ref.bucket, ref.key, limit=self.settings.max_input_bytes
+            )
+        except ObjectNotFound:
+            return await self._fail(doc, "source_missing")
+        except ValueError:
+            return await self._fail(doc, "source_too_large")
+        if hashlib.sha256(data).hexdigest() != ref.sha256:
+            return await self._fail(doc, "source_changed")
+        is_pdf = ref.content_type == "application/pdf" or data.lstrip()[:5] == b"%PDF-"
+        prepared_key = None
+        try:
+            prepared: PreparedSignature
+            if is_pdf:
+                stamp = doc.get("visible_stamp")
+                prepared = await self.pades.prepare(
+                    data,
+                    certificate=certificate.certificate,
+                    chain=certificate.chain,
+                    request_id=request_id,
+                    reason=doc.get("reason"),
+                    location=doc.get("location"),
+                    stamp=Stamp(page=stamp["page"], box=tuple(stamp["box"])) if stamp else None,
+                )
+                # A unique key per attempt: a slower duplicate attempt never overwrites the
+                # document whose digest the winning attempt stored.
+                prepared_key = f"prepared/{request_id}/{uuid.uuid4().hex}.pdf"
+                await self.storage.put_bytes(
+                    self.settings.bucket,
+                    prepared_key,
+                    prepared.document,
+                    content_type="application/pdf",
+                )
+            else:
+                prepared = prepare_cades(
+                    data,
+                    certificate=certificate.certificate,
+                    chain=certificate.chain,
+                    level=self.settings.pades_level,
+                )
+        except UnsignableDocument as error:
+            logger.info(
+                "document cannot be signed",
+                extra={"request_id": request_id, "reason": error.code, "detail": error.message},
+            )
+            return await self._fail(doc, error.code)
+        summary = summarize(load_certificate(certificate.certificate))
+        state_id = f"{request_id}:{uuid.uuid4().hex}"
+        await self.repository.save_state(state_id, prepared.state)
+        moved = await self.repository.move(
+            request_id,
+            SignStatus.REQUESTED,
+            SignStatus.PREPARED,
+            {
+                "format": prepared.state["format"],
+                "state_id": state_id,
+                "to_be_signed": prepared.to_be_signed,
+                "prepared_key": prepared_key,
+                "signer_subject": summary.subject,
+                "signer_name": summary.common_name,
+                "signer_serial": summary.serial_number,
+                "prepared_by": self.owner,
+            },
+            self.clock(),
+        )
+        if moved is None:
+            return await self.repository.get(request_id, light=True)
+        return moved
+
+    async def _ask(self, doc: Doc) -> None:
+        request_id = str(doc["_id"])
+        provider = self._provider(doc)
+        if provider is None:
+            await self._fail(doc, "unknown_provider")
+            return
+        try:
+            certificate = await self.certificates.get(provider, str(doc["signer_id"]))
+            ticket = await provider.sign_hash(
+                certificate=certificate,
+                request_id=request_id,
+                digest=bytes(doc["to_be_signed"]),
+                document_name=str(doc["document_name"]),
+                file_type="pdf" if doc.get("format") == "pades" else "other",
+            )
+        except ProviderError as error:
+            if error.retryable:
+                raise
+            await self._fail(doc, f"provider_{error.code or 'error'}")
+            return
+        now = self.clock()
+        first_poll = (
+            self.settings.vnpt_poll_after_s
+            if provider.supports_webhook
+            else self.settings.poll_interval_s
+        )
+        await self.repository.move(
+            request_id,
+            SignStatus.PREPARED,
+            SignStatus.AWAITING_APPROVAL,
+            {
+                "transaction_id": ticket.transaction_id,
+                "tran_code": ticket.code,
+                "awaiting_since": now,
+                "expires_at": now
+                + timedelta(seconds=self.settings.ca_request_ttl_s + self.settings.expiry_margin_s),
+                "next_poll_at": now + timedelta(seconds=first_poll),
+            },
+            now,
+        )
+
+    # Outcomes ------------------------------------------------------------------------
+
+    def _completed(self, doc: Doc, status: SignStatus, **fields: Any) -> SignCompleted:
+        return SignCompleted(
+            request_id=str(doc["_id"]),
+            source=doc["source"],
+            source_id=str(doc["source_id"]),
+            status=completed_outcome(status),
+            signer_subject=doc.get("signer_subject"),
+            signer_name=doc.get("signer_name"),
+            signer_serial=doc.get("signer_serial"),
+            **fields,
+        )
+
+    async def _fail(self, doc: Doc, reason: str) -> Doc | None:
+        moved = await self.repository.fail(
+            str(doc["_id"]),
+            reason,
+            self.clock(),
+            [self._completed(doc, SignStatus.FAILED, failure_reason=reason)],
+        )
+        if moved is not None:
+            self.nudge()
+        return moved
+
+    async def record_answer(
+        self,
+        *,
+        provider_id: str,
+        transaction_id: str,
+        request_id: str | None,
+        answer: ProviderAnswer,
+        via: Literal["webhook", "poll"],
+    ) -> AnswerResult:
+        """Conditional awaiting -> approved/rejected/expired/failed, with its events."""
+        if request_id:
+            doc = await self.repository.get(request_id, light=True)
+        else:
+            doc = await self.repository.find_by_transaction(provider_id, transaction_id)
+        if doc is None or doc["provider"] != provider_id:
+            return "unknown"
+        if doc.get("transaction_id") not in (None, transaction_id):
+            return "unknown"
+        if answer.outcome == "pending":
+            return "ignored"
+        target = status_after_answer(answer.outcome)
+        now = self.clock()
+        reason = answer.reason if answer.outcome == "failed" else answer.outcome
+        events: list[Any] = [
+            SignApproved(
+                request_id=str(doc["_id"]),
+                provider=provider_id,
+                transaction_id=transaction_id,
+                outcome=answer.outcome,
+                signature_value=(
+                    base64.b64encode(answer.signature_value).decode()
+                    if answer.signature_value
+                    else None
+                ),
+                reason=None if answer.outcome == "approved" else reason,
+            )
+        ]
+        fields: Doc = {
+            "transaction_id": transaction_id,
+            "answer": {"outcome": answer.outcome, "reason": answer.reason, "via": via, "at": now},
+        }
+        if target is SignStatus.APPROVED:
+            fields["signature_value"] = answer.signature_value
+        else:
+            fields["failure_reason"] = reason
+            fields["completed_at"] = now
+            events.append(self._completed(doc, target, failure_reason=reason))
+        moved = await self.repository.move(
+            str(doc["_id"]),
+            [SignStatus.PREPARED, SignStatus.AWAITING_APPROVAL],
+            target,
+            fields,
+            now,
+            events=events,
+            unset=["poll_lease_until", "poll_owner", "next_poll_at"],
+        )
+        if moved is None:
+            return "duplicate"
+        self.nudge()
+        return "recorded"
+
+    async def finish(self, request_id: str) -> None:
+        """Embed the CA's signature; one replica at a time, retried if it dies midway."""
+        if request_id in self._finishing:
+            return  # this replica is on it already (consumer and sweep can meet here)
+        self._finishing.add(request_id)
+        try:
+            await self._finish(request_id)
+        finally:
+            self._finishing.discard(request_id)
+
+    async def _finish(self, request_id: str) -> None:
+        marks = [("start", time.perf_counter())]
+        lease = timedelta(seconds=self.settings.finish_lease_s)
+        token = uuid.uuid4().hex
+        doc = await self.repository.claim_finish(request_id, self.owner, token, self.clock(), lease)
+        if doc is None:
+            return
+        if int(doc.get("finish_attempts", 1)) > self.settings.finish_max_attempts:
+            await self._fail(doc, "finish_attempts_exhausted")
+            return
+        marks.append(("claimed", time.perf_counter()))
+        ref = ObjectRef(**doc["object"])
+        signature = bytes(doc["signature_value"])
+        state = await self.repository.load_state(str(doc["state_id"]))
+        if state is None:
+            await self._fail(doc, "finish_attempts_exhausted")
+            return
+        try:
+            finished: FinishedSignature
+            if doc["format"] == "pades":
+                prepared = await self.storage.read_bytes(self.settings.bucket, doc["prepared_key"])
+                marks.append(("read", time.perf_counter()))
+                finished = await self.pades.finish(prepared, state, signature)
+                filename, content_type = _safe_filename(ref.filename), "application/pdf"
+            else:
+                finished = await finish_cades(state, signature, self.timestamper)
+                filename = _safe_filename(ref.filename) + ".p7s"
+                content_type = "application/pkcs7-signature"
+        except InvalidProviderSignature:
+            await self._fail(doc, "invalid_provider_signature")
+            return
+        except Exception:
+            await self.repository.release_finish(request_id, token)
+            raise
+        # Renewed right before the write: a stalled attempt that lost its claim stops here.
+        if not await self.repository.still_finishing(request_id, token, self.clock(), lease):
+            return
+        marks.append(("signed", time.perf_counter()))
+        # A deterministic key: a retry after a crash overwrites instead of adding a copy.
+        key = f"signed/{request_id}/{filename}"
+        stored = await self.storage.put_bytes(
+            self.settings.bucket, key, finished.document, content_type=content_type
+        )
+        marks.append(("stored", time.perf_counter()))
+        signed_object = ObjectRef(
+            bucket=self.settings.bucket,
+            key=key,
+            version=ref.version + 1,
+            sha256=stored.sha256,
+            size=stored.size,
+            content_type=content_type,
+            filename=filename,
+        )
+        pades_level = finished.level if doc["format"] == "pades" else None
+        event = self._completed(
+            doc,
+            SignStatus.COMPLETED,
+            signed_object=signed_object,
+            signature_format=doc["format"],
+            signed_at=finished.signed_at,
+            pades_level=pades_level,
+        )
+        moved = await self.repository.complete(
+            request_id,
+            token,
+            {
+                "signed_object": signed_object.model_dump(mode="json"),
+                "signed_at": finished.signed_at,
+                "signature_level": finished.level,
+                "finished_by": self.owner,
+            },
+            self.clock(),
+            [event],
+        )
+        marks.append(("completed", time.perf_counter()))
+        if moved is not None:
+            self.nudge()
+            await self.repository.drop_state(str(doc["state_id"]))
+        logger.info(
+            "sign request finished",
+            extra={
+                "request_id": request_id,
+                "ms": {
+                    name: round((at - marks[i][1]) * 1000, 1)
+                    for i, (name, at) in enumerate(marks[1:])
+                },
+            },
+        )
+
+    # Background work -------------------------------------------------------------------
+
+    async def poll_due(self, limit: int = 32) -> int:
+        """Claim due awaiting requests (lease) and ask their CA; returns how many were polled."""
+        lease = timedelta(seconds=self.settings.poll_lease_s)
+        claimed: list[Doc] = []
+        for request_id in await self.repository.due_for_poll(self.clock(), limit):
+            doc = await self.repository.claim_poll(request_id, self.owner, self.clock(), lease)
+            if doc is not None:
+                claimed.append(doc)
+        await asyncio.gather(*(self._poll_one(doc) for doc in claimed))
+        return len(claimed)
+
+    async def _poll_one(self, doc: Doc) -> None:
+        provider = self._provider(doc)
+        answer: ProviderAnswer | None = None
+        if provider is not None:
+            try:
+                answer = await provider.get_status(
+                    transaction_id=str(doc["transaction_id"]), user_id=str(doc["signer_id"])
+                )
+            except ProviderError as error:
+                logger.warning(
+                    "status poll failed",
+                    extra={"request_id": doc["_id"], "error": str(error)},
+                )
+        if answer is not None and answer.outcome != "pending":
+            await self.record_answer(
+                provider_id=str(doc["provider"]),
+                transaction_id=str(doc["transaction_id"]),
+                request_id=str(doc["_id"]),
+                answer=answer,
+                via="poll",
+            )
+            return
+        await self.repository.release_poll(
+            str(doc["_id"]),
+            self.owner,
+            self.clock() + timedelta(seconds=self.settings.poll_interval_s),
+        )
+
+    async def sweep(self) -> None:
+        """Expire unanswered requests, retake dead replicas' finishes, fail stuck ones."""
+        now = self.clock()
+        for request_id in await self.repository.expired_awaiting(now):
+            await self._expire(request_id)
+        approved_before = now - timedelta(seconds=self.settings.approved_stale_s)
+        for request_id in await self.repository.stale_finishes(now, approved_before):
+            try:
+                await self.finish(request_id)
+            except Exception:
+                logger.exception("finish retry failed", extra={"request_id": request_id})
+        stuck_before = now - timedelta(seconds=self.settings.prepare_timeout_s)
+        for request_id in await self.repository.stuck_before_approval(stuck_before):
+            doc = await self.repository.get(request_id, light=True)
+            if doc is not None:
+                await self._fail(doc, "prepare_timeout")
+
+    async def _expire(self, request_id: str) -> None:
+        doc = await self.repository.get(request_id, light=True)
+        if doc is None:
+            return
+        await self.record_answer(
+            provider_id=str(doc["provider"]),
+            transaction_id=str(doc.get("transaction_id") or ""),
+            request_id=request_id,
+            answer=ProviderAnswer(outcome="expired", reason="expired"),
+            via="poll",
+        )

@@ -1,0 +1,348 @@
+"""End to end inside signing: SignRequested → CA approval → one SignCompleted and a valid file."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from hoso_common import topics
+from hoso_common.events import StampOptions
+from hoso_common.storage import ObjectStorage
+from hoso_signing.testing.harness import TEST_BUCKET, SignRequestFeeder, ours
+from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
+
+pytestmark = pytest.mark.integration
+
+
+def completed_for(request_id: str) -> Any:
+    return lambda r: ours(r) and r["value"]["data"]["request_id"] == request_id
+
+
+async def sign_through_phone(
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
+    data: bytes,
+    *,
+    filename: str = "to-khai.pdf",
+    content_type: str = "application/pdf",
+    provider: str = "vnpt-smartca",
+    decision: str = "approve",
+    stamp: StampOptions | None = None,
+    name: str = "NGUYỄN VĂN A",
+) -> tuple[str, dict[str, Any], Any]:
+    watcher = await watch(topics.SIGN_COMPLETED)
+    user_id = await sandbox_ca.enroll(name)
+    ref = await feeder.upload(data, filename=filename, content_type=content_type)
+    request = feeder.request(
+        ref,
+        signer_id=user_id,
+        signer_sub=f"citizen-{uuid.uuid4().hex[:8]}",
+        provider=provider,
+        stamp=stamp,
+    )
+    await feeder.publish(request)
+    pending = await sandbox_ca.wait_pending(user_id)
+    assert pending["doc_id"] == request.request_id
+    response = await sandbox_ca.decide(pending["transaction_id"], decision)
+    assert response.status_code == 200, response.text
+    record = await watcher.wait_for(completed_for(request.request_id), timeout_s=60)
+    return request.request_id, record["value"]["data"], request
+
+
+async def fetch_signed(storage: ObjectStorage, completed: dict[str, Any]) -> bytes:
+    ref = completed["signed_object"]
+    data = await storage.read_bytes(ref["bucket"], ref["key"])
+    assert hashlib.sha256(data).hexdigest() == ref["sha256"]
+    return data
+
+
+async def validate_upload(api: httpx.AsyncClient, user: Any, data: bytes) -> dict[str, Any]:
+    response = await api.post(
+        "/v1/validations",
+        headers=user.headers,
+        files={"file": ("signed.pdf", data, "application/pdf")},
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def assert_pdfsig_valid(report: str, signatures: int) -> None:
+    assert report.count("Signature is Valid") == signatures, report
+    assert "Certificate is Trusted" in report or "Certificate issuer isn't Trusted" in report, (
+        report
+    )
+
+
+async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
+    api: httpx.AsyncClient,
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
+    storage: ObjectStorage,
+    idp: Any,
+    pdfsig: Any,
+) -> None:
+    pdf = build_pdf(2)
+    request_id, completed, _ = await sign_through_phone(feeder, sandbox_ca, watch, pdf)
+    assert completed["status"] == "signed", completed
+    assert completed["signature_format"] == "pades"
+    assert completed["pades_level"] == "B-LT"
+    assert completed["signer_name"] == "NGUYỄN VĂN A"
+    assert completed["signed_object"]["key"] == f"signed/{request_id}/to-khai.pdf"
+    signed = await fetch_signed(storage, completed)
+    assert signed.startswith(pdf)  # incremental update: the original bytes are untouched
+
+    user = await idp.citizen()
+    report = await validate_upload(api, user, signed)
+    assert report["valid"] is True, report
+    [signature] = report["signatures"]
+    assert signature["intact"] and signature["trusted"]
+    assert signature["pades_level"] == "B-LT"
+    assert signature["revocation"] == "good"
+    assert signature["timestamp"] is not None
+    assert signature["verdict"].startswith("Chữ ký hợp lệ: ký bởi NGUYỄN VĂN A lúc ")
+    assert signature["verdict"].endswith("tài liệu không bị thay đổi sau khi ký.")
+
+    assert_pdfsig_valid(await pdfsig(signed), 1)
+
+
+async def test_viettel_polling_and_visible_vietnamese_stamp(
+    api: httpx.AsyncClient,
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
+    storage: ObjectStorage,
+    idp: Any,
+    pdfsig: Any,
+) -> None:
+    pdf = build_pdf(3)
+    _, completed, _ = await sign_through_phone(
+        feeder,
+        sandbox_ca,
+        watch,
+        pdf,
+        provider="viettel-mysign",
+        stamp=StampOptions(page=-1),
+        name="TRẦN THỊ BÌNH",
+    )
+    assert completed["status"] == "signed", completed
+    signed = await fetch_signed(storage, completed)
+    assert b"/Subtype /Widget" in signed or b"/Subtype/Widget" in signed
+    assert b"DejaVuSans" in signed  # the stamp embeds a font with Vietnamese glyphs
+    user = await idp.citizen()
+    report = await validate_upload(api, user, signed)
+    assert report["valid"] is True, report
+    assert "TRẦN THỊ BÌNH" in report["verdict"]
+    assert_pdfsig_valid(await pdfsig(signed), 1)
+
+
+async def test_already_signed_pdf_keeps_both_signatures_valid(
+    api: httpx.AsyncClient,
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
+    storage: ObjectStorage,
+    idp: Any,
+    pdfsig: Any,
+) -> None:
+    _, first, _ = await sign_through_phone(feeder, sandbox_ca, watch, build_pdf(1))
+    once = await fetch_signed(storage, first)
+    _, second, _ = await sign_through_phone(feeder, sandbox_ca, watch, once, name="LÊ VĂN CƯỜNG")
+    assert second["status"] == "signed", second
+    twice = await fetch_signed(storage, second)
+    assert twice.startswith(once)
+    report = await validate_upload(api, await idp.citizen(), twice)
+    assert report["signature_count"] == 2
+    assert report["valid"] is True, report
+    assert all(s["intact"] and s["trusted"] for s in report["signatures"])
+    assert report["signatures"][0]["changed_after_signing"] is True
+    assert report["signatures"][0]["modifications_allowed"] is True
+    assert_pdfsig_valid(await pdfsig(twice), 2)
+
+
+@pytest.mark.slow
+async def test_hundred_page_pdf(
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
+    storage: ObjectStorage,
+    api: httpx.AsyncClient,
+    idp: Any,
+    pdfsig: Any,
+) -> None:
+    pdf = build_pdf(100, pad_to=300_000)
+    _, completed, _ = await sign_through_phone(feeder, sandbox_ca, watch, pdf)
+    assert completed["status"] == "signed", completed
+    signed = await fetch_signed(storage, completed)
+    report = await validate_upload(api, await idp.citizen(), signed)
+    assert report["valid"] is True, report
+    assert_pdfsig_valid(await pdfsig(signed), 1)
+
+
+async def test_other_file_gets_detached_cades(
+    api: httpx.AsyncClient,
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
+    storage: ObjectStorage,
+    idp: Any,
+) -> None:
+    content = "Bản khai hộ khẩu — nội dung văn bản\n".encode() * 50
+    _, completed, _ = await sign_through_phone(
+        feeder, sandbox_ca, watch, content, filename="ban-khai.txt", content_type="text/plain"
+    )
+    assert completed["status"] == "signed", completed
+    assert completed["signature_format"] == "cades"
+    assert completed["signed_object"]["key"].endswith("ban-khai.txt.p7s")
+    p7s = await fetch_signed(storage, completed)
+    user = await idp.citizen()
+    response = await api.post(
+        "/v1/validations",
+        headers=user.headers,
+        files={
+            "file": ("ban-khai.txt", content, "text/plain"),
+            "signature": ("ban-khai.txt.p7s", p7s, "application/pkcs7-signature"),
+        },
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["valid"] is True, report
+    assert report["signatures"][0]["format"] == "cades"
+    assert report["signatures"][0]["timestamp"] is not None
+
+    tampered = content.replace(b"n", b"m", 1)
+    response = await api.post(
+        "/v1/validations",
+        headers=user.headers,
+        files={"file": ("x.txt", tampered, "text/plain"), "signature": ("x.p7s", p7s, "x/y")},
+    )
+    assert response.status_code == 200
+    assert response.json()["valid"] is False
+    assert response.json()["verdict"] == "Chữ ký không hợp lệ: tài liệu đã bị sửa đổi sau khi ký."
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (encrypt_pdf(build_pdf(1)), "encrypted_pdf"),
+        (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nthis is not a pdf\n%%EOF", "malformed_pdf"),
+    ],
+    ids=["encrypted", "malformed"],
+)
+async def test_unsignable_pdf_fails_cleanly_without_output(
+    data: bytes,
+    reason: str,
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
+    storage: ObjectStorage,
+    api: httpx.AsyncClient,
+    idp: Any,
+) -> None:
+    watcher = await watch(topics.SIGN_COMPLETED)
+    citizen = await idp.citizen()
+    user_id = await sandbox_ca.enroll("PHẠM VĂN DŨNG")
+    ref = await feeder.upload(data, filename="hong.pdf")
+    request = feeder.request(ref, signer_id=user_id, signer_sub=citizen.sub)
+    await feeder.publish(request)
+    record = await watcher.wait_for(completed_for(request.request_id), timeout_s=60)
+    completed = record["value"]["data"]
+    assert completed["status"] == "failed"
+    assert completed["failure_reason"] == reason
+    assert completed["signed_object"] is None
+    assert await storage.list_keys(TEST_BUCKET, f"signed/{request.request_id}/") == []
+    assert await sandbox_ca.pending(user_id) == []  # the CA was never asked
+
+    status = await api.get(f"/v1/sign-requests/{request.request_id}", headers=citizen.headers)
+    assert status.status_code == 200
+    body = status.json()
+    assert body["phase"] == "failure"
+    assert body["message"].startswith("Ký số không thành công")
+    assert body["failure_message"]
+
+    other = await idp.citizen()
+    hidden = await api.get(f"/v1/sign-requests/{request.request_id}", headers=other.headers)
+    assert hidden.status_code == 404
+
+    response = await api.post(
+        "/v1/validations",
+        headers=citizen.headers,
+        files={"file": ("hong.pdf", data, "application/pdf")},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["reason"] in {reason, "malformed_pdf"}
+
+
+async def test_rejected_on_phone_ends_rejected_once(
+    feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any, storage: ObjectStorage
+) -> None:
+    request_id, completed, _ = await sign_through_phone(
+        feeder, sandbox_ca, watch, build_pdf(1), decision="reject"
+    )
+    assert completed["status"] == "rejected"
+    assert completed["signed_object"] is None
+    assert await storage.list_keys(TEST_BUCKET, f"signed/{request_id}/") == []
+
+
+async def test_duplicate_sign_requested_makes_one_request(
+    feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any, storage: ObjectStorage
+) -> None:
+    watcher = await watch(topics.SIGN_COMPLETED)
+    user_id = await sandbox_ca.enroll("HOÀNG THỊ EM")
+    ref = await feeder.upload(build_pdf(1), filename="trung.pdf")
+    request = feeder.request(ref, signer_id=user_id, signer_sub="citizen-dup")
+    await feeder.publish(request)
+    await feeder.publish(request)  # redelivered or produced twice
+    await sandbox_ca.wait_pending(user_id)
+    await asyncio.sleep(1.0)
+    pending = await sandbox_ca.pending(user_id)
+    assert len(pending) == 1
+    await sandbox_ca.decide(pending[0]["transaction_id"], "approve")
+    await watcher.wait_for(completed_for(request.request_id), timeout_s=60)
+    await asyncio.sleep(1.5)
+    assert len(watcher.matching(completed_for(request.request_id))) == 1
+    assert len(await storage.list_keys(TEST_BUCKET, f"signed/{request.request_id}/")) == 1
+
+
+async def test_public_providers_list(api: httpx.AsyncClient) -> None:
+    response = await api.get("/v1/providers")
+    assert response.status_code == 200
+    names = {p["id"]: p["name"] for p in response.json()}
+    assert names == {
+        "vnpt-smartca": "VNPT-CA (SmartCA)",
+        "viettel-mysign": "Viettel-CA (MySign)",
+    }
+
+
+async def test_forged_or_stale_callback_is_refused(api: httpx.AsyncClient) -> None:
+    import time
+
+    from hoso_signing.domain.webhooks import webhook_signature
+
+    body = b'{"transaction_id": "x", "sp_transaction_id": "y", "status": "signed"}'
+    forged = await api.post(
+        "/v1/callbacks/vnpt-smartca",
+        content=body,
+        headers={"X-Hoso-Timestamp": str(int(time.time())), "X-Hoso-Signature": "00" * 32},
+    )
+    assert forged.status_code == 401
+    assert forged.headers["content-type"].startswith("application/problem+json")
+    stale_ts = str(int(time.time()) - 1000)
+    stale = await api.post(
+        "/v1/callbacks/vnpt-smartca",
+        content=body,
+        headers={
+            "X-Hoso-Timestamp": stale_ts,
+            "X-Hoso-Signature": webhook_signature("dev-webhook-secret", stale_ts, body),
+        },
+    )
+    assert stale.status_code == 401
+    missing = await api.post("/v1/callbacks/vnpt-smartca", content=body)
+    assert missing.status_code == 401

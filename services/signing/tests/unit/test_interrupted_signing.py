@@ -1,0 +1,117 @@
+"""Prepare once, store the state as BSON, finish with a fresh engine (as another replica would)."""
+
+from __future__ import annotations
+
+import hashlib
+from io import BytesIO
+
+import bson
+import httpx
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_detached_cms, async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from hoso_signing.cades import finish_cades, prepare_cades
+from hoso_signing.pades import InvalidProviderSignature, PadesEngine, UnsignableDocument
+from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
+from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
+from hoso_signing.testing.pki import ThrowawayPki
+
+
+@pytest.fixture(scope="module")
+def pki() -> ThrowawayPki:
+    return ThrowawayPki.create()
+
+
+def engine() -> PadesEngine:
+    return PadesEngine(
+        level="B-B",
+        bytes_reserved=16384,
+        trust=TrustStore([]),
+        timestamper=HttpxTimeStamper("http://unused.invalid", httpx.AsyncClient()),
+        revocation=RevocationCache(60),
+        font_path="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    )
+
+
+async def test_state_survives_bson_and_a_fresh_engine_finishes(pki: ThrowawayPki) -> None:
+    pdf = build_pdf(2)
+    prepared = await engine().prepare(
+        pdf,
+        certificate=pki.leaf,
+        chain=(pki.issuing, pki.root),
+        request_id="r-1",
+        reason="Ký",
+        location="Hà Nội",
+        stamp=None,
+    )
+    assert prepared.to_be_signed == hashlib.sha256(prepared.state["signed_attrs"]).digest()
+    stored = bson.decode(bson.encode({"state": prepared.state}))["state"]
+    signature = pki.sign_digest(prepared.to_be_signed)
+    finished = await engine().finish(prepared.document, stored, signature)
+    assert finished.document.startswith(pdf)
+
+    reader = PdfFileReader(BytesIO(finished.document))
+    [embedded] = reader.embedded_signatures
+    context = ValidationContext(trust_roots=[pki_root(pki)])
+    status = await async_validate_pdf_signature(embedded, signer_validation_context=context)
+    assert status.intact and status.valid and status.trusted
+
+
+def pki_root(pki: ThrowawayPki) -> object:
+    from asn1crypto import x509
+
+    return x509.Certificate.load(pki.root)
+
+
+async def test_a_wrong_signature_from_the_ca_is_refused(pki: ThrowawayPki) -> None:
+    prepared = await engine().prepare(
+        build_pdf(1),
+        certificate=pki.leaf,
+        chain=(pki.issuing,),
+        request_id="r-2",
+        reason=None,
+        location=None,
+        stamp=None,
+    )
+    with pytest.raises(InvalidProviderSignature):
+        await engine().finish(prepared.document, prepared.state, b"\x00" * 256)
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (encrypt_pdf(build_pdf(1)), "encrypted_pdf"),
+        (b"%PDF-1.7\ngarbage", "malformed_pdf"),
+        (b"hello", "malformed_pdf"),
+    ],
+)
+async def test_unsignable_documents(pki: ThrowawayPki, data: bytes, code: str) -> None:
+    with pytest.raises(UnsignableDocument) as error:
+        await engine().prepare(
+            data,
+            certificate=pki.leaf,
+            chain=(),
+            request_id="r-3",
+            reason=None,
+            location=None,
+            stamp=None,
+        )
+    assert error.value.code == code
+
+
+async def test_detached_cades_round_trip(pki: ThrowawayPki) -> None:
+    content = "Nội dung tệp đính kèm".encode() * 10
+    prepared = prepare_cades(content, certificate=pki.leaf, chain=(pki.issuing,), level="B-B")
+    finished = await finish_cades(prepared.state, pki.sign_digest(prepared.to_be_signed), None)
+    from asn1crypto import cms
+
+    info = cms.ContentInfo.load(finished.document)
+    context = ValidationContext(trust_roots=[pki_root(pki)])
+    status = await async_validate_detached_cms(
+        content, info["content"], signer_validation_context=context
+    )
+    assert status.intact and status.valid and status.trusted
+    attrs = {a["type"].native for a in info["content"]["signer_infos"][0]["signed_attrs"]}
+    assert {"content_type", "message_digest", "signing_time", "signing_certificate_v2"} <= attrs
