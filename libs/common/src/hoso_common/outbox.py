@@ -63,8 +63,12 @@ def push_events(
 class OutboxRelay:
     """Publishes pending outbox entries of the given collections, then removes them.
 
-    A short lease on each document keeps two replicas from publishing the same entries at
-    the same moment; consumers still dedupe, because a crash can repeat an entry.
+    A write that pushed events names its document in `nudge(doc_id)`; the relay then drains
+    that document at once, by id. A full scan of the collections, which costs a pass over
+    every document, runs only every `scan_interval_s` to pick up entries left by a process
+    that died before its relay ran. A short lease on each document keeps two replicas from
+    publishing the same entries at the same moment; consumers still dedupe, because a crash
+    can repeat an entry.
     """
 
     def __init__(
@@ -72,20 +76,26 @@ class OutboxRelay:
         broker: KafkaBroker,
         collections: list[AsyncCollection[dict[str, Any]]],
         *,
-        interval_s: float = 1.0,
+        scan_interval_s: float = 5.0,
         lease_s: float = 30.0,
         batch: int = 100,
     ) -> None:
         self.broker = broker
         self.collections = collections
-        self.interval_s = interval_s
+        self.scan_interval_s = scan_interval_s
         self.lease = timedelta(seconds=lease_s)
         self.batch = batch
         self._wake = asyncio.Event()
+        self._hot: set[Any] = set()
+        self._scan_requested = True
         self._task: asyncio.Task[None] | None = None
 
-    def nudge(self) -> None:
-        """Ask for a drain now instead of at the next tick."""
+    def nudge(self, doc_id: Any = None) -> None:
+        """Drain now: the document `doc_id` if given, otherwise everything pending."""
+        if doc_id is None:
+            self._scan_requested = True
+        else:
+            self._hot.add(doc_id)
         self._wake.set()
 
     def start(self) -> None:
@@ -98,15 +108,28 @@ class OutboxRelay:
                 await self._task
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_scan = loop.time()
         while True:
             try:
-                await self.drain()
+                if self._hot:
+                    hot, self._hot = self._hot, set()
+                    for collection in self.collections:
+                        for doc_id in hot:
+                            await self._drain_document(collection, doc_id)
+                if self._scan_requested or loop.time() >= next_scan:
+                    self._scan_requested = False
+                    next_scan = loop.time() + self.scan_interval_s
+                    await self.drain()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("outbox relay pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+            if not self._hot and not self._scan_requested:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), timeout=max(next_scan - loop.time(), 0.01)
+                    )
             self._wake.clear()
 
     async def drain(self) -> int:
@@ -118,38 +141,44 @@ class OutboxRelay:
 
     async def _drain_collection(self, collection: AsyncCollection[dict[str, Any]]) -> int:
         published = 0
-        now = datetime.now(UTC)
         pending = collection.find(
             {f"{OUTBOX_FIELD}.0": {"$exists": True}},
             projection={"_id": 1},
             limit=self.batch,
         )
         async for doc in pending:
-            claimed = await collection.find_one_and_update(
-                {
-                    "_id": doc["_id"],
-                    "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
-                },
-                {"$set": {LEASE_FIELD: now + self.lease}},
-            )
-            if claimed is None:
-                continue
-            try:
-                for entry in claimed.get(OUTBOX_FIELD, []):
-                    token = otel_context.attach(propagate.extract(entry.get("trace") or {}))
-                    try:
-                        await self.broker.publish(
-                            entry["value"],
-                            topic=entry["topic"],
-                            key=str(entry["key"]).encode(),
-                            headers=dict(entry["headers"]),
-                        )
-                    finally:
-                        otel_context.detach(token)
-                    await collection.update_one(
-                        {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: entry}}
+            published += await self._drain_document(collection, doc["_id"])
+        return published
+
+    async def _drain_document(
+        self, collection: AsyncCollection[dict[str, Any]], doc_id: Any
+    ) -> int:
+        now = datetime.now(UTC)
+        claimed = await collection.find_one_and_update(
+            {
+                "_id": doc_id,
+                f"{OUTBOX_FIELD}.0": {"$exists": True},
+                "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
+            },
+            {"$set": {LEASE_FIELD: now + self.lease}},
+        )
+        if claimed is None:
+            return 0
+        published = 0
+        try:
+            for entry in claimed.get(OUTBOX_FIELD, []):
+                token = otel_context.attach(propagate.extract(entry.get("trace") or {}))
+                try:
+                    await self.broker.publish(
+                        entry["value"],
+                        topic=entry["topic"],
+                        key=str(entry["key"]).encode(),
+                        headers=dict(entry["headers"]),
                     )
-                    published += 1
-            finally:
-                await collection.update_one({"_id": doc["_id"]}, {"$unset": {LEASE_FIELD: ""}})
+                finally:
+                    otel_context.detach(token)
+                await collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: entry}})
+                published += 1
+        finally:
+            await collection.update_one({"_id": doc_id}, {"$unset": {LEASE_FIELD: ""}})
         return published

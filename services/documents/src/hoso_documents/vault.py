@@ -101,7 +101,7 @@ class Vault:
         storage: ObjectStorage,
         settings: Settings,
         *,
-        nudge: Callable[[], None] = lambda: None,
+        nudge: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.repository = repository
         self.storage = storage
@@ -188,7 +188,7 @@ class Vault:
                 await marker
             await self._discard_upload(document_id, key)
             raise
-        self.nudge()
+        self.nudge(document_id)
         logger.info(
             "document uploaded",
             extra={"document_id": document_id, "size": stored.size, "type": media_type},
@@ -257,7 +257,7 @@ class Vault:
         if updated is None:
             # Someone else changed the state between the read and the conditional write.
             raise SigningInProgress()
-        self.nudge()
+        self.nudge(document_id)
         return updated
 
     async def save(self, owner: Principal, document_id: str) -> Document:

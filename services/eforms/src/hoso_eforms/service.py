@@ -221,7 +221,7 @@ class EformsService:
         )
 
     async def start_signing(
-        self, owner: Principal, form_id: str, provider: str, nudge_outbox: Callable[[], None]
+        self, owner: Principal, form_id: str, provider: str, nudge_outbox: Callable[[str], None]
     ) -> dict[str, Any]:
         """Store the printed PDF and ask for the citizen's signature (SignRequested via outbox)."""
         if not owner.citizen_id:
@@ -267,7 +267,7 @@ class EformsService:
         )
         if updated is None:
             raise FormLocked()
-        nudge_outbox()
+        nudge_outbox(form_id)
         return updated
 
     async def signed_pdf(self, owner: Principal, form_id: str) -> tuple[dict[str, Any], ObjectRef]:

@@ -70,6 +70,6 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         validator=SigningClient(http, settings.signing_url),
         source=platform.source,
         # Each request swaps in its app's relay (see api/deps.py).
-        nudge=lambda: None,
+        nudge=lambda _: None,
     )
     return app

@@ -113,7 +113,7 @@ class DossierService:
     eforms: Eforms
     validator: SignatureValidator
     source: str
-    nudge: Callable[[], None]
+    nudge: Callable[[str], None]
 
     # -- reading -------------------------------------------------------------------------
 
@@ -382,7 +382,7 @@ class DossierService:
             if winner is not None:
                 return current, winner
             raise StaleDossier()
-        self.nudge()
+        self.nudge(dossier_id)
         logger.info(
             "dossier submitted",
             extra={"dossier_id": dossier.id, "receipt_code": code, "status": int(target)},
@@ -435,7 +435,7 @@ class DossierService:
         )
         if updated is None:
             raise StaleDossier()
-        self.nudge()
+        self.nudge(dossier.id)
         return updated
 
     @staticmethod

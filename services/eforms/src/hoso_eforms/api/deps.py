@@ -25,10 +25,10 @@ def get_service(request: Request) -> EformsService:
     return service
 
 
-def outbox_nudge(request: Request) -> Callable[[], None]:
-    nudge: Callable[[], None] = request.app.state.outbox_relay.nudge
+def outbox_nudge(request: Request) -> Callable[[str], None]:
+    nudge: Callable[[str], None] = request.app.state.outbox_relay.nudge
     return nudge
 
 
 ServiceDep = Annotated[EformsService, Depends(get_service)]
-NudgeDep = Annotated[Callable[[], None], Depends(outbox_nudge)]
+NudgeDep = Annotated[Callable[[str], None], Depends(outbox_nudge)]
