@@ -96,6 +96,7 @@ def signing_environ(ca_url: str, *, replica: str, group_suffix: str) -> dict[str
         "HOSO_SIGNING_REPLICA_ID": replica,
         "HOSO_SIGNING_BUCKET": TEST_BUCKET,
         "HOSO_SIGNING_EVENT_SOURCE": EVENT_SOURCE,
+        "HOSO_SIGNING_VALIDATION_BUCKETS": f"hoso-documents,{TEST_BUCKET}",
         "HOSO_SIGNING_MONGO_DATABASE": f"hoso_signing_test_{RUN}",
         "HOSO_SIGNING_VNPT_BASE_URL": f"{ca_url}/vnpt",
         "HOSO_SIGNING_VIETTEL_BASE_URL": f"{ca_url}/viettel",

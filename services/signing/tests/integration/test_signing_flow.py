@@ -111,6 +111,27 @@ async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
 
     assert_pdfsig_valid(await pdfsig(signed), 1)
 
+    by_reference = await api.post(
+        "/v1/validations",
+        headers=user.headers,
+        json={"bucket": TEST_BUCKET, "key": completed["signed_object"]["key"]},
+    )
+    assert by_reference.status_code == 200, by_reference.text
+    assert by_reference.json()["verdict"] == report["verdict"]
+    refused = await api.post(
+        "/v1/validations", headers=user.headers, json={"bucket": "hoso-eforms", "key": "x"}
+    )
+    assert refused.status_code == 403
+    anonymous = await api.post("/v1/validations", json={"bucket": TEST_BUCKET, "key": "x"})
+    assert anonymous.status_code == 401
+
+    tampered = bytearray(signed)
+    position = signed.index(b"trang 1")
+    tampered[position] = ord("T")
+    broken = await validate_upload(api, user, bytes(tampered))
+    assert broken["valid"] is False
+    assert broken["verdict"] == "Chữ ký không hợp lệ: tài liệu đã bị sửa đổi sau khi ký."
+
 
 async def test_viettel_polling_and_visible_vietnamese_stamp(
     api: httpx.AsyncClient,
