@@ -16,7 +16,9 @@ from minio.error import S3Error
 
 from hoso_common.settings import S3Settings
 
-PART_SIZE = 8 * 1024 * 1024
+# The S3 minimum part size: minio uploads three parts at once, so this bounds the memory
+# a streamed upload holds to a few parts.
+PART_SIZE = 5 * 1024 * 1024
 DOWNLOAD_CHUNK = 256 * 1024
 
 
@@ -57,7 +59,7 @@ class _ChunkPipe:
     at most a few chunks in memory, and it hashes and counts the bytes as they pass.
     """
 
-    def __init__(self, depth: int = 4) -> None:
+    def __init__(self, depth: int = 8) -> None:
         self._queue: queue.Queue[bytes | _Closed | BaseException] = queue.Queue(maxsize=depth)
         self._buffer = bytearray()
         self._done = False
