@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hoso_common import topics
 from hoso_common.testing.endpoints import free_port
+from hoso_common.testing.kafka import EventWatcher
 from hoso_signing.testing.harness import start_group_at_end
 
 RUN = uuid.uuid4().hex[:8]
@@ -138,56 +135,18 @@ async def prepare_groups() -> None:
     await start_group_at_end(bootstrap, f"signing-finisher-bench-{RUN}", topics.SIGN_APPROVED)
 
 
-class CompletedWatcher:
-    """Every SignCompleted of this run, with the broker's append time."""
+class CompletedWatcher(EventWatcher):
+    """Every SignCompleted from the end of the topic on; `request_ids` are this run's."""
 
     def __init__(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"],
-            enable_auto_commit=False,
-        )
-        self.records: list[dict[str, Any]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> CompletedWatcher:
-        await self.consumer.start()
-        partitions = None
-        while not partitions:
-            await self.consumer.topics()
-            partitions = self.consumer.partitions_for_topic(topics.SIGN_COMPLETED)
-            if not partitions:
-                from aiokafka.admin import AIOKafkaAdminClient
-
-                admin = AIOKafkaAdminClient(
-                    bootstrap_servers=endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"]
-                )
-                await admin.start()
-                [description] = await admin.describe_topics([topics.SIGN_COMPLETED])
-                await admin.close()
-                partitions = {int(p["partition"]) for p in description["partitions"]}
-        assigned = [TopicPartition(topics.SIGN_COMPLETED, p) for p in partitions]
-        self.consumer.assign(assigned)
-        await self.consumer.seek_to_end(*assigned)
-        for tp in assigned:
-            await self.consumer.position(tp)
-        self._task = asyncio.create_task(self._collect())
-        return self
-
-    async def _collect(self) -> None:
-        async for record in self.consumer:
-            value = json.loads(record.value) if record.value else None
-            if value and value.get("source") == SOURCE:
-                self.records.append(
-                    {"value": value, "at": record.timestamp / 1000.0, "seen": time.time()}
-                )
+        super().__init__(endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"], topics.SIGN_COMPLETED)
 
     def request_ids(self) -> set[str]:
-        return {r["value"]["data"]["request_id"] for r in self.records}
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-        await self.consumer.stop()
+        return {
+            r["value"]["data"]["request_id"]
+            for r in self.records
+            if r["value"] and r["value"].get("source") == SOURCE
+        }
 
 
 def percentile(values: list[float], q: float) -> float:

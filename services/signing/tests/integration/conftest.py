@@ -18,6 +18,7 @@ from hoso_common import topics
 from hoso_common.storage import ObjectStorage
 from hoso_common.testing.endpoints import Endpoints, free_port
 from hoso_common.testing.identity import random_citizen_id
+from hoso_common.testing.server import serve_app
 from hoso_sandbox_ca.config import Settings as CaSettings
 from hoso_sandbox_ca.main import create_app as create_ca_app
 from hoso_signing.config import Settings
@@ -27,7 +28,6 @@ from hoso_signing.testing.harness import (
     RUN,
     TEST_BUCKET,
     SignRequestFeeder,
-    serve_on,
     start_group_at_end,
 )
 
@@ -84,7 +84,7 @@ async def sandbox_ca(endpoints: Endpoints, ports: dict[str, int]) -> AsyncIterat
         request_ttl_s=300,
     )
     async with (
-        serve_on(create_ca_app(settings), port) as url,
+        serve_app(create_ca_app(settings), port=port) as url,
         httpx.AsyncClient(timeout=30) as client,
     ):
         yield SandboxCa(url=url, port=port, client=client)
@@ -133,7 +133,7 @@ async def signing_url(
     os.environ.update(environ)
     try:
         app = create_app(Settings())
-        async with serve_on(app, ports["signing"]) as url:
+        async with serve_app(app, port=ports["signing"]) as url:
             yield url
     finally:
         for key, value in saved.items():

@@ -48,6 +48,7 @@ class EventWatcher:
                     "value": json.loads(record.value) if record.value else None,
                     "partition": record.partition,
                     "offset": record.offset,
+                    "at": record.timestamp / 1000.0,  # the broker's append time, seconds
                 }
             )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -35,3 +37,11 @@ async def post_json(
     if not isinstance(body, dict):
         raise ProviderError("provider answered an unexpected JSON shape", retryable=False)
     return response.status_code, body
+
+
+def decode_b64(value: Any, what: str) -> bytes:
+    """Strict base64 from a provider's answer; anything else is a non-retryable error."""
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ProviderError(f"provider sent an invalid base64 {what}", retryable=False) from error

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import time
 from typing import Any, Literal
 
@@ -17,7 +16,7 @@ from hoso_signing.providers import (
     SignTicket,
     WebhookAnswer,
 )
-from hoso_signing.providers.http import post_json
+from hoso_signing.providers.http import decode_b64, post_json
 
 PROVIDER_ID = "viettel-mysign"
 DISPLAY_NAME = "Viettel-CA (MySign)"
@@ -35,13 +34,6 @@ _STATUS_OUTCOMES: dict[
     4004: ("failed", "failed"),
     13004: ("failed", "certificate_expired_or_revoked"),
 }
-
-
-def _b64(value: Any, what: str) -> bytes:
-    try:
-        return base64.b64decode(str(value), validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ProviderError(f"provider sent an invalid base64 {what}", retryable=False) from error
 
 
 class ViettelMySignClient:
@@ -124,7 +116,7 @@ class ViettelMySignClient:
             raise ProviderError("no certificate for this user", retryable=False, code="no_cert")
         entry = entries[0]
         cert = entry.get("cert") or {}
-        chain = [_b64(item, "certificate") for item in cert.get("certificates") or []]
+        chain = [decode_b64(item, "certificate") for item in cert.get("certificates") or []]
         if not chain:
             raise ProviderError("certificate entry without certificates", retryable=False)
         return SignerCertificate(
@@ -179,7 +171,9 @@ class ViettelMySignClient:
         signatures = body.get("signatures") or []
         if not signatures:
             return ProviderAnswer(outcome="failed", reason="signed_without_signature")
-        return ProviderAnswer(outcome="approved", signature_value=_b64(signatures[0], "signature"))
+        return ProviderAnswer(
+            outcome="approved", signature_value=decode_b64(signatures[0], "signature")
+        )
 
     def parse_webhook(self, body: bytes) -> WebhookAnswer:
         raise ProviderError("Viettel MySign has no callbacks", retryable=False, code="no_webhook")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any, Literal
 
@@ -16,7 +14,7 @@ from hoso_signing.providers import (
     SignTicket,
     WebhookAnswer,
 )
-from hoso_signing.providers.http import post_json
+from hoso_signing.providers.http import decode_b64, post_json
 
 PROVIDER_ID = "vnpt-smartca"
 DISPLAY_NAME = "VNPT-CA (SmartCA)"
@@ -39,13 +37,6 @@ _MESSAGE_OUTCOMES: dict[str, Literal["pending", "approved", "rejected", "expired
     "REJECTED": "rejected",
     "EXPIRED": "expired",
 }
-
-
-def _b64(value: Any, what: str) -> bytes:
-    try:
-        return base64.b64decode(str(value), validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ProviderError(f"provider sent an invalid base64 {what}", retryable=False) from error
 
 
 class VnptSmartCAClient:
@@ -98,14 +89,14 @@ class VnptSmartCAClient:
         entry = certificates[0]
         chain_data = entry.get("chain_data") or {}
         chain = tuple(
-            _b64(chain_data[name], "chain certificate")
+            decode_b64(chain_data[name], "chain certificate")
             for name in ("ca_cert", "root_cert")
             if chain_data.get(name)
         )
         return SignerCertificate(
             provider=PROVIDER_ID,
             user_id=user_id,
-            certificate=_b64(entry["cert_data"], "certificate"),
+            certificate=decode_b64(entry["cert_data"], "certificate"),
             chain=chain,
             serial_number=str(entry.get("serial_number", "")),
             credential_id=str(entry.get("cert_id")) if entry.get("cert_id") else None,
@@ -164,7 +155,7 @@ class VnptSmartCAClient:
             return ProviderAnswer(outcome="failed", reason="signed_without_signature")
         return ProviderAnswer(
             outcome="approved",
-            signature_value=_b64(signatures[0]["signature_value"], "signature"),
+            signature_value=decode_b64(signatures[0]["signature_value"], "signature"),
         )
 
     def parse_webhook(self, body: bytes) -> WebhookAnswer:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
@@ -37,27 +33,6 @@ EVENT_SOURCE = f"/hoso/signing-test-{RUN}"
 def ours(record: dict[str, Any]) -> bool:
     """Whether a watched record was emitted by this run's signing app."""
     return bool(record["value"]["source"] == EVENT_SOURCE)
-
-
-@contextlib.asynccontextmanager
-async def serve_on(app: Any, port: int, *, startup_timeout_s: float = 60.0) -> AsyncIterator[str]:
-    """Serve an ASGI app on a chosen port (the CA must know its own URL before it starts)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(startup_timeout_s):
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("server stopped during start-up")
-                await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, timeout=15)
 
 
 async def start_group_at_end(bootstrap: str, group_id: str, topic: str) -> None:
