@@ -22,6 +22,7 @@ from signing_harness import (
     BUCKET,
     RUN,
     CompletedWatcher,
+    drop_topics,
     endpoints,
     prepare_groups,
     processes,
@@ -106,7 +107,9 @@ async def main() -> None:
         print(f"signed={signed} other outcomes={len(records) - signed - duplicates}")
         await watcher.stop()
         await feeder.stop()
+        await mongo.drop_database(database)  # the run's requests, kept only for this run
         await mongo.close()
+    await drop_topics()
     print(f"burst_completed={len(done)}/{REQUESTS} duplicates={duplicates} drain_s={drain_s:.1f}")
 
 

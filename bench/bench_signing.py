@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from io import BytesIO
 from pathlib import Path
@@ -25,6 +26,7 @@ from signing_harness import (
     BUCKET,
     RUN,
     CompletedWatcher,
+    drop_topics,
     endpoints,
     percentile,
     prepare_groups,
@@ -37,6 +39,7 @@ from signing_harness import (
 from hoso_common.settings import S3Settings
 from hoso_common.storage import ObjectStorage
 from hoso_common.testing.endpoints import free_port
+from hoso_signing.config import Settings
 from hoso_signing.testing.harness import SignRequestFeeder
 from hoso_signing.testing.pdfs import build_pdf
 from hoso_signing.testing.pki import ThrowawayPki
@@ -87,11 +90,78 @@ async def bare_pyhanko(pdf: bytes, rounds: int) -> float:
     return rounds / (time.perf_counter() - started)
 
 
+async def bare_at_level(pdf: bytes, rounds: int, *, ca_url: str, ca_dir: str, user: str) -> float:
+    """Signatures/s of the same signing work the pipeline does, without the pipeline.
+
+    pyHanko's interrupted prepare + finish through the service's PadesEngine at its configured
+    PAdES level (B-LT by default: the sandbox CA's TSA and OCSP over HTTP), with the citizen's
+    key read from the sandbox CA's data directory: no Kafka, database, object store, CA
+    approval or webhook.
+    """
+    import httpx as http
+
+    from hoso_sandbox_ca.citizens import CitizenRegistry
+    from hoso_sandbox_ca.pki.authority import CertificateAuthority
+    from hoso_signing.config import Settings
+    from hoso_signing.pades import PadesEngine
+    from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
+    from hoso_signing.providers.vnpt import VnptSmartCAClient
+
+    settings = Settings()
+    citizen = CitizenRegistry(
+        Path(ca_dir) / "citizens", CertificateAuthority(Path(ca_dir) / "pki", ca_url)
+    ).get(user)
+    assert citizen is not None, "the sandbox CA has not enrolled the benchmark user"
+    async with http.AsyncClient(timeout=30) as client:
+        certificate = await VnptSmartCAClient(
+            f"{ca_url}/vnpt",
+            settings.vnpt_sp_id,
+            settings.vnpt_sp_password.get_secret_value(),
+            client=client,
+        ).get_certificate(user)
+        revocation = RevocationCache(settings.revocation_cache_s)
+        engine = PadesEngine(
+            level=settings.pades_level,
+            bytes_reserved=settings.bytes_reserved,
+            trust=TrustStore([f"{ca_url}/pki/root.pem"]),
+            timestamper=HttpxTimeStamper(f"{ca_url}/pki/tsa", client),
+            revocation=revocation,
+            font_path=settings.stamp_font_path,
+        )
+
+        async def once(index: int) -> None:
+            prepared = await engine.prepare(
+                pdf,
+                certificate=certificate.certificate,
+                chain=certificate.chain,
+                request_id=f"bare-{index}",
+                reason=None,
+                location=None,
+                stamp=None,
+            )
+            value = citizen.sign_digest(prepared.to_be_signed)
+            await engine.finish(prepared.document, prepared.state, value)
+
+        try:
+            for i in range(5):
+                await once(i)
+            started = time.perf_counter()
+            for i in range(rounds):
+                await once(i)
+            return rounds / (time.perf_counter() - started)
+        finally:
+            await revocation.aclose()
+
+
 async def main() -> None:
     pdf = build_pdf(4, pad_to=300_000)
-    bare_per_s = await bare_pyhanko(pdf, BARE_ROUNDS)
-    print(f"bare pyHanko interrupted prepare+finish: {bare_per_s:.1f}/s on {len(pdf)} bytes")
+    bare_bb_per_s = await bare_pyhanko(pdf, BARE_ROUNDS)
+    print(
+        f"bare pyHanko interrupted prepare+finish, B-B, local key: {bare_bb_per_s:.1f}/s "
+        f"on {len(pdf)} bytes"
+    )
     database = f"hoso_signing_bench_{RUN}"
+    ca_dir = tempfile.mkdtemp(prefix="hoso-ca-bench-")
     with processes() as started:
         await prepare_groups()
         port = free_port()
@@ -99,6 +169,7 @@ async def main() -> None:
             started,
             webhook_url=f"http://127.0.0.1:{port}/v1/callbacks/vnpt-smartca",
             auto_approve=0.0,
+            data_dir=ca_dir,
         )
         await wait_live(ca)
         replica = start_replica(started, name="bench-0", port=port, ca_url=ca, database=database)
@@ -117,6 +188,11 @@ async def main() -> None:
                 )
             ).raise_for_status()
         ref = await feeder.upload(pdf, filename="bench.pdf")
+        bare_per_s = await bare_at_level(pdf, BARE_ROUNDS, ca_url=ca, ca_dir=ca_dir, user=user)
+        print(
+            f"bare pyHanko interrupted prepare+finish at the pipeline's level "
+            f"({Settings().pades_level}, sandbox TSA/OCSP): {bare_per_s:.1f}/s"
+        )
 
         async def run_batch(count: int, timeout_s: float) -> tuple[list[str], float]:
             ids = []
@@ -149,9 +225,11 @@ async def main() -> None:
             if isinstance(answer, dict) and answer.get("at") is not None:
                 approved_at = answer["at"].timestamp()  # type: ignore[union-attr]
                 latencies.append((completed_at[str(doc["_id"])] - approved_at) * 1000)
+        await mongo.drop_database(database)  # the run's requests, kept only for this run
         await mongo.close()
         await watcher.stop()
         await feeder.stop()
+    await drop_topics()
     print(
         f"pipeline: {len(wanted)} requests, outcomes={sorted(statuses)}, "
         f"{pipeline_per_s:.1f}/s, latency samples={len(latencies)}"

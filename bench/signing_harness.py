@@ -14,12 +14,16 @@ from contextlib import contextmanager
 
 import httpx
 
-from hoso_common import topics
-from hoso_common.testing.endpoints import free_port
-from hoso_common.testing.kafka import EventWatcher
-from hoso_signing.testing.harness import start_group_at_end
-
 RUN = uuid.uuid4().hex[:8]
+# The benchmark's events travel on topics of their own: the stack's services (its signing
+# replicas included) never see them, and its replicas never see the stack's.
+os.environ["HOSO_KAFKA_TOPIC_PREFIX"] = f"bench-{RUN}."
+
+from hoso_common import topics  # noqa: E402
+from hoso_common.testing.endpoints import free_port  # noqa: E402
+from hoso_common.testing.kafka import EventWatcher  # noqa: E402
+from hoso_signing.testing.harness import start_group_at_end  # noqa: E402
+
 BUCKET = "hoso-signing-bench"
 SOURCE = f"/hoso/signing-bench-{RUN}"
 
@@ -77,11 +81,15 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def start_ca(
-    started: list[subprocess.Popen[bytes]], *, webhook_url: str, auto_approve: float | None
+    started: list[subprocess.Popen[bytes]],
+    *,
+    webhook_url: str,
+    auto_approve: float | None,
+    data_dir: str | None = None,
 ) -> str:
     port = free_port()
     environ = {
-        "HOSO_CA_DATA_DIR": tempfile.mkdtemp(prefix="hoso-ca-bench-"),
+        "HOSO_CA_DATA_DIR": data_dir or tempfile.mkdtemp(prefix="hoso-ca-bench-"),
         "HOSO_CA_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "HOSO_CA_WEBHOOK_URL_VNPT": webhook_url,
         "HOSO_CA_REQUEST_TTL_S": "600",
@@ -127,6 +135,20 @@ def start_replica(
         )
     )
     return f"http://127.0.0.1:{port}"
+
+
+async def drop_topics() -> None:
+    """Delete this run's topics (the replicas must have stopped)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"])
+    await admin.start()
+    try:
+        mine = [name for name in await admin.list_topics() if name.startswith(topics.PREFIX)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
 
 
 async def prepare_groups() -> None:

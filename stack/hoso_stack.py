@@ -362,7 +362,7 @@ class FerretDB(Part):
         return [
             str(FERRETDB_BIN),
             "--handler=sqlite",
-            f"--sqlite-url=file:{DATA / 'ferretdb'}/",
+            f"--sqlite-url=file:{DATA / 'ferretdb'}/?_pragma=synchronous(normal)",
             f"--listen-addr={HOST}:{self.port}",
             f"--state-dir={DATA / 'ferretdb-state'}",
             "--debug-addr=-",

@@ -43,7 +43,7 @@ resolve_jars() { # <pom> <target dir>
 # --- 1. apt packages ------------------------------------------------------------------------
 step "apt packages"
 missing=()
-for pkg in nginx-light poppler-utils fonts-dejavu-core fonts-dejavu-extra libnss3-tools; do installed "$pkg" || missing+=("$pkg"); done
+for pkg in nginx-light poppler-utils fonts-dejavu-core fonts-dejavu-extra libnss3-tools patch; do installed "$pkg" || missing+=("$pkg"); done
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -91,9 +91,12 @@ resolve_jars "$REPO/stack/maven/s3proxy.pom.xml" "$S3PROXY_DIR"
 
 # --- 6. FerretDB --------------------------------------------------------------------------
 # `go install ...@v1.24.2` builds a binary that panics at start: the module lacks the
-# generated build/version/version.txt. So build from a copy of the module with that file.
-step "ferretdb $FERRETDB_VERSION"
-if "$FERRETDB_DIR/ferretdb" --version 2>/dev/null | grep -q "version: v$FERRETDB_VERSION"; then
+# generated build/version/version.txt. So build from a copy of the module with that file,
+# with the stack's SQLite scan patch applied (stack/ferretdb/README.md says why).
+FERRETDB_PATCHES="$(cd "$REPO/stack/ferretdb" && cat ./*.patch | sha256sum | cut -c1-16)"
+step "ferretdb $FERRETDB_VERSION (patches $FERRETDB_PATCHES)"
+if "$FERRETDB_DIR/ferretdb" --version 2>/dev/null | grep -q "version: v$FERRETDB_VERSION" \
+    && [ "$(cat "$FERRETDB_DIR/patches" 2>/dev/null)" = "$FERRETDB_PATCHES" ]; then
     done_step "cached"
 else
     GO="$(command -v go || true)"
@@ -120,9 +123,14 @@ else
     build="$CACHE/build/ferretdb-$FERRETDB_VERSION"
     rm -rf "$build" && mkdir -p "$(dirname "$build")" && cp -r "$src" "$build" && chmod -R u+w "$build"
     echo "v$FERRETDB_VERSION" >"$build/build/version/version.txt"
+    for patch in "$REPO"/stack/ferretdb/*.patch; do
+        (cd "$build" && patch -p1 --forward --batch <"$patch") >>"$build_log" 2>&1 \
+            || { tail -30 "$build_log" >&2; die "could not apply $(basename "$patch") to FerretDB"; }
+    done
     (cd "$build" && GOFLAGS=-buildvcs=false "$GO" build -trimpath -o "$FERRETDB_DIR/ferretdb.tmp" \
         ./cmd/ferretdb) >>"$build_log" 2>&1 || { tail -30 "$build_log" >&2; die "go build of FerretDB failed"; }
     mv "$FERRETDB_DIR/ferretdb.tmp" "$FERRETDB_DIR/ferretdb"
+    echo "$FERRETDB_PATCHES" >"$FERRETDB_DIR/patches"
     rm -rf "$CACHE/build"
     "$FERRETDB_DIR/ferretdb" --version | grep -q "version: v$FERRETDB_VERSION" || die "built FerretDB does not start"
     done_step "built"

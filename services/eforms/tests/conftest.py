@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-HANOI_WARD = {"tinh_thanh": "01", "xa_phuong": "01001", "dia_chi_chi_tiet": "Số 12, phố Hàng Bạc"}
-HCM_WARD = {"tinh_thanh": "79", "xa_phuong": "79001", "dia_chi_chi_tiet": "Số 5, đường Lê Lợi"}
+HANOI_WARD = {"tinh_thanh": "01", "xa_phuong": "00070", "dia_chi_chi_tiet": "Số 12, phố Hàng Bạc"}
+HCM_WARD = {"tinh_thanh": "79", "xa_phuong": "26740", "dia_chi_chi_tiet": "Số 5, đường Lê Lợi"}
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "to-khai-khai-sinh": {

@@ -64,12 +64,18 @@ class OutboxRelay:
     """Publishes pending outbox entries of the given collections, then removes them.
 
     A write that pushed events names its document in `nudge(doc_id)`; the relay then drains
-    that document at once, by id. A full scan of the collections, which costs a pass over
-    every document, runs only every `scan_interval_s` to pick up entries left by a process
-    that died before its relay ran. A short lease on each document keeps two replicas from
-    publishing the same entries at the same moment; consumers still dedupe, because a crash
-    can repeat an entry.
+    that document at once, by id. A caller that holds the document as written (the result of
+    its `find_one_and_update`) hands it over with `written(collection, doc)`: its entries are
+    published as they are and removed with one update, without claiming the document first.
+
+    A full scan of the collections, which costs a pass over every document, runs only every
+    `scan_interval_s` to pick up entries left by a process that died before its relay ran. A
+    short lease on each document keeps two scanning replicas from publishing the same entries
+    at the same moment. Consumers still dedupe: a crash, or a scan that meets a document
+    handed over by `written`, can repeat an entry.
     """
+
+    PUBLISH_CONCURRENCY = 32
 
     def __init__(
         self,
@@ -87,6 +93,7 @@ class OutboxRelay:
         self.batch = batch
         self._wake = asyncio.Event()
         self._hot: set[Any] = set()
+        self._written: list[tuple[AsyncCollection[dict[str, Any]], dict[str, Any]]] = []
         self._scan_requested = True
         self._task: asyncio.Task[None] | None = None
 
@@ -97,6 +104,12 @@ class OutboxRelay:
         else:
             self._hot.add(doc_id)
         self._wake.set()
+
+    def written(self, collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]) -> None:
+        """Publish the outbox entries of a document the caller has just written."""
+        if doc.get(OUTBOX_FIELD):
+            self._written.append((collection, doc))
+            self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
@@ -112,6 +125,9 @@ class OutboxRelay:
         next_scan = loop.time()
         while True:
             try:
+                if self._written:
+                    written, self._written = self._written, []
+                    await self._publish_written(written)
                 if self._hot:
                     hot, self._hot = self._hot, set()
                     for collection in self.collections:
@@ -125,12 +141,34 @@ class OutboxRelay:
                 raise
             except Exception:
                 logger.exception("outbox relay pass failed")
-            if not self._hot and not self._scan_requested:
+            if not self._hot and not self._written and not self._scan_requested:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._wake.wait(), timeout=max(next_scan - loop.time(), 0.01)
                     )
             self._wake.clear()
+
+    async def _publish_written(
+        self, written: list[tuple[AsyncCollection[dict[str, Any]], dict[str, Any]]]
+    ) -> None:
+        """Publish handed-over documents side by side; one document's entries stay in order."""
+        by_document: dict[tuple[int, Any], list[tuple[AsyncCollection[dict[str, Any]], Any]]] = {}
+        for collection, doc in written:
+            by_document.setdefault((id(collection), doc["_id"]), []).append((collection, doc))
+        slots = asyncio.Semaphore(self.PUBLISH_CONCURRENCY)
+
+        async def publish(items: list[tuple[AsyncCollection[dict[str, Any]], Any]]) -> None:
+            async with slots:
+                for collection, doc in items:
+                    await self._publish_entries(collection, doc["_id"], doc[OUTBOX_FIELD])
+
+        results = await asyncio.gather(
+            *(publish(items) for items in by_document.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                # What was not published stays in the outbox for the next scan.
+                logger.error("outbox publish failed", exc_info=result)
 
     async def drain(self) -> int:
         """Publish everything pending now; returns how many entries were published."""
@@ -146,8 +184,12 @@ class OutboxRelay:
             projection={"_id": 1},
             limit=self.batch,
         )
+        # Documents already handed over by `written` are on their way out; claiming them too
+        # would only cost a write each.
+        handed_over = {doc["_id"] for _, doc in self._written}
         async for doc in pending:
-            published += await self._drain_document(collection, doc["_id"])
+            if doc["_id"] not in handed_over:
+                published += await self._drain_document(collection, doc["_id"])
         return published
 
     async def _drain_document(
@@ -164,9 +206,26 @@ class OutboxRelay:
         )
         if claimed is None:
             return 0
-        published = 0
+        return await self._publish_entries(
+            collection, doc_id, claimed.get(OUTBOX_FIELD, []), release_lease=True
+        )
+
+    async def _publish_entries(
+        self,
+        collection: AsyncCollection[dict[str, Any]],
+        doc_id: Any,
+        entries: list[dict[str, Any]],
+        *,
+        release_lease: bool = False,
+    ) -> int:
+        """Publish `entries` in order, then remove the published ones with a single update.
+
+        Entries are removed by value, so entries pushed meanwhile stay. When publishing fails
+        midway, the ones already sent are removed and the rest stay for the next pass.
+        """
+        published: list[dict[str, Any]] = []
         try:
-            for entry in claimed.get(OUTBOX_FIELD, []):
+            for entry in entries:
                 token = otel_context.attach(propagate.extract(entry.get("trace") or {}))
                 try:
                     await self.broker.publish(
@@ -177,8 +236,13 @@ class OutboxRelay:
                     )
                 finally:
                     otel_context.detach(token)
-                await collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: entry}})
-                published += 1
+                published.append(entry)
         finally:
-            await collection.update_one({"_id": doc_id}, {"$unset": {LEASE_FIELD: ""}})
-        return published
+            update: dict[str, Any] = {}
+            if published:
+                update["$pullAll"] = {OUTBOX_FIELD: published}
+            if release_lease:
+                update["$unset"] = {LEASE_FIELD: ""}
+            if update:
+                await collection.update_one({"_id": doc_id}, update)
+        return len(published)

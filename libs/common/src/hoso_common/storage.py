@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import queue
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -185,10 +186,28 @@ class ObjectStorage:
     async def put_bytes(
         self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream"
     ) -> StoredObject:
-        async def one() -> AsyncIterator[bytes]:
-            yield data
+        if len(data) > PART_SIZE:
 
-        return await self.upload_stream(bucket, key, one(), content_type=content_type)
+            async def one() -> AsyncIterator[bytes]:
+                yield data
+
+            return await self.upload_stream(bucket, key, one(), content_type=content_type)
+        # One part: a single PUT from one worker thread, without the streaming pipe.
+        result = await asyncio.to_thread(
+            self.client.put_object,
+            bucket,
+            key,
+            io.BytesIO(data),
+            length=len(data),
+            content_type=content_type,
+        )
+        return StoredObject(
+            bucket=bucket,
+            key=key,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            etag=str(result.etag),
+        )
 
     async def upload_file(
         self, bucket: str, key: str, path: str, *, content_type: str = "application/octet-stream"
@@ -229,11 +248,30 @@ class ObjectStorage:
 
     async def read_bytes(self, bucket: str, key: str, *, limit: int = 64 * 1024 * 1024) -> bytes:
         """Read a whole small object (signing inputs, rendered forms); larger ones are refused."""
-        info = await self.stat(bucket, key)
-        if info.size > limit:
-            raise ValueError(f"object {key} is {info.size} bytes, over the {limit} limit")
-        chunks = [chunk async for chunk in await self.stream(bucket, key)]
-        return b"".join(chunks)
+
+        def fetch() -> bytes:
+            response = self.client.get_object(bucket, key)
+            try:
+                announced = response.headers.get("Content-Length")
+                if announced is not None and int(announced) > limit:
+                    raise ValueError(f"object {key} is {announced} bytes, over the {limit} limit")
+                chunks: list[bytes] = []
+                size = 0
+                while chunk := response.read(DOWNLOAD_CHUNK * 16):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ValueError(f"object {key} is over the {limit} limit")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+            finally:
+                response.close()
+                response.release_conn()
+
+        # One GET in one worker thread: no separate stat, no thread hop per chunk.
+        try:
+            return await asyncio.to_thread(fetch)
+        except S3Error as error:
+            raise self._translate(error) from error
 
     async def stat(self, bucket: str, key: str) -> ObjectInfo:
         try:

@@ -1,13 +1,24 @@
-"""Kafka topic names, in one place."""
+"""Kafka topic names, in one place.
 
+`HOSO_KAFKA_TOPIC_PREFIX` (read once, at import) is put before every name, so that separate
+environments, or a benchmark, can share one Kafka cluster without reading each other's
+events.
+"""
+
+import os
+import re
 from typing import Final
 
-DOCUMENT_UPLOADED: Final = "hoso.documents.uploaded"
-SIGN_REQUESTED: Final = "hoso.signing.requested"
-SIGN_APPROVED: Final = "hoso.signing.approved"
-SIGN_COMPLETED: Final = "hoso.signing.completed"
-DOSSIER_SUBMITTED: Final = "hoso.dossiers.submitted"
-DOSSIER_STATUS_CHANGED: Final = "hoso.dossiers.status-changed"
+PREFIX: Final = os.environ.get("HOSO_KAFKA_TOPIC_PREFIX", "")
+if not re.fullmatch(r"[A-Za-z0-9._-]*", PREFIX):
+    raise ValueError(f"HOSO_KAFKA_TOPIC_PREFIX may hold only A-Z a-z 0-9 . _ -: {PREFIX!r}")
+
+DOCUMENT_UPLOADED: Final = f"{PREFIX}hoso.documents.uploaded"
+SIGN_REQUESTED: Final = f"{PREFIX}hoso.signing.requested"
+SIGN_APPROVED: Final = f"{PREFIX}hoso.signing.approved"
+SIGN_COMPLETED: Final = f"{PREFIX}hoso.signing.completed"
+DOSSIER_SUBMITTED: Final = f"{PREFIX}hoso.dossiers.submitted"
+DOSSIER_STATUS_CHANGED: Final = f"{PREFIX}hoso.dossiers.status-changed"
 
 DEAD_LETTER_SUFFIX: Final = ".dlt"
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -43,4 +44,50 @@ async def test_exactly_one_of_two_concurrent_conditional_writers_wins(
     stored = await collection.find_one({"_id": request_id})
     assert stored is not None
     assert stored["finished_by"] == winners[0]["finished_by"]
+    await collection.drop()
+
+
+FILTERS_AND_MATCHES: list[tuple[dict[str, Any], list[str]]] = [
+    ({"s": "x"}, ["a", "b"]),  # equality also matches an array element
+    ({"s": {"$in": ["y"]}}, ["b", "c"]),
+    ({"s": "Tiếng Việt <b>&"}, ["e"]),
+    ({"tags": "q"}, ["a"]),
+    ({"s": None}, ["d"]),  # missing field
+    ({"n": 5}, ["e"]),
+    ({"t": {"$lt": datetime(2026, 1, 1, 1, tzinfo=UTC)}}, ["a"]),
+    ({"t": {"$gte": datetime(2026, 1, 2, tzinfo=UTC)}}, ["b", "c"]),  # array of dates
+    (
+        {"t": {"$gt": datetime(2026, 1, 1, tzinfo=UTC), "$lte": datetime(2026, 1, 2, tzinfo=UTC)}},
+        ["c"],
+    ),
+    ({"_id": {"$in": ["a", "d", "zz"]}}, ["a", "d"]),
+    ({"_id": "a", "s": "y"}, []),
+    ({"_id": "b", "s": "y"}, ["b"]),
+    ({"s": "x", "t": {"$lt": datetime(2026, 1, 11, tzinfo=UTC)}}, ["a", "b"]),
+]
+
+
+async def test_filters_match_what_mongodb_matches(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    """The local stack's FerretDB narrows scans in SQLite; results must stay MongoDB's."""
+    collection = mongo_client["hoso_test"][f"filters_{uuid.uuid4().hex[:8]}"]
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    await collection.insert_many(
+        [
+            {"_id": "a", "s": "x", "t": day, "tags": ["p", "q"]},
+            {"_id": "b", "s": ["x", "y"], "t": [day + timedelta(days=5)]},
+            {"_id": "c", "s": "y", "t": day + timedelta(days=1)},
+            {"_id": "d"},
+            {"_id": "e", "s": "Tiếng Việt <b>&", "t": "not a date", "n": 5},
+        ]
+    )
+    for query, expected in FILTERS_AND_MATCHES:
+        found = sorted(doc["_id"] for doc in await collection.find(query).to_list())
+        assert found == expected, query
+    updated = await collection.update_one({"_id": "c", "s": "y"}, {"$set": {"z": 1}})
+    assert updated.matched_count == 1
+    assert await collection.find_one_and_update({"_id": "c", "s": "x"}, {"$set": {"z": 2}}) is None
+    assert (await collection.delete_one({"_id": "d"})).deleted_count == 1
+    assert sorted(doc["_id"] for doc in await collection.find({}).to_list()) == ["a", "b", "c", "e"]
     await collection.drop()

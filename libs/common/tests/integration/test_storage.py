@@ -84,3 +84,18 @@ async def test_an_aborted_stream_leaves_no_object(storage: ObjectStorage, bucket
     with pytest.raises(ValueError, match="too large"):
         await storage.upload_stream(bucket, key, failing())
     assert not await storage.exists(bucket, key)
+
+
+async def test_read_bytes_refuses_a_missing_or_oversized_object(
+    storage: ObjectStorage, bucket: str
+) -> None:
+    key = f"limits/{uuid.uuid4().hex}"
+    with pytest.raises(ObjectNotFound):
+        await storage.read_bytes(bucket, key)
+    data = os.urandom(300_000)
+    stored = await storage.put_bytes(bucket, key, data)
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    with pytest.raises(ValueError, match="limit"):
+        await storage.read_bytes(bucket, key, limit=len(data) - 1)
+    assert await storage.read_bytes(bucket, key, limit=len(data)) == data

@@ -18,8 +18,9 @@ class Settings(PlatformSettings):
     bucket: str = "hoso-eforms"
     address_catalogue_path: Path | None = Field(
         default=None,
-        description="A complete administrative-unit catalogue (same JSON shape as the shipped "
-        "data/administrative_units.json); the shipped representative subset when unset.",
+        description="An administrative-unit catalogue in the service's own JSON shape "
+        '({"complete", "provinces": [{"code", "name", "type", "communes": [{"code", "name", '
+        '"type"}]}]}); when unset, the complete catalogue of the vietnam-provinces package.',
     )
     font_regular: Path = DEJAVU_DIR / "DejaVuSans.ttf"
     font_bold: Path = DEJAVU_DIR / "DejaVuSans-Bold.ttf"

@@ -110,7 +110,7 @@ async def test_validation_errors_are_problem_json_with_pointers(
     data["nguoi_duoc_khai_sinh"]["ngay_sinh"] = "31/02/2025"
     data["nguoi_yeu_cau"]["so_dinh_danh"] = "0011900123"
     data["nguoi_yeu_cau"]["ho_ten"] = "Nguyễn " * 30
-    data["me"]["noi_cu_tru"]["xa_phuong"] = "79001"
+    data["me"]["noi_cu_tru"]["xa_phuong"] = "26740"
     data["ghi_chu"] = "không có trong mẫu"
     del data["co_quan_tiep_nhan"]
     response = await eforms.client.post(

@@ -135,6 +135,7 @@ async def test_forms_keep_the_template_version_they_were_filled_with(
 async def test_address_catalogue_endpoints(eforms: Any) -> None:
     provinces = await eforms.client.get("/v1/catalogue/provinces")
     assert provinces.status_code == 200
+    assert provinces.headers["X-Catalogue-Complete"] == "true"
     assert len(provinces.json()) == 34
     assert {
         "code": "79",
@@ -143,6 +144,7 @@ async def test_address_catalogue_endpoints(eforms: Any) -> None:
     } in provinces.json()
     communes = await eforms.client.get("/v1/catalogue/provinces/01/communes")
     assert communes.status_code == 200
-    assert {"code": "01001", "name": "Phường Hoàn Kiếm", "type": "phường"} in communes.json()
+    assert communes.headers["X-Catalogue-Complete"] == "true"
+    assert {"code": "00070", "name": "Phường Hoàn Kiếm", "type": "phường"} in communes.json()
     missing = await eforms.client.get("/v1/catalogue/provinces/02/communes")
     assert missing.status_code == 404 and missing.json()["code"] == "province_not_found"

@@ -155,8 +155,8 @@ def test_ethnic_group_must_be_one_of_the_54(sample_form: Sample) -> None:
 def test_unknown_province_and_commune(sample_form: Sample) -> None:
     data = sample_form("to-khai-khai-sinh")
     data["nguoi_yeu_cau"]["noi_cu_tru"]["tinh_thanh"] = "02"
-    data["me"]["noi_cu_tru"]["xa_phuong"] = "79001"
-    data["cha"]["noi_cu_tru"]["xa_phuong"] = "79999"
+    data["me"]["noi_cu_tru"]["xa_phuong"] = "26740"
+    data["cha"]["noi_cu_tru"]["xa_phuong"] = "99999"
     assert messages("to-khai-khai-sinh", data) == {
         "/data/nguoi_yeu_cau/noi_cu_tru/tinh_thanh": (
             "Tỉnh/thành phố không có trong danh mục tỉnh, thành phố."

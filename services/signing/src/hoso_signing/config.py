@@ -92,6 +92,14 @@ class Settings(PlatformSettings):
         default=30.0,
         description="Approved requests nobody claimed this long are finished by the sweep.",
     )
+    prepared_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory for prepared documents kept by the replica that prepared them.",
+    )
+    prepare_concurrency: int = Field(
+        default=4, ge=1, description="Documents one replica prepares for the CA at the same time."
+    )
     finish_concurrency: int = Field(
         default=12, ge=1, description="Partitions one replica works on at the same time."
     )

@@ -34,9 +34,9 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         on_startup=[runtime.start],
         on_shutdown=[runtime.stop],
     )
-    # FastStreamAPI wraps the FastAPI app; its state holds the outbox relay that the
-    # consumers nudge after each write, so events leave without waiting for the next tick.
+    # FastStreamAPI wraps the FastAPI app; its state holds the outbox relay that gets each
+    # write with events at once, so events leave without waiting for the next scan.
     fastapi_app = app._application
     fastapi_app.state.signing = runtime
-    runtime.use_nudge(fastapi_app.state.outbox_relay.nudge)
+    runtime.use_relay(fastapi_app.state.outbox_relay)
     return app

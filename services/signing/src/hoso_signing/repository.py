@@ -15,32 +15,17 @@ from hoso_common.outbox import push_events
 from hoso_signing.domain.states import SignStatus, sources_of
 
 COLLECTION = "sign_requests"
-# The finishing state (certificates, revocation data, signed attributes) lives beside the
-# request, not in it: the relay, poller and sweep scan sign_requests, and FerretDB decodes
-# every scanned document whole.
-STATES = "sign_states"
 Doc = dict[str, Any]
 
 # The bulky fields a lookup for status or routing never needs (FerretDB takes projections on
 # find only, not on findAndModify).
-_LIGHT = {"outbox": 0}
+_LIGHT = {"outbox": 0, "state": 0}
 
 
 class SignRequestRepository:
     def __init__(self, db: AsyncDatabase[Doc], *, source: str) -> None:
         self.collection: AsyncCollection[Doc] = db[COLLECTION]
-        self.states: AsyncCollection[Doc] = db[STATES]
         self.source = source
-
-    async def save_state(self, state_id: str, state: Doc) -> None:
-        """Store one preparation attempt's state under its own id (written before it is used)."""
-        await self.states.replace_one({"_id": state_id}, {"_id": state_id, **state}, upsert=True)
-
-    async def load_state(self, state_id: str) -> Doc | None:
-        return await self.states.find_one({"_id": state_id})
-
-    async def drop_state(self, state_id: str) -> None:
-        await self.states.delete_one({"_id": state_id})
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("status", ASCENDING), ("next_poll_at", ASCENDING)])
@@ -106,7 +91,7 @@ class SignRequestRepository:
             {"failure_reason": reason, "completed_at": now},
             now,
             events=events,
-            unset=["poll_lease_until", "poll_owner", "finish_lease_until"],
+            unset=["poll_lease_until", "poll_owner", "finish_lease_until", "state"],
         )
 
     async def due_for_poll(self, now: datetime, limit: int) -> list[str]:
@@ -201,7 +186,7 @@ class SignRequestRepository:
             now,
             events=events,
             extra_filter={"finish_token": token},
-            unset=["finish_lease_until"],
+            unset=["finish_lease_until", "state"],
         )
 
     async def release_finish(self, request_id: str, token: str) -> None:
@@ -226,6 +211,8 @@ class SignRequestRepository:
     async def stale_finishes(self, now: datetime, approved_before: datetime) -> list[str]:
         return await self.ids_where(
             {
+                # The top-level status narrows the scan before the $or is evaluated.
+                "status": {"$in": [SignStatus.FINISHING.value, SignStatus.APPROVED.value]},
                 "$or": [
                     {"status": SignStatus.FINISHING.value, "finish_lease_until": {"$lt": now}},
                     {
@@ -233,7 +220,7 @@ class SignRequestRepository:
                         "finish_lease_until": {"$exists": False},
                     },
                     {"status": SignStatus.APPROVED.value, "updated_at": {"$lt": approved_before}},
-                ]
+                ],
             }
         )
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from hoso_common.outbox import OutboxRelay
 from hoso_common.platform import Platform
 from hoso_signing.config import Settings
 from hoso_signing.pades import PadesEngine
@@ -16,7 +17,7 @@ from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.providers import ProviderClient
 from hoso_signing.providers.viettel import ViettelMySignClient
 from hoso_signing.providers.vnpt import VnptSmartCAClient
-from hoso_signing.repository import SignRequestRepository
+from hoso_signing.repository import Doc, SignRequestRepository
 from hoso_signing.validation import SignatureValidator
 from hoso_signing.workflow import SigningWorkflow
 
@@ -61,7 +62,7 @@ class SigningRuntime:
             platform.db, source=settings.event_source or platform.source
         )
         self.validator = SignatureValidator(self.trust)
-        self._nudge: Callable[[], None] = lambda: None
+        self._announce: Callable[[Doc], None] = lambda doc: None
         self.workflow = SigningWorkflow(
             settings=settings,
             repository=self.repository,
@@ -69,12 +70,13 @@ class SigningRuntime:
             providers=self.providers,
             pades=self.pades,
             timestamper=self.timestamper,
-            nudge=lambda: self._nudge(),
+            announce=lambda doc: self._announce(doc),
         )
         self._tasks: list[asyncio.Task[None]] = []
 
-    def use_nudge(self, nudge: Callable[[], None]) -> None:
-        self._nudge = nudge
+    def use_relay(self, relay: OutboxRelay) -> None:
+        """Hand every written request with events to the outbox relay at once."""
+        self._announce = lambda doc: relay.written(self.repository.collection, doc)
 
     async def start(self) -> None:
         await self.repository.ensure_indexes()

@@ -8,9 +8,12 @@ import hashlib
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+import bson
 
 from hoso_common.events import ObjectRef, SignApproved, SignCompleted, SignRequested
 from hoso_common.storage import ObjectNotFound, ObjectStorage
@@ -58,6 +61,34 @@ class CertificateCache:
         self._entries.pop((provider_id, user_id), None)
 
 
+class PreparedCache:
+    """Prepared documents this replica wrote, kept for its own finish (bounded, oldest out).
+
+    The object store holds the copy every replica can read; a finish on the replica that
+    prepared the request is spared reading it back.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+
+    def put(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        self._entries[key] = value
+        self._size += len(value)
+        while self._size > self.max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self._size -= len(dropped)
+
+    def take(self, key: str) -> bytes | None:
+        value = self._entries.pop(key, None)
+        if value is not None:
+            self._size -= len(value)
+        return value
+
+
 def _safe_filename(name: str) -> str:
     cleaned = name.replace("/", "_").replace("\\", "_").strip() or "document"
     return cleaned[:200]
@@ -73,7 +104,7 @@ class SigningWorkflow:
         providers: Mapping[str, ProviderClient],
         pades: PadesEngine,
         timestamper: HttpxTimeStamper,
-        nudge: Callable[[], None] = lambda: None,
+        announce: Callable[[Doc], None] = lambda doc: None,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self.settings = settings
@@ -82,47 +113,54 @@ class SigningWorkflow:
         self.providers = providers
         self.pades = pades
         self.timestamper = timestamper
-        self.nudge = nudge
+        self.announce = announce
         self.clock = clock
         self.owner = settings.replica_id
         self.certificates = CertificateCache(settings.certificate_cache_s)
         self._finishing: set[str] = set()
+        self.prepared_cache = PreparedCache(settings.prepared_cache_bytes)
+        self._prepare_slots = asyncio.Semaphore(settings.prepare_concurrency)
+        self._next_retake = 0.0
 
     # Taking requests -------------------------------------------------------------------
 
     async def accept(self, request: SignRequested) -> None:
         """Store the request once (the request id is the key), then move it as far as it goes."""
         now = self.clock()
-        inserted = await self.repository.insert_requested(
-            {
-                "_id": request.request_id,
-                "status": SignStatus.REQUESTED.value,
-                "source": request.source,
-                "source_id": request.source_id,
-                "document_name": request.document_name,
-                "object": request.object.model_dump(mode="json"),
-                "signer_id": request.signer_id,
-                "signer_sub": request.signer_sub,
-                "provider": request.provider,
-                "reason": request.reason,
-                "location": request.location,
-                "visible_stamp": (
-                    request.visible_stamp.model_dump(mode="json") if request.visible_stamp else None
-                ),
-                "created_at": now,
-                "updated_at": now,
-                "outbox": [],
-            }
-        )
-        if not inserted:
+        doc: Doc = {
+            "_id": request.request_id,
+            "status": SignStatus.REQUESTED.value,
+            "source": request.source,
+            "source_id": request.source_id,
+            "document_name": request.document_name,
+            "object": request.object.model_dump(mode="json"),
+            "signer_id": request.signer_id,
+            "signer_sub": request.signer_sub,
+            "provider": request.provider,
+            "reason": request.reason,
+            "location": request.location,
+            "visible_stamp": (
+                request.visible_stamp.model_dump(mode="json") if request.visible_stamp else None
+            ),
+            "created_at": now,
+            "updated_at": now,
+            "outbox": [],
+        }
+        if await self.repository.insert_requested(doc):
+            await self.advance(request.request_id, doc)
+        else:
             logger.info("sign request seen again", extra={"request_id": request.request_id})
-        await self.advance(request.request_id)
+            await self.advance(request.request_id)
 
-    async def advance(self, request_id: str) -> None:
+    async def advance(self, request_id: str, doc: Doc | None = None) -> None:
         """Resume a request that has not reached the CA yet (also after a crash)."""
-        doc = await self.repository.get(request_id)
+        if doc is None:
+            doc = await self.repository.get(request_id)
         if doc is not None and doc["status"] == SignStatus.REQUESTED.value:
-            doc = await self._prepare(doc)
+            # Fewer prepares than finishes at a time: under a burst the CPU goes first to
+            # requests the citizen has approved already.
+            async with self._prepare_slots:
+                doc = await self._prepare(doc)
         if doc is not None and doc["status"] == SignStatus.PREPARED.value:
             await self._ask(doc)
 
@@ -167,14 +205,17 @@ class SigningWorkflow:
                     stamp=Stamp(page=stamp["page"], box=tuple(stamp["box"])) if stamp else None,
                 )
                 # A unique key per attempt: a slower duplicate attempt never overwrites the
-                # document whose digest the winning attempt stored.
-                prepared_key = f"prepared/{request_id}/{uuid.uuid4().hex}.pdf"
+                # document whose digest the winning attempt stored. The finishing state
+                # travels with the document, so the request stays small in the database.
+                prepared_key = f"prepared/{request_id}/{uuid.uuid4().hex}.bson"
+                bundle = bson.encode({"state": prepared.state, "document": prepared.document})
                 await self.storage.put_bytes(
                     self.settings.bucket,
                     prepared_key,
-                    prepared.document,
-                    content_type="application/pdf",
+                    bundle,
+                    content_type="application/octet-stream",
                 )
+                self.prepared_cache.put(prepared_key, bundle)
             else:
                 prepared = prepare_cades(
                     data,
@@ -189,15 +230,15 @@ class SigningWorkflow:
             )
             return await self._fail(doc, error.code)
         summary = summarize(load_certificate(certificate.certificate))
-        state_id = f"{request_id}:{uuid.uuid4().hex}"
-        await self.repository.save_state(state_id, prepared.state)
+        # The key of the prepared document (or the CAdES state) is written with the status
+        # change: a slower duplicate attempt can no longer replace what went to the CA.
         moved = await self.repository.move(
             request_id,
             SignStatus.REQUESTED,
             SignStatus.PREPARED,
             {
                 "format": prepared.state["format"],
-                "state_id": state_id,
+                "state": None if prepared_key else prepared.state,
                 "to_be_signed": prepared.to_be_signed,
                 "prepared_key": prepared_key,
                 "signer_subject": summary.subject,
@@ -274,7 +315,7 @@ class SigningWorkflow:
             [self._completed(doc, SignStatus.FAILED, failure_reason=reason)],
         )
         if moved is not None:
-            self.nudge()
+            self.announce(moved)
         return moved
 
     async def record_answer(
@@ -287,6 +328,12 @@ class SigningWorkflow:
         via: Literal["webhook", "poll"],
     ) -> AnswerResult:
         """Conditional awaiting -> approved/rejected/expired/failed, with its events."""
+        if request_id and answer.outcome == "approved":
+            recorded = await self._record_approval(
+                provider_id, transaction_id, request_id, answer, via
+            )
+            if recorded is not None:
+                return recorded
         if request_id:
             doc = await self.repository.get(request_id, light=True)
         else:
@@ -335,7 +382,55 @@ class SigningWorkflow:
         )
         if moved is None:
             return "duplicate"
-        self.nudge()
+        self.announce(moved)
+        return "recorded"
+
+    async def _record_approval(
+        self,
+        provider_id: str,
+        transaction_id: str,
+        request_id: str,
+        answer: ProviderAnswer,
+        via: Literal["webhook", "poll"],
+    ) -> AnswerResult | None:
+        """The approval of a known request in one conditional write; None when it did not match.
+
+        An approval needs nothing from the stored request to build its event, so the usual
+        read before the write is left out. When the write matches nothing, the caller's
+        general path tells an unknown request from a duplicate answer.
+        """
+        now = self.clock()
+        event = SignApproved(
+            request_id=request_id,
+            provider=provider_id,
+            transaction_id=transaction_id,
+            outcome="approved",
+            signature_value=(
+                base64.b64encode(answer.signature_value).decode()
+                if answer.signature_value
+                else None
+            ),
+        )
+        moved = await self.repository.move(
+            request_id,
+            [SignStatus.PREPARED, SignStatus.AWAITING_APPROVAL],
+            SignStatus.APPROVED,
+            {
+                "transaction_id": transaction_id,
+                "answer": {"outcome": "approved", "reason": answer.reason, "via": via, "at": now},
+                "signature_value": answer.signature_value,
+            },
+            now,
+            events=[event],
+            extra_filter={
+                "provider": provider_id,
+                "transaction_id": {"$in": [None, transaction_id]},
+            },
+            unset=["poll_lease_until", "poll_owner", "next_poll_at"],
+        )
+        if moved is None:
+            return None
+        self.announce(moved)
         return "recorded"
 
     async def finish(self, request_id: str) -> None:
@@ -361,29 +456,40 @@ class SigningWorkflow:
         marks.append(("claimed", time.perf_counter()))
         ref = ObjectRef(**doc["object"])
         signature = bytes(doc["signature_value"])
-        state = await self.repository.load_state(str(doc["state_id"]))
-        if state is None:
-            await self._fail(doc, "finish_attempts_exhausted")
-            return
         try:
             finished: FinishedSignature
             if doc["format"] == "pades":
-                prepared = await self.storage.read_bytes(self.settings.bucket, doc["prepared_key"])
+                key = str(doc["prepared_key"])
+                bundle = self.prepared_cache.take(key) or await self.storage.read_bytes(
+                    self.settings.bucket, key
+                )
                 marks.append(("read", time.perf_counter()))
-                finished = await self.pades.finish(prepared, state, signature)
+                prepared = bson.decode(bundle)
+                finished = await self.pades.finish(
+                    bytes(prepared["document"]), prepared["state"], signature
+                )
                 filename, content_type = _safe_filename(ref.filename), "application/pdf"
-            else:
+            elif isinstance(state := doc.get("state"), dict):
                 finished = await finish_cades(state, signature, self.timestamper)
                 filename = _safe_filename(ref.filename) + ".p7s"
                 content_type = "application/pkcs7-signature"
+            else:
+                await self._fail(doc, "finish_attempts_exhausted")
+                return
         except InvalidProviderSignature:
             await self._fail(doc, "invalid_provider_signature")
+            return
+        except ObjectNotFound:
+            await self._fail(doc, "prepared_missing")
             return
         except Exception:
             await self.repository.release_finish(request_id, token)
             raise
-        # Renewed right before the write: a stalled attempt that lost its claim stops here.
-        if not await self.repository.still_finishing(request_id, token, self.clock(), lease):
+        # Renewed right before the write once half the lease is gone: a stalled attempt that
+        # lost its claim stops here. Before that, no other replica can have taken it over.
+        if time.perf_counter() - marks[0][1] > lease.total_seconds() / 2 and not (
+            await self.repository.still_finishing(request_id, token, self.clock(), lease)
+        ):
             return
         marks.append(("signed", time.perf_counter()))
         # A deterministic key: a retry after a crash overwrites instead of adding a copy.
@@ -424,8 +530,7 @@ class SigningWorkflow:
         )
         marks.append(("completed", time.perf_counter()))
         if moved is not None:
-            self.nudge()
-            await self.repository.drop_state(str(doc["state_id"]))
+            self.announce(moved)
         logger.info(
             "sign request finished",
             extra={
@@ -483,12 +588,21 @@ class SigningWorkflow:
         now = self.clock()
         for request_id in await self.repository.expired_awaiting(now):
             await self._expire(request_id)
-        approved_before = now - timedelta(seconds=self.settings.approved_stale_s)
-        for request_id in await self.repository.stale_finishes(now, approved_before):
-            try:
-                await self.finish(request_id)
-            except Exception:
-                logger.exception("finish retry failed", extra={"request_id": request_id})
+        # Finishes go stale only after a lease or the approved grace period, so looking for
+        # them every half of the shorter one is enough (the scan decodes every approved or
+        # finishing request, a burst's worth of them).
+        retake_every = max(
+            self.settings.sweep_interval_s,
+            min(self.settings.finish_lease_s, self.settings.approved_stale_s) / 2,
+        )
+        if time.monotonic() >= self._next_retake:
+            self._next_retake = time.monotonic() + retake_every
+            approved_before = now - timedelta(seconds=self.settings.approved_stale_s)
+            for request_id in await self.repository.stale_finishes(now, approved_before):
+                try:
+                    await self.finish(request_id)
+                except Exception:
+                    logger.exception("finish retry failed", extra={"request_id": request_id})
         stuck_before = now - timedelta(seconds=self.settings.prepare_timeout_s)
         for request_id in await self.repository.stuck_before_approval(stuck_before):
             doc = await self.repository.get(request_id, light=True)

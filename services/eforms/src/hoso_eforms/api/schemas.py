@@ -46,15 +46,15 @@ class TemplateVersionCreate(TemplateContent):
 
 
 class ProvincePublic(BaseModel):
-    code: str
-    name: str
-    type: str
+    code: str = Field(description="Official 2-digit code.", examples=["01"])
+    name: str = Field(examples=["Thành phố Hà Nội"])
+    type: str = Field(examples=["thành phố trực thuộc trung ương"])
 
 
 class CommunePublic(BaseModel):
-    code: str
-    name: str
-    type: str
+    code: str = Field(description="Official 5-digit code.", examples=["00070"])
+    name: str = Field(examples=["Phường Hoàn Kiếm"])
+    type: str = Field(examples=["phường"])
 
 
 class FormCreate(BaseModel):

@@ -108,8 +108,6 @@ async def receive_callback(provider: str, request: Request, runtime: RuntimeDep)
     )
     if result == "unknown":
         raise NotFound("Không tìm thấy yêu cầu ký số tương ứng.")
-    if result == "recorded":
-        request.app.state.outbox_relay.nudge()
     return JSONResponse(
         CallbackAck(status=result).model_dump(), status_code=202 if result == "recorded" else 200
     )

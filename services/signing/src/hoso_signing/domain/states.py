@@ -141,6 +141,7 @@ FAILURE_MESSAGES: dict[str, str] = {
     "invalid_provider_signature": "Chữ ký do nhà cung cấp trả về không hợp lệ.",
     "certificate_expired_or_revoked": "Chứng thư số của bạn đã hết hạn hoặc bị thu hồi.",
     "finish_attempts_exhausted": "Không thể hoàn tất chữ ký số sau nhiều lần thử.",
+    "prepared_missing": "Không tìm thấy tài liệu đã chuẩn bị để ký, vui lòng ký lại.",
     "prepare_timeout": "Không gửi được yêu cầu ký tới nhà cung cấp chữ ký số.",
 }
 
