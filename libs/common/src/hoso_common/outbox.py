@@ -60,19 +60,31 @@ def push_events(
     return {OUTBOX_FIELD: {"$each": entries}}
 
 
+def handover_lease(lease_s: float = 30.0) -> dict[str, datetime]:
+    """The `$set` fields that reserve a document's new entries for the writer's own relay.
+
+    A writer that hands its document to `OutboxRelay.written` sets this in the same update
+    that pushes the events, so no scanning relay (of any replica) claims the entries while
+    they are being published. If the writer dies first, the lease runs out and a scan
+    publishes them.
+    """
+    return {LEASE_FIELD: datetime.now(UTC) + timedelta(seconds=lease_s)}
+
+
 class OutboxRelay:
     """Publishes pending outbox entries of the given collections, then removes them.
 
     A write that pushed events names its document in `nudge(doc_id)`; the relay then drains
     that document at once, by id. A caller that holds the document as written (the result of
-    its `find_one_and_update`) hands it over with `written(collection, doc)`: its entries are
-    published as they are and removed with one update, without claiming the document first.
+    its `find_one_and_update`, which also set `handover_lease()`) hands it over with
+    `written(collection, doc)`: its entries are published as they are and removed with one
+    `$pullAll`, without claiming the document again. The lease is left to run out.
 
     A full scan of the collections, which costs a pass over every document, runs only every
     `scan_interval_s` to pick up entries left by a process that died before its relay ran. A
     short lease on each document keeps two scanning replicas from publishing the same entries
-    at the same moment. Consumers still dedupe: a crash, or a scan that meets a document
-    handed over by `written`, can repeat an entry.
+    at the same moment, and it keeps them off handed-over documents. Consumers still dedupe:
+    a crash between publishing and removing an entry repeats it.
     """
 
     PUBLISH_CONCURRENCY = 32
@@ -179,17 +191,20 @@ class OutboxRelay:
 
     async def _drain_collection(self, collection: AsyncCollection[dict[str, Any]]) -> int:
         published = 0
+        now = datetime.now(UTC)
         pending = collection.find(
-            {f"{OUTBOX_FIELD}.0": {"$exists": True}},
+            # `$ne: []` restates the second condition on the top-level field, where the
+            # local FerretDB can drop empty outboxes before decoding them.
+            {
+                OUTBOX_FIELD: {"$ne": []},
+                f"{OUTBOX_FIELD}.0": {"$exists": True},
+                "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
+            },
             projection={"_id": 1},
             limit=self.batch,
         )
-        # Documents already handed over by `written` are on their way out; claiming them too
-        # would only cost a write each.
-        handed_over = {doc["_id"] for _, doc in self._written}
         async for doc in pending:
-            if doc["_id"] not in handed_over:
-                published += await self._drain_document(collection, doc["_id"])
+            published += await self._drain_document(collection, doc["_id"])
         return published
 
     async def _drain_document(

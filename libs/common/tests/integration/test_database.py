@@ -61,6 +61,8 @@ FILTERS_AND_MATCHES: list[tuple[dict[str, Any], list[str]]] = [
         ["c"],
     ),
     ({"_id": {"$in": ["a", "d", "zz"]}}, ["a", "d"]),
+    ({"box": {"$ne": []}}, ["a", "b", "d", "e"]),  # missing or not empty
+    ({"box": {"$ne": []}, "box.0": {"$exists": True}}, ["a", "b"]),
     ({"_id": "a", "s": "y"}, []),
     ({"_id": "b", "s": "y"}, ["b"]),
     ({"s": "x", "t": {"$lt": datetime(2026, 1, 11, tzinfo=UTC)}}, ["a", "b"]),
@@ -75,9 +77,9 @@ async def test_filters_match_what_mongodb_matches(
     day = datetime(2026, 1, 1, tzinfo=UTC)
     await collection.insert_many(
         [
-            {"_id": "a", "s": "x", "t": day, "tags": ["p", "q"]},
-            {"_id": "b", "s": ["x", "y"], "t": [day + timedelta(days=5)]},
-            {"_id": "c", "s": "y", "t": day + timedelta(days=1)},
+            {"_id": "a", "s": "x", "t": day, "tags": ["p", "q"], "box": [{"id": 1}]},
+            {"_id": "b", "s": ["x", "y"], "t": [day + timedelta(days=5)], "box": [{}]},
+            {"_id": "c", "s": "y", "t": day + timedelta(days=1), "box": []},
             {"_id": "d"},
             {"_id": "e", "s": "Tiếng Việt <b>&", "t": "not a date", "n": 5},
         ]

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hoso_common.events import EventData
-from hoso_common.outbox import push_events
+from hoso_common.outbox import handover_lease, push_events
 from hoso_signing.domain.states import SignStatus, sources_of
 
 COLLECTION = "sign_requests"
@@ -73,6 +73,8 @@ class SignRequestRepository:
             query.update(extra_filter)
         update: Doc = {"$set": {**fields, "status": target.value, "updated_at": now}}
         if events:
+            # The workflow hands the written request to its relay (OutboxRelay.written).
+            update["$set"].update(handover_lease())
             update["$push"] = self._events(events, request_id)
         if unset:
             update["$unset"] = {name: "" for name in unset}
