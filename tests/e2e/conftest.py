@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import random
 import struct
+import subprocess
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from hoso_common.testing.endpoints import Endpoints
@@ -125,3 +129,24 @@ def sample_png(width: int = 8, height: int = 8) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+@pytest.fixture(scope="session")
+def pdfa_check() -> Callable[[bytes, Path], str]:
+    """veraPDF (installed by stack/install.sh): returns its one-line PDF/A-2b verdict."""
+    cache = Path(os.environ.get("HOSO_CACHE", Path.home() / ".cache" / "hoso"))
+    launcher = cache / "verapdf" / "verapdf"
+    assert launcher.exists(), "veraPDF is missing: run stack/install.sh"
+
+    def check(pdf: bytes, directory: Path) -> str:
+        path = directory / "checked.pdf"
+        path.write_bytes(pdf)
+        report = subprocess.run(
+            [str(launcher), "--flavour", "2b", "--format", "text", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return report.stdout.strip()
+
+    return check

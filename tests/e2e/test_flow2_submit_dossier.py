@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -111,7 +112,12 @@ async def officer_accepts_and_citizen_sees_it(
 
 
 async def test_flow2_eform_signed_downloaded_and_attached_from_computer(
-    gateway: httpx.AsyncClient, ca: httpx.AsyncClient, citizen: TestUser, officer_of: OfficerFactory
+    gateway: httpx.AsyncClient,
+    ca: httpx.AsyncClient,
+    citizen: TestUser,
+    officer_of: OfficerFactory,
+    pdfa_check: Callable[[bytes, Path], str],
+    tmp_path: Path,
 ) -> None:
     # 1. The procedure, then "Nộp hồ sơ".
     procedure = await choose_procedure(gateway)
@@ -133,6 +139,8 @@ async def test_flow2_eform_signed_downloaded_and_attached_from_computer(
     report = await portal.validate_file(gateway, citizen, signed_pdf, "to-khai.pdf")
     assert report["valid"] is True, report
     assert report["signatures"][0]["signer_name"] == citizen.name
+    # The printed form is PDF/A-2b, and its signature with the visible stamp keeps it so.
+    assert pdfa_check(signed_pdf, tmp_path).startswith("PASS"), "signed form is not PDF/A-2b"
 
     # 7. "Từ máy tính": attach the downloaded file, and the other required paper; submit.
     await portal.attach_from_computer(

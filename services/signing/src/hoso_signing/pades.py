@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from asn1crypto import cms, crl, ocsp, x509
@@ -14,6 +18,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import load_der_x509_certificate
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -110,6 +116,29 @@ def timestamp_time(signed_data_info: cms.ContentInfo) -> datetime | None:
     return None
 
 
+def font_at_1000_upem(path: str) -> str:
+    """The font at `path`, rescaled to 1000 units per em, as a file (made once, then reused).
+
+    pyHanko writes a font's advance widths into the PDF (`/W`, and its kerning adjustments)
+    in the font's own units, while PDF reads them in thousandths of an em. Fonts drawn on
+    another grid (DejaVu Sans uses 2048) then come out letter-spaced and run out of the stamp,
+    and the widths disagree with the embedded font program.
+    """
+    data = Path(path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    target = Path(tempfile.gettempdir()) / "hoso-stamp-fonts" / f"{digest}-upem1000.ttf"
+    if target.exists():
+        return str(target)
+    font = TTFont(BytesIO(data))
+    if font["head"].unitsPerEm != 1000:
+        scale_upem(font, 1000)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    font.save(str(partial))
+    partial.replace(target)
+    return str(target)
+
+
 class PadesEngine:
     """Prepares and finishes PAdES signatures at a configured baseline level."""
 
@@ -133,9 +162,10 @@ class PadesEngine:
         self.field_prefix = field_prefix
         self._font: GlyphAccumulatorFactory | None = None
 
-    def _stamp_style(self) -> TextStampStyle:
+    async def _stamp_style(self) -> TextStampStyle:
         if self._font is None:
-            self._font = GlyphAccumulatorFactory(self.font_path, font_size=9)
+            font_file = await asyncio.to_thread(font_at_1000_upem, self.font_path)
+            self._font = GlyphAccumulatorFactory(font_file, font_size=9)
         return TextStampStyle(
             stamp_text="Ký bởi: %(signer_vi)s\nThời gian: %(time_vi)s",
             text_box_style=TextBoxStyle(font=self._font),
@@ -184,7 +214,7 @@ class PadesEngine:
             field_spec = fields.SigFieldSpec(
                 sig_field_name=field_name, on_page=stamp.page, box=stamp.box
             )
-            stamp_style = self._stamp_style()
+            stamp_style = await self._stamp_style()
             text_params = {
                 "signer_vi": cert.subject.native.get("common_name", ""),
                 "time_vi": format_vietnam_time(datetime.now(UTC)),

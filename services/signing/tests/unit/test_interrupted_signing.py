@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import subprocess
 from io import BytesIO
 
 import bson
@@ -13,7 +15,7 @@ from pyhanko.sign.validation import async_validate_detached_cms, async_validate_
 from pyhanko_certvalidator import ValidationContext
 
 from hoso_signing.cades import finish_cades, prepare_cades
-from hoso_signing.pades import InvalidProviderSignature, PadesEngine, UnsignableDocument
+from hoso_signing.pades import InvalidProviderSignature, PadesEngine, Stamp, UnsignableDocument
 from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
 from hoso_signing.testing.pki import ThrowawayPki
@@ -115,3 +117,47 @@ async def test_detached_cades_round_trip(pki: ThrowawayPki) -> None:
     assert status.intact and status.valid and status.trusted
     attrs = {a["type"].native for a in info["content"]["signer_infos"][0]["signed_attrs"]}
     assert {"content_type", "message_digest", "signing_time", "signing_certificate_v2"} <= attrs
+
+
+async def test_the_visible_stamp_writes_vietnamese_inside_its_box(pki: ThrowawayPki) -> None:
+    box = (320, 40, 570, 110)
+    prepared = await engine().prepare(
+        build_pdf(1),
+        certificate=pki.leaf,
+        chain=(pki.issuing, pki.root),
+        request_id="r-stamp",
+        reason="Ký",
+        location="Hà Nội",
+        stamp=Stamp(page=0, box=box),
+    )
+    finished = await engine().finish(
+        prepared.document, prepared.state, pki.sign_digest(prepared.to_be_signed)
+    )
+    words = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"],
+        input=finished.document,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    height = 842  # A4, as build_pdf makes it
+    lines = {
+        match["text"]: (
+            float(match["x0"]),
+            float(match["y0"]),
+            float(match["x1"]),
+            float(match["y1"]),
+        )
+        for match in re.finditer(
+            r'<word xMin="(?P<x0>[\d.]+)" yMin="(?P<y0>[\d.]+)" xMax="(?P<x1>[\d.]+)" '
+            r'yMax="(?P<y1>[\d.]+)">(?P<text>[^<]*)</word>',
+            words,
+        )
+    }
+    signed_by = next(text for text in lines if text.startswith("Ký bởi:"))
+    assert signed_by == "Ký bởi: NGUYỄN VĂN A"
+    assert any(text.startswith("Thời gian: ") for text in lines)
+    for text in (t for t in lines if t.startswith(("Ký bởi:", "Thời gian:"))):
+        x0, y0, x1, y1 = lines[text]
+        # Letter-spaced text (advance widths read on the wrong grid) runs out of the box.
+        assert box[0] <= x0 < x1 <= box[2], (text, lines[text])
+        assert height - box[3] <= y0 < y1 <= height - box[1], (text, lines[text])
