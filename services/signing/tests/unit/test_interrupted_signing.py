@@ -6,6 +6,7 @@ import hashlib
 import re
 import subprocess
 from io import BytesIO
+from pathlib import Path
 
 import bson
 import httpx
@@ -119,7 +120,9 @@ async def test_detached_cades_round_trip(pki: ThrowawayPki) -> None:
     assert {"content_type", "message_digest", "signing_time", "signing_certificate_v2"} <= attrs
 
 
-async def test_the_visible_stamp_writes_vietnamese_inside_its_box(pki: ThrowawayPki) -> None:
+async def test_the_visible_stamp_writes_vietnamese_inside_its_box(
+    pki: ThrowawayPki, tmp_path: Path
+) -> None:
     box = (320, 40, 570, 110)
     prepared = await engine().prepare(
         build_pdf(1),
@@ -133,6 +136,17 @@ async def test_the_visible_stamp_writes_vietnamese_inside_its_box(pki: Throwaway
     finished = await engine().finish(
         prepared.document, prepared.state, pki.sign_digest(prepared.to_be_signed)
     )
+    [embedded] = PdfFileReader(BytesIO(finished.document)).embedded_signatures
+    status = await async_validate_pdf_signature(
+        embedded, signer_validation_context=ValidationContext(trust_roots=[pki_root(pki)])
+    )
+    assert status.intact and status.valid and status.trusted
+    signed = tmp_path / "stamped.pdf"
+    signed.write_bytes(finished.document)
+    pdfsig = subprocess.run(
+        ["pdfsig", str(signed)], capture_output=True, check=False
+    ).stdout.decode()
+    assert pdfsig.count("Signature is Valid") == 1, pdfsig
     words = subprocess.run(
         ["pdftotext", "-bbox", "-", "-"],
         input=finished.document,
