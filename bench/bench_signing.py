@@ -46,6 +46,8 @@ from hoso_signing.testing.pki import ThrowawayPki
 
 REQUESTS = int(os.environ.get("BENCH_SIGNING_REQUESTS", "500"))
 BARE_ROUNDS = int(os.environ.get("BENCH_SIGNING_BARE_ROUNDS", "100"))
+# The replica's defaults: what the pipeline runs with.
+SETTINGS = Settings()
 
 
 async def bare_pyhanko(pdf: bytes, rounds: int) -> float:
@@ -98,35 +100,29 @@ async def bare_at_level(pdf: bytes, rounds: int, *, ca_url: str, ca_dir: str, us
     key read from the sandbox CA's data directory: no Kafka, database, object store, CA
     approval or webhook.
     """
-    import httpx as http
-
     from hoso_sandbox_ca.citizens import CitizenRegistry
     from hoso_sandbox_ca.pki.authority import CertificateAuthority
-    from hoso_signing.config import Settings
     from hoso_signing.pades import PadesEngine
     from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
     from hoso_signing.providers.vnpt import VnptSmartCAClient
 
-    settings = Settings()
     citizen = CitizenRegistry(
         Path(ca_dir) / "citizens", CertificateAuthority(Path(ca_dir) / "pki", ca_url)
     ).get(user)
     assert citizen is not None, "the sandbox CA has not enrolled the benchmark user"
-    async with http.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30) as client:
         certificate = await VnptSmartCAClient(
             f"{ca_url}/vnpt",
-            settings.vnpt_sp_id,
-            settings.vnpt_sp_password.get_secret_value(),
+            SETTINGS.vnpt_sp_id,
+            SETTINGS.vnpt_sp_password.get_secret_value(),
             client=client,
         ).get_certificate(user)
-        revocation = RevocationCache(settings.revocation_cache_s)
-        engine = PadesEngine(
-            level=settings.pades_level,
-            bytes_reserved=settings.bytes_reserved,
+        revocation = RevocationCache(SETTINGS.revocation_cache_s)
+        engine = PadesEngine.from_settings(
+            SETTINGS,
             trust=TrustStore([f"{ca_url}/pki/root.pem"]),
             timestamper=HttpxTimeStamper(f"{ca_url}/pki/tsa", client),
             revocation=revocation,
-            font_path=settings.stamp_font_path,
         )
 
         async def once(index: int) -> None:
@@ -191,7 +187,7 @@ async def main() -> None:
         bare_per_s = await bare_at_level(pdf, BARE_ROUNDS, ca_url=ca, ca_dir=ca_dir, user=user)
         print(
             f"bare pyHanko interrupted prepare+finish at the pipeline's level "
-            f"({Settings().pades_level}, sandbox TSA/OCSP): {bare_per_s:.1f}/s"
+            f"({SETTINGS.pades_level}, sandbox TSA/OCSP): {bare_per_s:.1f}/s"
         )
 
         async def run_batch(count: int, timeout_s: float) -> tuple[list[str], float]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
 import struct
-import subprocess
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +15,7 @@ import pytest_asyncio
 
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_common.testing.pdfa import verapdf_launcher
 
 from .api_client import enroll
 
@@ -132,21 +131,8 @@ def sample_png(width: int = 8, height: int = 8) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def pdfa_check() -> Callable[[bytes, Path], str]:
-    """veraPDF (installed by stack/install.sh): returns its one-line PDF/A-2b verdict."""
-    cache = Path(os.environ.get("HOSO_CACHE", Path.home() / ".cache" / "hoso"))
-    launcher = cache / "verapdf" / "verapdf"
+def verapdf() -> Path:
+    """veraPDF, installed by stack/install.sh."""
+    launcher = verapdf_launcher()
     assert launcher.exists(), "veraPDF is missing: run stack/install.sh"
-
-    def check(pdf: bytes, directory: Path) -> str:
-        path = directory / "checked.pdf"
-        path.write_bytes(pdf)
-        report = subprocess.run(
-            [str(launcher), "--flavour", "2b", "--format", "text", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return report.stdout.strip()
-
-    return check
+    return launcher

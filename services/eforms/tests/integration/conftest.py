@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pymongo import AsyncMongoClient
 from hoso_common.events import Envelope, cloudevent_headers
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient
+from hoso_common.testing.pdfa import verapdf_launcher
 from hoso_common.testing.server import serve_app
 from hoso_eforms.config import Settings
 from hoso_eforms.main import create_app
@@ -84,8 +84,7 @@ async def publish(
 @pytest.fixture(scope="session")
 def verapdf() -> Path:
     """The veraPDF CLI, installed into the hoso cache by tools/verapdf/install.sh if missing."""
-    cache = Path(os.environ.get("HOSO_CACHE", Path.home() / ".cache" / "hoso"))
-    launcher = cache / "verapdf" / "verapdf"
+    launcher = verapdf_launcher()
     if not launcher.exists():
         subprocess.run(["bash", str(TOOLS / "install.sh")], check=True, timeout=600)
     assert launcher.exists(), "veraPDF could not be installed"

@@ -11,6 +11,7 @@ import pytest
 from fpdf import FPDF
 
 from hoso_common.testing.identity import IdpClient
+from hoso_common.testing.pdfa import pdfa_2b_report
 
 pytestmark = pytest.mark.integration
 
@@ -204,12 +205,7 @@ async def test_print_renders_pdfa_with_vietnamese_text(
     ):
         assert flat(value) in text, value
 
-    report = subprocess.run(
-        [str(verapdf), "--flavour", "2b", "--format", "text", str(pdf)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    report = pdfa_2b_report(verapdf, pdf)
     assert report.stdout.startswith(f"PASS {pdf}"), report.stdout + report.stderr
     assert report.returncode == 0
 
@@ -222,11 +218,6 @@ async def test_verapdf_can_fail(tmp_path: Path, verapdf: Path) -> None:
     document.cell(text="Not PDF/A")
     plain = tmp_path / "plain.pdf"
     plain.write_bytes(bytes(document.output()))
-    report = subprocess.run(
-        [str(verapdf), "--flavour", "2b", "--format", "text", str(plain)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    report = pdfa_2b_report(verapdf, plain)
     assert report.stdout.startswith(f"FAIL {plain}"), report.stdout + report.stderr
     assert report.returncode != 0

@@ -37,6 +37,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from hoso_signing.config import Settings
 from hoso_signing.domain.verdicts import format_vietnam_time
 from hoso_signing.pki import (
     HttpxTimeStamper,
@@ -161,6 +162,25 @@ class PadesEngine:
         self.font_path = font_path
         self.field_prefix = field_prefix
         self._font: GlyphAccumulatorFactory | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        trust: TrustStore,
+        timestamper: HttpxTimeStamper,
+        revocation: RevocationCache,
+    ) -> PadesEngine:
+        return cls(
+            level=settings.pades_level,
+            bytes_reserved=settings.bytes_reserved,
+            trust=trust,
+            timestamper=timestamper,
+            revocation=revocation,
+            font_path=settings.stamp_font_path,
+            field_prefix=settings.signature_field_prefix,
+        )
 
     async def _stamp_style(self) -> TextStampStyle:
         if self._font is None:

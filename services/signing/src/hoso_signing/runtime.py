@@ -49,14 +49,8 @@ class SigningRuntime:
         self.trust = TrustStore(settings.trust_root_sources())
         self.timestamper = HttpxTimeStamper(settings.tsa_url, self.http)
         self.revocation = RevocationCache(settings.revocation_cache_s)
-        self.pades = PadesEngine(
-            level=settings.pades_level,
-            bytes_reserved=settings.bytes_reserved,
-            trust=self.trust,
-            timestamper=self.timestamper,
-            revocation=self.revocation,
-            font_path=settings.stamp_font_path,
-            field_prefix=settings.signature_field_prefix,
+        self.pades = PadesEngine.from_settings(
+            settings, trust=self.trust, timestamper=self.timestamper, revocation=self.revocation
         )
         self.repository = SignRequestRepository(
             platform.db, source=settings.event_source or platform.source

@@ -328,12 +328,15 @@ class SigningWorkflow:
         via: Literal["webhook", "poll"],
     ) -> AnswerResult:
         """Conditional awaiting -> approved/rejected/expired/failed, with its events."""
-        if request_id and answer.outcome == "approved":
-            recorded = await self._record_approval(
-                provider_id, transaction_id, request_id, answer, via
-            )
-            if recorded is not None:
-                return recorded
+        # An approval needs nothing from the stored request to build its event, so the read
+        # is left out: the write's filter checks provider and transaction instead. When it
+        # matches nothing, the path below tells unknown from duplicate.
+        if (
+            request_id
+            and answer.outcome == "approved"
+            and await self._apply_answer(request_id, None, provider_id, transaction_id, answer, via)
+        ):
+            return "recorded"
         if request_id:
             doc = await self.repository.get(request_id, light=True)
         else:
@@ -344,12 +347,30 @@ class SigningWorkflow:
             return "unknown"
         if answer.outcome == "pending":
             return "ignored"
+        applied = await self._apply_answer(
+            str(doc["_id"]), doc, provider_id, transaction_id, answer, via
+        )
+        return "recorded" if applied else "duplicate"
+
+    async def _apply_answer(
+        self,
+        request_id: str,
+        doc: Doc | None,
+        provider_id: str,
+        transaction_id: str,
+        answer: ProviderAnswer,
+        via: Literal["webhook", "poll"],
+    ) -> bool:
+        """prepared/awaiting -> the answer's state, with its events; False when nothing matched.
+
+        `doc` (the stored request) is needed for the SignCompleted of a final answer only.
+        """
         target = status_after_answer(answer.outcome)
         now = self.clock()
         reason = answer.reason if answer.outcome == "failed" else answer.outcome
         events: list[Any] = [
             SignApproved(
-                request_id=str(doc["_id"]),
+                request_id=request_id,
                 provider=provider_id,
                 transaction_id=transaction_id,
                 outcome=answer.outcome,
@@ -367,61 +388,19 @@ class SigningWorkflow:
         }
         if target is SignStatus.APPROVED:
             fields["signature_value"] = answer.signature_value
-        else:
+        elif doc is not None:
             fields["failure_reason"] = reason
             fields["completed_at"] = now
             events.append(self._completed(doc, target, failure_reason=reason))
+        else:
+            raise ValueError("a final answer needs the stored request for its SignCompleted")
         moved = await self.repository.move(
-            str(doc["_id"]),
+            request_id,
             [SignStatus.PREPARED, SignStatus.AWAITING_APPROVAL],
             target,
             fields,
             now,
             events=events,
-            unset=["poll_lease_until", "poll_owner", "next_poll_at"],
-        )
-        if moved is None:
-            return "duplicate"
-        self.announce(moved)
-        return "recorded"
-
-    async def _record_approval(
-        self,
-        provider_id: str,
-        transaction_id: str,
-        request_id: str,
-        answer: ProviderAnswer,
-        via: Literal["webhook", "poll"],
-    ) -> AnswerResult | None:
-        """The approval of a known request in one conditional write; None when it did not match.
-
-        An approval needs nothing from the stored request to build its event, so the usual
-        read before the write is left out. When the write matches nothing, the caller's
-        general path tells an unknown request from a duplicate answer.
-        """
-        now = self.clock()
-        event = SignApproved(
-            request_id=request_id,
-            provider=provider_id,
-            transaction_id=transaction_id,
-            outcome="approved",
-            signature_value=(
-                base64.b64encode(answer.signature_value).decode()
-                if answer.signature_value
-                else None
-            ),
-        )
-        moved = await self.repository.move(
-            request_id,
-            [SignStatus.PREPARED, SignStatus.AWAITING_APPROVAL],
-            SignStatus.APPROVED,
-            {
-                "transaction_id": transaction_id,
-                "answer": {"outcome": "approved", "reason": answer.reason, "via": via, "at": now},
-                "signature_value": answer.signature_value,
-            },
-            now,
-            events=[event],
             extra_filter={
                 "provider": provider_id,
                 "transaction_id": {"$in": [None, transaction_id]},
@@ -429,9 +408,9 @@ class SigningWorkflow:
             unset=["poll_lease_until", "poll_owner", "next_poll_at"],
         )
         if moved is None:
-            return None
+            return False
         self.announce(moved)
-        return "recorded"
+        return True
 
     async def finish(self, request_id: str) -> None:
         """Embed the CA's signature; one replica at a time, retried if it dies midway."""
@@ -453,6 +432,7 @@ class SigningWorkflow:
         if int(doc.get("finish_attempts", 1)) > self.settings.finish_max_attempts:
             await self._fail(doc, "finish_attempts_exhausted")
             return
+        claimed_at = time.monotonic()  # the lease runs from the claim
         marks.append(("claimed", time.perf_counter()))
         ref = ObjectRef(**doc["object"])
         signature = bytes(doc["signature_value"])
@@ -487,7 +467,7 @@ class SigningWorkflow:
             raise
         # Renewed right before the write once half the lease is gone: a stalled attempt that
         # lost its claim stops here. Before that, no other replica can have taken it over.
-        if time.perf_counter() - marks[0][1] > lease.total_seconds() / 2 and not (
+        if time.monotonic() - claimed_at > lease.total_seconds() / 2 and not (
             await self.repository.still_finishing(request_id, token, self.clock(), lease)
         ):
             return
