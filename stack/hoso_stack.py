@@ -515,6 +515,9 @@ class Keycloak(Part):
         return [
             str(KEYCLOAK_HOME / "bin" / "kc.sh"),
             f"-Dkc.home.dir={self.home}",
+            # Opening the H2 file can take longer than the pool's 5 s on a busy machine,
+            # and at start-up that timeout is fatal.
+            "-Dquarkus.datasource.jdbc.acquisition-timeout=120s",
             "start",
             "--optimized",
             "--import-realm",
