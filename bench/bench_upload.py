@@ -149,7 +149,9 @@ async def main() -> None:
     )
     parser.add_argument("--path", default="/api/documents/v1/documents", help="upload route")
     parser.add_argument(
-        "--idp", default=os.environ.get("HOSO_TEST_IDP_URL", "http://127.0.0.1:8090")
+        "--keycloak",
+        default=os.environ.get("HOSO_TEST_KEYCLOAK_URL", "http://127.0.0.1:8180/auth"),
+        help="Keycloak's root; the citizen is a fresh user of the hoso realm",
     )
     parser.add_argument("--service-port", type=int, default=8101, help="to find the process")
     parser.add_argument("--size-mb", type=int, default=100, help="file size in MiB")
@@ -166,7 +168,13 @@ async def main() -> None:
     )
     if not minio.bucket_exists(args.bucket):
         minio.make_bucket(args.bucket)
-    citizen = await IdpClient(args.idp).citizen("Người Đo Hiệu Năng")
+    keycloak = IdpClient(
+        args.keycloak,
+        admin_user=os.environ.get("HOSO_TEST_KEYCLOAK_ADMIN", "admin"),
+        admin_password=os.environ.get("HOSO_TEST_KEYCLOAK_ADMIN_PASSWORD", "hoso-local-admin"),
+    )
+    citizen = await keycloak.citizen("Người Đo Hiệu Năng")
+    await keycloak.aclose()
     process = documents_process(args.service_port)
     print(f"documents process: {process.pid if process else 'not found (rss not measured)'}")
     url = f"{args.gateway.rstrip('/')}{args.path}"

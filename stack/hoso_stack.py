@@ -1,4 +1,4 @@
-"""Start, stop and inspect the local hoso stack (Kafka, FerretDB, S3Proxy, nginx, apps)."""
+"""Start, stop and inspect the local hoso stack (Kafka, FerretDB, S3Proxy, Keycloak, apps)."""
 
 # This tool's job is to run fixed local programs and to probe http://127.0.0.1 URLs it builds.
 # ruff: noqa: S310
@@ -38,6 +38,9 @@ CACHE = Path(os.environ.get("HOSO_CACHE") or Path.home() / ".cache" / "hoso")
 KAFKA_LIBS = CACHE / "kafka-4.1.1" / "libs"
 S3PROXY_LIBS = CACHE / "s3proxy-2.6.0" / "libs"
 FERRETDB_BIN = CACHE / "ferretdb-1.24.2" / "ferretdb"
+KEYCLOAK_HOME = CACHE / "keycloak-26.5.6"
+REALM_FILE = REPO / "deploy" / "keycloak" / "realm-hoso.json"
+THEMES = REPO / "deploy" / "keycloak" / "themes"
 
 HOST = "127.0.0.1"
 S3_ACCESS_KEY = "hoso-local"
@@ -57,12 +60,20 @@ MONGO_PORT = env_int("HOSO_MONGO_PORT", 27017)
 # FerretDB itself listens here, behind stack/mongo_write_lock.py (see docs/decisions.md)
 FERRETDB_PORT = env_int("HOSO_FERRETDB_PORT", MONGO_PORT + 1)
 S3_PORT = env_int("HOSO_S3_PORT", 9000)
-IDP_PORT = env_int("HOSO_IDP_PORT", 8090)
+KEYCLOAK_PORT = env_int("HOSO_KEYCLOAK_PORT", 8180)
+KEYCLOAK_MANAGEMENT_PORT = env_int("HOSO_KEYCLOAK_MANAGEMENT_PORT", KEYCLOAK_PORT + 1)
+# The master realm's administrator, created on the first start; tests and benchmarks use it
+# to create their users through the admin REST API (local stack only).
+KEYCLOAK_ADMIN = "admin"
+KEYCLOAK_ADMIN_PASSWORD = "hoso-local-admin"  # noqa: S105 - the local stack's documented placeholder
 CA_PORT = env_int("HOSO_CA_PORT", 8091)
 SIGNING_REPLICAS = env_int("SIGNING_REPLICAS", 2)
 GATEWAY_MAX_BODY = os.environ.get("HOSO_GATEWAY_MAX_BODY", "110m")
 
 SERVICE_PORTS = {"documents": 8101, "eforms": 8102, "submission": 8104}
+# Browsers and services see one issuer: Keycloak behind the gateway under /auth.
+PUBLIC_AUTH_URL = f"http://{HOST}:{GATEWAY_PORT}/auth"
+OIDC_ISSUER = f"{PUBLIC_AUTH_URL}/realms/hoso"
 SIGNING_BASE_PORT = 8130
 PORTAL_PORT = env_int("HOSO_PORTAL_PORT", 8100)
 
@@ -84,8 +95,10 @@ def shared_env() -> dict[str, str]:
             "HOSO_S3_SECRET_KEY": S3_SECRET_KEY,
             "HOSO_S3_SECURE": "false",
             "HOSO_S3_REGION": env.get("HOSO_S3_REGION", "us-east-1"),
-            "HOSO_OIDC_ISSUER": f"http://{HOST}:{IDP_PORT}",
-            "HOSO_OIDC_JWKS_URL": f"http://{HOST}:{IDP_PORT}/jwks.json",
+            "HOSO_OIDC_ISSUER": OIDC_ISSUER,
+            # keys straight from Keycloak: the services do not depend on the gateway
+            "HOSO_OIDC_JWKS_URL": f"http://{HOST}:{KEYCLOAK_PORT}/auth/realms/hoso"
+            "/protocol/openid-connect/certs",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -453,6 +466,73 @@ class S3Proxy(Part):
         return http_status(self.url()) is not None
 
 
+class Keycloak(Part):
+    """Keycloak, the national-SSO stand-in, with the realm of deploy/keycloak imported.
+
+    The distribution in the cache is built once by stack/install.sh (`kc.sh build`) and
+    shared; each stack gets its own Keycloak home under .stack/data/keycloak (database, the
+    realm to import, the themes), so nothing is written into the cache.
+    """
+
+    name = "keycloak"
+    port = KEYCLOAK_PORT
+
+    def ports(self) -> list[int]:
+        return [KEYCLOAK_PORT, KEYCLOAK_MANAGEMENT_PORT]
+
+    def url(self) -> str:
+        return f"{PUBLIC_AUTH_URL}/  (direct http://{HOST}:{self.port}/auth/)"
+
+    @property
+    def home(self) -> Path:
+        return DATA / "keycloak"
+
+    def prepare(self) -> None:
+        require(KEYCLOAK_HOME / "bin" / "kc.sh", "Keycloak")
+        require(REALM_FILE, "the realm file")
+        (self.home / "data" / "import").mkdir(parents=True, exist_ok=True)
+        (self.home / "providers").mkdir(exist_ok=True)
+        # The realm is imported when it does not exist yet; `make reset` re-imports a changed file.
+        shutil.copyfile(REALM_FILE, self.home / "data" / "import" / REALM_FILE.name)
+        themes = self.home / "themes"
+        if not themes.is_symlink():
+            if themes.exists():
+                shutil.rmtree(themes)
+            themes.symlink_to(THEMES)
+
+    def command(self) -> list[str]:
+        return [
+            str(KEYCLOAK_HOME / "bin" / "kc.sh"),
+            f"-Dkc.home.dir={self.home}",
+            "start",
+            "--optimized",
+            "--import-realm",
+            "--http-enabled=true",
+            f"--http-host={HOST}",
+            f"--http-port={KEYCLOAK_PORT}",
+            f"--http-management-port={KEYCLOAK_MANAGEMENT_PORT}",
+            # The issuer and the browser's URLs are the gateway's; services and tests that
+            # call Keycloak directly get direct URLs for the back-channel endpoints.
+            f"--hostname={PUBLIC_AUTH_URL}",
+            "--hostname-backchannel-dynamic=true",
+            "--proxy-headers=xforwarded",
+            "--log-level=INFO,org.keycloak.events:DEBUG",
+        ]
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "JAVA_OPTS_KC_HEAP": "-Xms64m -Xmx512m",
+            "KC_BOOTSTRAP_ADMIN_USERNAME": KEYCLOAK_ADMIN,
+            "KC_BOOTSTRAP_ADMIN_PASSWORD": KEYCLOAK_ADMIN_PASSWORD,
+        }
+
+    def ready(self) -> bool:
+        health = f"http://{HOST}:{KEYCLOAK_MANAGEMENT_PORT}/auth/health/ready"
+        realm = f"http://{HOST}:{KEYCLOAK_PORT}/auth/realms/hoso/.well-known/openid-configuration"
+        return http_status(health) == 200 and http_status(realm) == 200
+
+
 @dataclass(frozen=True)
 class Route:
     prefix: str
@@ -460,6 +540,8 @@ class Route:
     ports: tuple[int, ...]
     streaming: bool = False
     openapi: bool = False
+    # False: the upstream serves under the same prefix (Keycloak's /auth)
+    strip_prefix: bool = True
 
 
 def gateway_routes() -> list[Route]:
@@ -469,7 +551,7 @@ def gateway_routes() -> list[Route]:
         Route("/api/eforms/", "eforms", (8102,), openapi=True),
         Route("/api/submission/", "submission", (8104,), streaming=True, openapi=True),
         Route("/api/signing/", "signing", signing_ports, openapi=True),
-        Route("/idp/", "idp", (IDP_PORT,)),
+        Route("/auth/", "keycloak", (KEYCLOAK_PORT,), strip_prefix=False),
         Route("/ca/", "ca", (CA_PORT,)),
         # Everything else is the citizen portal; it streams uploads on to documents.
         Route("/", "portal", (PORTAL_PORT,), streaming=True),
@@ -585,13 +667,21 @@ class Gateway(Part):
             "      proxy_set_header X-Forwarded-Proto $scheme;",
             "      proxy_set_header X-Forwarded-Host $http_host;",
             "      proxy_set_header X-Forwarded-Port $server_port;",
-            *([f"      proxy_set_header X-Forwarded-Prefix {stem};"] if stem else []),
+            *(
+                [f"      proxy_set_header X-Forwarded-Prefix {stem};"]
+                if route.strip_prefix and stem
+                else []
+            ),
             "      proxy_set_header X-Request-Id $hoso_request_id;",
             # exactly one X-Request-Id in the answer, the one the app saw
             "      proxy_hide_header X-Request-Id;",
             "      add_header X-Request-Id $hoso_request_id always;",
         ]
-        body = [f"      proxy_pass http://{route.upstream}/;", *common]
+        target = "/" if route.strip_prefix else prefix
+        body = [f"      proxy_pass http://{route.upstream}{target};", *common]
+        if not route.strip_prefix:
+            # Keycloak's login answers carry large cookies and headers
+            body += ["      proxy_buffer_size 16k;", "      proxy_buffers 8 16k;"]
         if route.streaming:
             body += [
                 f"      client_max_body_size {GATEWAY_MAX_BODY};",
@@ -669,18 +759,10 @@ class App(Part):
 
 
 def all_parts() -> list[Part]:
-    parts: list[Part] = [Kafka(), FerretDB(), MongoLock(), S3Proxy(), Gateway()]
+    parts: list[Part] = [Kafka(), FerretDB(), MongoLock(), S3Proxy(), Keycloak(), Gateway()]
     parts += [
-        # Both sandboxes keep their keys under .stack/data, so a restart keeps tokens valid
-        # and the CA's root (the signing service's trust anchor) the same.
-        App(
-            "idp",
-            "hoso_sandbox_idp",
-            IDP_PORT,
-            "sandbox",
-            health="/health/live",
-            extra_env={"HOSO_IDP_KEY_FILE": str(DATA / "idp" / "signing-key.pem")},
-        ),
+        # The CA keeps its keys under .stack/data, so a restart keeps the CA's root (the
+        # signing service's trust anchor) the same.
         App(
             "ca",
             "hoso_sandbox_ca",
@@ -966,8 +1048,15 @@ def print_urls(parts: list[Part]) -> None:
     for service in ("documents", "eforms", "submission", "signing"):
         if any(n == service or n.startswith(service + "-") for n in names):
             rows.append((f"{service} docs", f"{gateway}/api/{service}/docs"))
-    if "idp" in names:
-        rows.append(("IdP", f"http://{HOST}:{IDP_PORT}/  (via gateway {gateway}/idp/)"))
+    if "keycloak" in names:
+        rows.append(("Keycloak issuer", OIDC_ISSUER))
+        rows.append(("login (demo users)", f"{OIDC_ISSUER}/account/  (docs/configuration.md)"))
+        rows.append(
+            (
+                "Keycloak admin",
+                f"{PUBLIC_AUTH_URL}/admin/  {KEYCLOAK_ADMIN} / {KEYCLOAK_ADMIN_PASSWORD}",
+            )
+        )
     if "ca" in names:
         rows.append(("CA", f"http://{HOST}:{CA_PORT}/  (via gateway {gateway}/ca/)"))
         rows.append(("CA phone page", f"{gateway}/ca/phone"))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the local stack needs; safe to re-run (each step skips what is already there).
-#   apt packages, uv, the workspace venv, Kafka 4.1.1 jars, S3Proxy 2.6.0 jars, FerretDB 1.24.2.
+#   apt packages, uv, the workspace venv, Kafka 4.1.1 jars, S3Proxy 2.6.0 jars, FerretDB 1.24.2,
+#   Keycloak 26.5.6 (the national-SSO stand-in), veraPDF.
 # Downloads and builds are cached under ${HOSO_CACHE:-$HOME/.cache/hoso}.
 set -euo pipefail
 
@@ -8,6 +9,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${HOSO_CACHE:-$HOME/.cache/hoso}"
 KAFKA_DIR="$CACHE/kafka-4.1.1"
 S3PROXY_DIR="$CACHE/s3proxy-2.6.0"
+KEYCLOAK_VERSION="26.5.6"
+KEYCLOAK_DIR="$CACHE/keycloak-$KEYCLOAK_VERSION"
 FERRETDB_VERSION="1.24.2"
 FERRETDB_DIR="$CACHE/ferretdb-$FERRETDB_VERSION"
 GO_TOOLCHAIN="go1.24.3" # FerretDB 1.24.2's go.mod asks for go 1.24
@@ -91,7 +94,31 @@ resolve_jars "$REPO/stack/maven/kafka.pom.xml" "$KAFKA_DIR"
 step "s3proxy 2.6.0 jars"
 resolve_jars "$REPO/stack/maven/s3proxy.pom.xml" "$S3PROXY_DIR"
 
-# --- 6. FerretDB --------------------------------------------------------------------------
+# --- 6. Keycloak ------------------------------------------------------------------------------
+# The Quarkus distribution from Maven Central, built once for the stack's build-time options
+# (dev-file database, health, the /auth path the gateway routes) so that every `up` starts it
+# with `start --optimized` and each stack keeps its own home under .stack/data/keycloak.
+# A change of these options must change KEYCLOAK_BUILD so the cached build is redone.
+KEYCLOAK_BUILD="db=dev-file health http-relative-path=/auth"
+step "keycloak $KEYCLOAK_VERSION"
+if [ -x "$KEYCLOAK_DIR/bin/kc.sh" ] && [ "$(cat "$KEYCLOAK_DIR/hoso-build" 2>/dev/null)" = "$KEYCLOAK_BUILD" ]; then
+    done_step "cached"
+else
+    rm -rf "$KEYCLOAK_DIR.tmp" && mkdir -p "$KEYCLOAK_DIR.tmp"
+    mvn -q -B dependency:copy -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz" \
+        -DoutputDirectory="$KEYCLOAK_DIR.tmp" >"$KEYCLOAK_DIR.tmp/mvn.log" 2>&1 \
+        || { cat "$KEYCLOAK_DIR.tmp/mvn.log" >&2; die "maven failed for Keycloak $KEYCLOAK_VERSION"; }
+    tar -xzf "$KEYCLOAK_DIR.tmp/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz" -C "$KEYCLOAK_DIR.tmp" \
+        --strip-components=1 && rm "$KEYCLOAK_DIR.tmp/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz"
+    rm -rf "$KEYCLOAK_DIR" && mv "$KEYCLOAK_DIR.tmp" "$KEYCLOAK_DIR"
+    "$KEYCLOAK_DIR/bin/kc.sh" build --db=dev-file --health-enabled=true \
+        --http-relative-path=/auth >"$KEYCLOAK_DIR/build.log" 2>&1 \
+        || { tail -30 "$KEYCLOAK_DIR/build.log" >&2; die "kc.sh build failed"; }
+    echo "$KEYCLOAK_BUILD" >"$KEYCLOAK_DIR/hoso-build"
+    done_step "installed"
+fi
+
+# --- 7. FerretDB --------------------------------------------------------------------------
 # `go install ...@v1.24.2` builds a binary that panics at start: the module lacks the
 # generated build/version/version.txt. So build from a copy of the module with that file,
 # with the stack's SQLite scan patch applied (stack/ferretdb/README.md says why).
@@ -138,7 +165,7 @@ else
     done_step "built"
 fi
 
-# --- 7. veraPDF (the independent PDF/A validator the e-form tests use) ---------------------
+# --- 8. veraPDF (the independent PDF/A validator the e-form tests use) ---------------------
 step "veraPDF"
 HOSO_CACHE="$CACHE" bash "$REPO/services/eforms/tools/verapdf/install.sh" >/dev/null \
     || die "veraPDF install failed"

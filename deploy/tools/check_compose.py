@@ -11,7 +11,8 @@ placeholder. The rules checked after the schema:
 * signing can be scaled: no container_name and no fixed host port;
 * secrets are required variables, never defaulted;
 * bind-mounted files and Dockerfiles exist;
-* the gateway routes each prefix to the right upstream with the right body-size limit.
+* the gateway routes each prefix to the right upstream with the right body-size limit;
+* Keycloak runs the official image and imports deploy/keycloak/realm-hoso.json.
 
 Usage: check_compose.py <compose file> <compose-spec.json> [--self-test]
 """
@@ -27,6 +28,7 @@ import jsonschema
 import yaml
 
 REQUIRED_SECRETS = (
+    "KEYCLOAK_ADMIN_PASSWORD",
     "MONGO_ROOT_PASSWORD",
     "MINIO_ROOT_PASSWORD",
     "HOSO_SIGNING_VNPT_SP_PASSWORD",
@@ -40,10 +42,14 @@ GATEWAY_ROUTES = {
     "/api/submission/": ("submission:8000", "110m"),
     "/api/eforms/": ("eforms:8000", None),
     "/api/signing/": ("signing:8000", None),
-    "/idp/": ("idp:8090", None),
+    "/auth/": ("keycloak:8080", None),
     "/ca/": ("ca:8091", None),
 }
 GATEWAY_DEFAULT_BODY = "25m"
+# Keycloak serves under /auth itself (its http-relative-path), so that prefix is kept.
+UNSTRIPPED_ROUTES = {"/auth/"}
+KEYCLOAK_IMAGE = "quay.io/keycloak/keycloak:26."
+REALM_FILE = "./deploy/keycloak/realm-hoso.json"
 
 VARIABLE = re.compile(
     r"\$(?:\$|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>(?:[^{}]|\{[^{}]*\})*)\}"
@@ -193,13 +199,32 @@ def gateway_errors(compose: dict[str, Any], root: Path) -> list[str]:
         body_text = block.group(1)
         if f"set $upstream {upstream};" not in body_text:
             errors.append(f"gateway: {prefix} does not go to {upstream}")
-        if f"rewrite ^{prefix}(.*)$ /$1 break;" not in body_text:
-            errors.append(f"gateway: {prefix} does not strip its prefix")
+        keeps_prefix = prefix in UNSTRIPPED_ROUTES
+        if keeps_prefix == (f"rewrite ^{prefix}(.*)$ /$1 break;" in body_text):
+            errors.append(
+                f"gateway: {prefix} must {'keep' if keeps_prefix else 'strip'} its prefix"
+            )
         size = re.search(r"client_max_body_size\s+(\S+);", body_text)
         if (size.group(1) if size else None) != body:
             errors.append(f"gateway: {prefix} body limit must be {body or GATEWAY_DEFAULT_BODY}")
         if body and "proxy_request_buffering off;" not in body_text:
             errors.append(f"gateway: {prefix} must stream uploads (proxy_request_buffering off)")
+    return errors
+
+
+def keycloak_errors(compose: dict[str, Any]) -> list[str]:
+    """Keycloak runs the official image with the repository's one realm file, imported."""
+    keycloak = compose.get("services", {}).get("keycloak")
+    if not keycloak:
+        return ["keycloak: service missing"]
+    errors: list[str] = []
+    if not str(keycloak.get("image", "")).startswith(KEYCLOAK_IMAGE):
+        errors.append(f"keycloak: image must be {KEYCLOAK_IMAGE}<version>")
+    if "--import-realm" not in keycloak.get("command", []):
+        errors.append("keycloak: must start with --import-realm")
+    mounts = [str(v).split(":")[:2] for v in keycloak.get("volumes", [])]
+    if [REALM_FILE, f"/opt/keycloak/data/import/{Path(REALM_FILE).name}"] not in mounts:
+        errors.append(f"keycloak: {REALM_FILE} must be mounted into /opt/keycloak/data/import")
     return errors
 
 
@@ -229,6 +254,7 @@ def main(argv: list[str]) -> int:
     errors = schema_errors(compose, schema)
     errors += rule_errors(compose, compose_file.parent, interp)
     errors += gateway_errors(compose, compose_file.parent)
+    errors += keycloak_errors(compose)
     for error in errors:
         print(f"  {compose_file.name}: {error}")
     services = compose.get("services", {})

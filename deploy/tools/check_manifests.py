@@ -13,13 +13,17 @@ kubeconform proves each object is well-formed; this proves the set is what hoso 
 * NetworkPolicies deny by default and allow DNS;
 * the Ingress routes every /api/<service> prefix with rewrite-target and body-size
   limits, upload routes stream, and production Ingresses have TLS;
-* the dev build runs the data stores in-cluster, the production build does not.
+* the dev build runs the data stores in-cluster, the production build does not;
+* the dev build runs Keycloak with the repository's realm (deploy/keycloak/realm-hoso.json);
+  the production build trusts an external HTTPS issuer and carries no Keycloak, no demo
+  user and no trace of the hoso-tests client.
 
 Usage: check_manifests.py <name>=<rendered.yaml>...   (name: base, dev or production)
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -34,6 +38,46 @@ WORKLOADS = {"Deployment", "StatefulSet", "Job"}
 SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$)", re.I)
 # Variables whose names look secret but which carry none.
 NOT_SECRET = {"HOSO_S3_ACCESS_KEY"}
+REALM_FILE = Path(__file__).resolve().parents[1] / "keycloak" / "realm-hoso.json"
+TEST_CLIENT = "hoso-tests"
+
+
+def keycloak_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
+    """Keycloak and its realm in dev; in production only the external issuer's address."""
+    realm = json.loads(REALM_FILE.read_text())
+    demo_users = [u["username"] for u in realm.get("users", [])]
+    clients = {c["clientId"]: c for c in realm.get("clients", [])}
+    errors: list[str] = []
+    if TEST_CLIENT not in clients or "portal" not in clients:
+        errors.append(f"{REALM_FILE.name}: clients portal and {TEST_CLIENT} expected")
+    portal = clients.get("portal", {})
+    if portal.get("publicClient") or portal.get("implicitFlowEnabled"):
+        errors.append("portal must be confidential, without the implicit flow")
+    if portal.get("attributes", {}).get("pkce.code.challenge.method") != "S256":
+        errors.append("portal must require PKCE S256")
+    if any("*" in uri for uri in portal.get("redirectUris", [])):
+        errors.append("portal redirect URIs must be exact")
+    deployments = {o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"}
+    configmaps = {base_name(o): o for o in objects if o["kind"] == "ConfigMap"}
+    platform = configmaps.get("hoso-platform", {}).get("data", {})
+    if name == "dev":
+        if "keycloak" not in deployments:
+            errors.append("dev must run Keycloak (sandbox component)")
+        shipped = configmaps.get("keycloak-realm", {}).get("data", {}).get(REALM_FILE.name)
+        if shipped is None or json.loads(shipped) != realm:
+            errors.append(f"dev: ConfigMap keycloak-realm must carry {REALM_FILE.name} as is")
+    if name == "production":
+        if "keycloak" in deployments or "keycloak-realm" in configmaps:
+            errors.append("production must not run Keycloak: it trusts the external issuer")
+        rendered = yaml.safe_dump_all(objects)
+        # "admin" is also a MongoDB authSource: the demo usernames with a dash are distinctive
+        for word in (TEST_CLIENT, *(u for u in demo_users if "-" in u)):
+            if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", rendered):
+                errors.append(f"production contains {word!r} (test client or demo user)")
+        for key in ("HOSO_OIDC_ISSUER", "HOSO_OIDC_JWKS_URL"):
+            if not platform.get(key, "").startswith("https://"):
+                errors.append(f"production {key} must be an external https:// URL")
+    return errors
 
 
 def base_name(obj: dict[str, Any]) -> str:
@@ -208,15 +252,32 @@ def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
     return errors
 
 
+def keycloak_self_test() -> bool:
+    """The production rule must see a test client slipped into any object."""
+    platform = {
+        "kind": "ConfigMap",
+        "metadata": {"name": "hoso-platform"},
+        "data": {"HOSO_OIDC_ISSUER": "https://sso", "HOSO_OIDC_JWKS_URL": "https://sso/k"},
+    }
+    leaked = {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"c": f"[{TEST_CLIENT}]"}}
+    clean = keycloak_errors("production", [platform])
+    return not clean and bool(keycloak_errors("production", [platform, leaked]))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         sys.stderr.write(__doc__ or "")
         return 2
+    if not keycloak_self_test():
+        print("self-test FAILED: the production rule misses a leaked hoso-tests client")
+        return 1
     failed = 0
     for arg in argv[1:]:
         name, _, path = arg.partition("=")
         objects = [o for o in yaml.safe_load_all(Path(path).read_text()) if o]
         errors = build_errors(name, objects)
+        if name in ("dev", "production"):
+            errors += keycloak_errors(name, objects)
         for error in errors:
             print(f"  {name}: {error}")
         verdict = f"FAILED, {len(errors)} problems" if errors else "rules hold"

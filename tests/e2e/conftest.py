@@ -1,4 +1,4 @@
-"""E2E fixtures: the running platform (`make up`) through its gateway, the sandbox IdP and CA."""
+"""E2E fixtures: the running platform (`make up`) through its gateway, Keycloak and the CA."""
 
 from __future__ import annotations
 
@@ -69,13 +69,7 @@ def citizen_born_1990() -> tuple[str, str]:
 async def citizen(idp: IdpClient, ca: httpx.AsyncClient) -> TestUser:
     """A new citizen with a consistent personal id, enrolled at the CA for remote signing."""
     citizen_id, _ = citizen_born_1990()
-    user = TestUser(
-        sub=f"citizen-e2e-{uuid.uuid4().hex[:12]}",
-        name=f"Nguyễn Văn {random.choice(GIVEN_NAMES)}",
-        roles=["citizen"],
-        citizen_id=citizen_id,
-    )
-    user.token = await idp.token(user)
+    user = await idp.citizen(f"Nguyễn Văn {random.choice(GIVEN_NAMES)}", citizen_id=citizen_id)
     await enroll(ca, user)
     return user
 

@@ -75,11 +75,14 @@ class S3Settings(BaseServiceSettings):
 
 
 class AuthSettings(BaseServiceSettings):
+    # Defaults: the local stack's Keycloak; the issuer is its public URL behind the gateway,
+    # the keys are fetched from Keycloak directly.
     oidc_issuer: str = Field(
-        default="http://127.0.0.1:8090", validation_alias=shared("OIDC_ISSUER")
+        default="http://127.0.0.1:8080/auth/realms/hoso", validation_alias=shared("OIDC_ISSUER")
     )
     oidc_jwks_url: str = Field(
-        default="http://127.0.0.1:8090/jwks.json", validation_alias=shared("OIDC_JWKS_URL")
+        default="http://127.0.0.1:8180/auth/realms/hoso/protocol/openid-connect/certs",
+        validation_alias=shared("OIDC_JWKS_URL"),
     )
     oidc_audience: str = Field(default="hoso", validation_alias=shared("OIDC_AUDIENCE"))
 

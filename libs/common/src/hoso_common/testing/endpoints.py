@@ -30,7 +30,7 @@ class Endpoints:
     s3_access_key: str
     s3_secret_key: str
     gateway_url: str
-    idp_url: str
+    keycloak_url: str
     ca_url: str
 
     def environ(self) -> dict[str, str]:
@@ -65,7 +65,8 @@ def _gateway_defaults() -> dict[str, str]:
     gateway = _local("HOSO_TEST_GATEWAY_URL", "http://127.0.0.1:8080")
     return {
         "gateway_url": gateway,
-        "idp_url": _local("HOSO_TEST_IDP_URL", "http://127.0.0.1:8090"),
+        # Keycloak directly (its root, /auth): test users do not go through the gateway.
+        "keycloak_url": _local("HOSO_TEST_KEYCLOAK_URL", "http://127.0.0.1:8180/auth"),
         "ca_url": _local("HOSO_TEST_CA_URL", "http://127.0.0.1:8091"),
     }
 

@@ -1,13 +1,26 @@
-"""Test identities: random citizens and officers with tokens from the sandbox IdP."""
+"""Test identities from Keycloak: fresh random citizens, officers and admins.
+
+Users are created through Keycloak's admin REST API (with the master realm's administrator)
+and log in through the `hoso-tests` client's direct-access grant, which exists in the local
+stack's realm only. Valid tokens come from Keycloak and nowhere else; tests that need invalid
+tokens craft them themselves.
+"""
 
 from __future__ import annotations
 
 import random
+import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import jwt
+
+REALM = "hoso"
+TEST_CLIENT = "hoso-tests"
+ROLE_GROUPS = {"citizen": "/citizens", "officer": "/officers", "admin": "/admins"}
 
 
 def random_citizen_id() -> str:
@@ -26,51 +39,138 @@ class TestUser:
     roles: list[str]
     citizen_id: str | None = None
     agency: str | None = None
+    username: str = ""
+    password: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def as_claims(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"sub": self.sub, "name": self.name, "roles": self.roles}
-        if self.citizen_id:
-            data["citizen_id"] = self.citizen_id
-        if self.agency:
-            data["agency"] = self.agency
-        return data
-
 
 class IdpClient:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
+    """Keycloak as the tests see it: `base_url` is its root (for example .../auth)."""
 
-    async def token(self, user: TestUser, **overrides: Any) -> str:
-        async with httpx.AsyncClient(timeout=10) as client:
-            response = await client.post(
-                f"{self.base_url}/token", json={"user": user.as_claims(), **overrides}
+    def __init__(
+        self,
+        base_url: str,
+        admin_user: str = "admin",
+        admin_password: str = "hoso-local-admin",  # noqa: S107 - the local stack's placeholder
+        realm: str = REALM,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.realm = realm
+        self._admin_user = admin_user
+        self._admin_password = admin_password
+        self._admin_token = ""
+        self._admin_expires = 0.0
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def realm_url(self) -> str:
+        return f"{self.base_url}/realms/{self.realm}"
+
+    def http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(timeout=30)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def admin_headers(self) -> dict[str, str]:
+        """The master administrator's token, reused until shortly before it expires."""
+        if time.monotonic() > self._admin_expires:
+            response = await self.http().post(
+                f"{self.base_url}/realms/master/protocol/openid-connect/token",
+                data={
+                    "grant_type": "password",
+                    "client_id": "admin-cli",
+                    "username": self._admin_user,
+                    "password": self._admin_password,
+                },
             )
             response.raise_for_status()
-            return str(response.json()["access_token"])
+            body = response.json()
+            self._admin_token = str(body["access_token"])
+            self._admin_expires = time.monotonic() + float(body["expires_in"]) - 15
+        return {"Authorization": f"Bearer {self._admin_token}"}
 
-    async def citizen(self, name: str = "Nguyễn Thị Kiểm Thử") -> TestUser:
-        user = TestUser(
-            sub=f"citizen-{uuid.uuid4().hex[:12]}",
-            name=name,
-            roles=["citizen"],
-            citizen_id=random_citizen_id(),
+    async def admin(self, name: str = "Quản Trị Kiểm Thử") -> TestUser:
+        return await self.create_user("admin", name)
+
+    async def admin_api(self, method: str, path: str, *, json: Any = None) -> httpx.Response:
+        """A call to the admin REST API; `path` follows /admin/realms (e.g. /hoso/users)."""
+        response = await self.http().request(
+            method,
+            f"{self.base_url}/admin/realms{path}",
+            json=json,
+            headers=await self.admin_headers(),
         )
-        user.token = await self.token(user)
-        return user
+        response.raise_for_status()
+        return response
+
+    async def login(self, username: str, password: str, *, realm: str | None = None) -> str:
+        """An access token through the tests client's direct-access grant."""
+        response = await self.http().post(
+            f"{self.base_url}/realms/{realm or self.realm}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": TEST_CLIENT,
+                "username": username,
+                "password": password,
+            },
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+    async def create_user(
+        self,
+        role: str,
+        name: str,
+        *,
+        citizen_id: str | None = None,
+        agency: str | None = None,
+    ) -> TestUser:
+        """A new enabled user with a random password, in the group that grants `role`."""
+        username = f"test-{role}-{uuid.uuid4().hex[:12]}"
+        password = secrets.token_urlsafe(18)
+        attributes: dict[str, list[str]] = {}
+        if citizen_id:
+            attributes["citizen_id"] = [citizen_id]
+        if agency:
+            attributes["agency"] = [agency]
+        await self.admin_api(
+            "POST",
+            f"/{self.realm}/users",
+            json={
+                "username": username,
+                "enabled": True,
+                "firstName": name,
+                "attributes": attributes,
+                "groups": [ROLE_GROUPS[role]],
+                "credentials": [{"type": "password", "value": password, "temporary": False}],
+                "requiredActions": [],
+            },
+        )
+        token = await self.login(username, password)
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return TestUser(
+            sub=str(claims["sub"]),
+            name=name,
+            roles=[role],
+            citizen_id=citizen_id,
+            agency=agency,
+            username=username,
+            password=password,
+            token=token,
+        )
+
+    async def citizen(
+        self, name: str = "Nguyễn Thị Kiểm Thử", *, citizen_id: str | None = None
+    ) -> TestUser:
+        return await self.create_user("citizen", name, citizen_id=citizen_id or random_citizen_id())
 
     async def officer(self, agency: str, name: str = "Cán Bộ Kiểm Thử") -> TestUser:
-        user = TestUser(
-            sub=f"officer-{uuid.uuid4().hex[:12]}", name=name, roles=["officer"], agency=agency
-        )
-        user.token = await self.token(user)
-        return user
-
-    async def admin(self) -> TestUser:
-        user = TestUser(sub=f"admin-{uuid.uuid4().hex[:8]}", name="Quản Trị", roles=["admin"])
-        user.token = await self.token(user)
-        return user
+        return await self.create_user("officer", name, agency=agency)

@@ -1,4 +1,4 @@
-"""pytest plugin: session fixtures for real endpoints, clients, the IdP and Kafka watchers."""
+"""pytest plugin: session fixtures for real endpoints, clients, Keycloak and Kafka watchers."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from hoso_common.storage import ObjectStorage
 from hoso_common.testing.endpoints import Endpoints, resolve_endpoints
 from hoso_common.testing.identity import IdpClient
 from hoso_common.testing.kafka import EventWatcher
-from hoso_common.testing.server import serve_app
 
 
 @pytest.fixture(scope="session")
@@ -48,23 +47,25 @@ def storage(endpoints: Endpoints) -> ObjectStorage:
 
 @pytest_asyncio.fixture(scope="session")
 async def idp(endpoints: Endpoints) -> AsyncIterator[IdpClient]:
-    """The running sandbox IdP, or one served in-process when none answers."""
-    try:
-        async with httpx.AsyncClient(timeout=2) as client:
-            (await client.get(f"{endpoints.idp_url}/health/live")).raise_for_status()
-        yield IdpClient(endpoints.idp_url)
-        return
-    except httpx.HTTPError:
-        pass
-    from hoso_sandbox_idp.main import IdpSettings, create_app
-
-    app = create_app(
-        IdpSettings(issuer=os.environ.get("HOSO_OIDC_ISSUER", "http://127.0.0.1:8090"))
+    """Keycloak of the local stack (`make up`): makes users and logs them in."""
+    client = IdpClient(
+        endpoints.keycloak_url,
+        admin_user=os.environ.get("HOSO_TEST_KEYCLOAK_ADMIN", "admin"),
+        admin_password=os.environ.get("HOSO_TEST_KEYCLOAK_ADMIN_PASSWORD", "hoso-local-admin"),
     )
-    async with serve_app(app) as url:
-        # Services started by the tests must fetch their keys from this in-process IdP.
-        os.environ["HOSO_OIDC_JWKS_URL"] = f"{url}/jwks.json"
-        yield IdpClient(url)
+    try:
+        discovery = await client.http().get(f"{client.realm_url}/.well-known/openid-configuration")
+        discovery.raise_for_status()
+    except httpx.HTTPError as error:
+        await client.aclose()
+        pytest.fail(
+            f"Keycloak does not answer at {endpoints.keycloak_url} (run `make up`): {error!r}"
+        )
+    # Services started by the tests verify tokens of this realm.
+    os.environ.setdefault("HOSO_OIDC_ISSUER", discovery.json()["issuer"])
+    os.environ.setdefault("HOSO_OIDC_JWKS_URL", discovery.json()["jwks_uri"])
+    yield client
+    await client.aclose()
 
 
 @pytest_asyncio.fixture
