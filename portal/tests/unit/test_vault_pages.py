@@ -198,3 +198,16 @@ def test_home_offers_login_and_sends_citizens_to_the_vault(harness: PortalHarnes
     assert home.status_code == 200 and "Đăng nhập" in home.text
     harness.login()
     assert harness.client.get("/").headers["location"] == "/ho-so-dien-tu"
+
+
+def test_a_draft_can_be_signed_from_its_page(harness: PortalHarness) -> None:
+    harness.documents.items = [document("d1", "Sổ hộ khẩu", status="draft")]
+    harness.login()
+    page = harness.client.get("/ho-so-dien-tu/d1").text
+    assert 'action="/ho-so-dien-tu/d1/ky-so"' in page and ">Ký số</button>" in page
+    assert ">Lưu</button>" in page and ">Tải tệp</a>" in page
+    started = harness.client.post(
+        "/ho-so-dien-tu/d1/ky-so", data={"csrf_token": harness.csrf(), "provider": "vnpt-smartca"}
+    )
+    assert started.status_code == 303
+    assert started.headers["location"] == "/ho-so-dien-tu/d1/ky-so"

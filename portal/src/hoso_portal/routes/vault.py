@@ -238,7 +238,12 @@ async def document_page(
 ) -> Response:
     """One document: its state, "Lưu", "Tải tệp" and "Kiểm tra kết quả ký số"."""
     document = await portal.documents.get(session.token, doc_id)
-    return render(request, "document.html", {"document": document, "row": _row(document)})
+    providers = await _providers(portal, session) if document.get("status") == "draft" else []
+    return render(
+        request,
+        "document.html",
+        {"document": document, "row": _row(document), "providers": providers},
+    )
 
 
 @router.post(VAULT + "/{document_id}/luu")
