@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
@@ -29,8 +29,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # A loaded 2-core machine: generous waits, each one still bounded.
-ACTION_TIMEOUT_MS = 30_000
+ACTION_TIMEOUT_MS = 90_000
 NARROW_WIDTH = 360
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 GIVEN_NAMES = ("An", "Bình", "Cường", "Dũng", "Hùng", "Khoa", "Long", "Minh")
 
 
@@ -101,6 +102,7 @@ async def new_context(
         accept_downloads=True,
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(2 * ACTION_TIMEOUT_MS)
     return context
 
 

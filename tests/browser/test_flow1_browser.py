@@ -14,10 +14,11 @@ from hoso_common.testing.identity import TestUser
 
 from .conftest import Screens
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+# A whole flow through Keycloak, the portal, the services and the CA: minutes on a loaded machine.
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(900)]
 
 # the CA keeps a request open for minutes; the person approves within this
-APPROVAL_WAIT_MS = 60_000
+APPROVAL_WAIT_MS = 120_000
 
 
 def sample_pdf(title: str) -> bytes:
