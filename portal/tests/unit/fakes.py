@@ -182,8 +182,8 @@ class FakeSigning:
 
     async def providers(self, token: str) -> list[dict[str, Any]]:
         return [
-            {"id": "vnpt-smartca", "name": "VNPT SmartCA", "approval": "webhook"},
-            {"id": "viettel-mysign", "name": "Viettel MySign", "approval": "polling"},
+            {"id": "vnpt-smartca", "name": "VNPT-CA (SmartCA)", "approval": "webhook"},
+            {"id": "viettel-mysign", "name": "Viettel-CA (MySign)", "approval": "polling"},
         ]
 
     async def sign_request(self, token: str, request_id: str) -> dict[str, Any]:
@@ -193,7 +193,7 @@ class FakeSigning:
                 "request_id": request_id,
                 "phase": "pending",
                 "provider": "vnpt-smartca",
-                "provider_name": "VNPT SmartCA",
+                "provider_name": "VNPT-CA (SmartCA)",
                 "transaction_code": "AB12",
                 "expires_at": (utcnow() + timedelta(seconds=125)).isoformat(),
             },

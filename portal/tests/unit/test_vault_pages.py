@@ -140,7 +140,7 @@ def test_upload_form_shows_types_limit_and_providers(harness: PortalHarness) -> 
     page = harness.client.get("/ho-so-dien-tu/tai-len").text
     assert "Tên giấy tờ" in page and "File đính kèm" in page and "Đơn vị ký số" in page
     assert "PDF, DOCX, XLSX, JPG, PNG, XML" in page and "20 MB" in page
-    assert "VNPT SmartCA" in page and "Viettel MySign" in page
+    assert "VNPT-CA (SmartCA)" in page and "Viettel-CA (MySign)" in page
     assert ">Ký số</button>" in page
     assert page.index('name="csrf_token"') < page.index('name="name"')
 
@@ -149,7 +149,7 @@ def test_pending_notice_counts_down_and_polls(harness: PortalHarness) -> None:
     harness.documents.items = [document("d1", "Bằng", status="signing")]
     harness.login()
     page = harness.client.get("/ho-so-dien-tu/d1/ky-so").text
-    assert "Thông báo chờ xử lý" in page and "VNPT SmartCA" in page
+    assert "Thông báo chờ xử lý" in page and "VNPT-CA (SmartCA)" in page
     assert re.search(r'data-countdown="12[0-5]"', page)
     assert 'http-equiv="refresh"' in page  # inside <noscript>: the no-JS refresh
     assert 'hx-trigger="every 2s"' in page
