@@ -179,6 +179,7 @@ class FakeDocuments:
 @dataclass
 class FakeSigning:
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unknown: bool = False
 
     async def providers(self, token: str) -> list[dict[str, Any]]:
         return [
@@ -187,6 +188,8 @@ class FakeSigning:
         ]
 
     async def sign_request(self, token: str, request_id: str) -> dict[str, Any]:
+        if self.unknown:
+            raise PageNotFound("Không tìm thấy yêu cầu ký số.")
         return self.requests.get(
             request_id,
             {

@@ -211,3 +211,13 @@ def test_a_draft_can_be_signed_from_its_page(harness: PortalHarness) -> None:
     )
     assert started.status_code == 303
     assert started.headers["location"] == "/ho-so-dien-tu/d1/ky-so"
+
+
+def test_pending_notice_before_signing_knows_the_request(harness: PortalHarness) -> None:
+    harness.documents.items = [document("d1", "Bằng", status="signing")]
+    harness.signing.unknown = True
+    harness.login()
+    page = harness.client.get("/ho-so-dien-tu/d1/ky-so")
+    assert page.status_code == 200
+    assert "Thông báo chờ xử lý" in page.text and "Đang gửi yêu cầu ký số" in page.text
+    assert 'hx-trigger="every 2s"' in page.text

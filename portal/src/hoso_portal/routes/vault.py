@@ -184,14 +184,18 @@ async def _notice(portal: PortalDep, session: UserSession, doc_id: str) -> dict[
     status = document.get("status")
     context: dict[str, Any] = {"document": document, "phase": None, "sign_request": None}
     if status == "signing" and document.get("signing"):
-        request_id = document["signing"]["request_id"]
-        sign_request = await portal.signing.sign_request(session.token, request_id)
-        context["sign_request"] = sign_request
         context["phase"] = "pending"
+        context["remaining_s"] = None
+        request_id = document["signing"]["request_id"]
+        try:
+            sign_request = await portal.signing.sign_request(session.token, request_id)
+        except PageNotFound:
+            # signing learns of the request from an event, a moment after the vault does
+            return context
+        context["sign_request"] = sign_request
         expires = parse_time(sign_request.get("expires_at"))
-        context["remaining_s"] = (
-            max(0, int((expires - utcnow()).total_seconds())) if expires else None
-        )
+        if expires:
+            context["remaining_s"] = max(0, int((expires - utcnow()).total_seconds()))
     elif status == "signed":
         context["phase"] = "success"
     elif status == "sign_failed":
