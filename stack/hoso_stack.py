@@ -1068,6 +1068,10 @@ def print_urls(parts: list[Part]) -> None:
         rows.append(
             ("S3 (S3Proxy)", f"http://{HOST}:{S3_PORT}/  key {S3_ACCESS_KEY} / {S3_SECRET_KEY}")
         )
+    if "portal" in names and "gateway" not in names:
+        rows.append(("portal", f"http://{HOST}:{PORTAL_PORT}/"))
+    if not rows:
+        return
     width = max(len(label) for label, _ in rows)
     for label, url in rows:
         out(f"  {label.ljust(width)}  {url}")
