@@ -72,7 +72,8 @@ class IdpClient:
 
     def http(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
-            self._client = httpx.AsyncClient(timeout=30)
+            # generous: creating a realm takes Keycloak a while on a busy machine
+            self._client = httpx.AsyncClient(timeout=180)
         return self._client
 
     async def aclose(self) -> None:
