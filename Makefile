@@ -8,9 +8,9 @@ export SIGNING_REPLICAS ?= 2
 
 STACK := python3 stack/hoso_stack.py
 # only the test folders that exist, so a missing one does not fail pytest
-TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests tests/e2e)
+TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests portal/tests tests/e2e tests/browser)
 
-.PHONY: help install up down reset status logs test test-unit test-integration test-e2e \
+.PHONY: help install up down reset status logs test test-unit test-integration test-e2e test-browser \
 	lint bench bench-upload bench-signing bench-burst deploy-check
 
 help: ## list the targets
@@ -46,6 +46,9 @@ test-integration: ## run the integration tests against the local stack
 
 test-e2e: ## run the user flows through the gateway (needs `make up`)
 	uv run pytest tests/e2e -m e2e
+
+test-browser: ## run the portal in chromium like a person (needs `make up`); screenshots in .artifacts/browser/
+	uv run pytest tests/browser -m browser
 
 lint: ## ruff check, ruff format --check and mypy --strict
 	uv run ruff check . && uv run ruff format --check . && uv run mypy

@@ -75,6 +75,7 @@ SERVICE_PORTS = {"documents": 8101, "eforms": 8102, "submission": 8104}
 PUBLIC_AUTH_URL = f"http://{HOST}:{GATEWAY_PORT}/auth"
 OIDC_ISSUER = f"{PUBLIC_AUTH_URL}/realms/hoso"
 SIGNING_BASE_PORT = 8130
+PORTAL_PORT = env_int("HOSO_PORTAL_PORT", 8100)
 
 
 def out(message: str = "") -> None:
@@ -569,6 +570,8 @@ def gateway_routes() -> list[Route]:
         Route("/api/signing/", "signing", signing_ports, openapi=True),
         Route("/auth/", "keycloak", (KEYCLOAK_PORT,), strip_prefix=False),
         Route("/ca/", "ca", (CA_PORT,)),
+        # Everything else is the citizen portal; it streams uploads on to documents.
+        Route("/", "portal", (PORTAL_PORT,), streaming=True),
     ]
 
 
@@ -603,7 +606,8 @@ class Gateway(Part):
         ]
 
     def ready(self) -> bool:
-        return http_status(self.url()) == 200
+        # the gateway's own answer: the portal behind `/` starts later, with the apps
+        return http_status(f"http://{HOST}:{self.port}/gateway/health") == 200
 
     def render(self) -> str:
         routes = gateway_routes()
@@ -658,7 +662,7 @@ class Gateway(Part):
             "  server {",
             f"    listen {HOST}:{self.port};",
             "    server_name localhost;",
-            "    location = / {",
+            "    location = /gateway/health {",
             "      default_type application/json;",
             f"      return 200 '{index}\\n';",
             "    }",
@@ -680,7 +684,11 @@ class Gateway(Part):
             "      proxy_set_header X-Forwarded-Proto $scheme;",
             "      proxy_set_header X-Forwarded-Host $http_host;",
             "      proxy_set_header X-Forwarded-Port $server_port;",
-            *([f"      proxy_set_header X-Forwarded-Prefix {stem};"] if route.strip_prefix else []),
+            *(
+                [f"      proxy_set_header X-Forwarded-Prefix {stem};"]
+                if route.strip_prefix and stem
+                else []
+            ),
             "      proxy_set_header X-Request-Id $hoso_request_id;",
             # exactly one X-Request-Id in the answer, the one the app saw
             "      proxy_hide_header X-Request-Id;",
@@ -697,7 +705,7 @@ class Gateway(Part):
                 "      proxy_request_buffering off;",
                 "      proxy_buffering off;",
             ]
-        lines = [f"    location = {stem} {{ return 301 {prefix}; }}"]
+        lines = [f"    location = {stem} {{ return 301 {prefix}; }}"] if stem else []
         lines += [f"    location {prefix} {{", *body, "    }"]
         if route.openapi:
             # The apps do not know the prefix the gateway strips: point Swagger UI at the
@@ -793,6 +801,25 @@ def all_parts() -> list[Part]:
     parts += [
         App(name, f"hoso_{name}", port, "services", extra_env=service_env.get(name))
         for name, port in SERVICE_PORTS.items()
+    ]
+    parts += [
+        App(
+            "portal",
+            "hoso_portal",
+            PORTAL_PORT,
+            "services",
+            health="/health/live",
+            extra_env={
+                "HOSO_PORTAL_MAX_UPLOAD_BYTES": service_env["documents"][
+                    "HOSO_DOCUMENTS_MAX_UPLOAD_BYTES"
+                ],
+                # the local stack's documented placeholder (refused in production)
+                "HOSO_PORTAL_OIDC_CLIENT_SECRET": os.environ.get(
+                    "HOSO_PORTAL_OIDC_CLIENT_SECRET", "portal-local-secret"
+                ),
+                "HOSO_PORTAL_ASSETS_DIR": str(CACHE / "portal-assets" / "node_modules"),
+            },
+        )
     ]
     parts += [
         App(
@@ -1036,7 +1063,7 @@ def print_urls(parts: list[Part]) -> None:
     gateway = f"http://{HOST}:{GATEWAY_PORT}"
     rows: list[tuple[str, str]] = []
     if "gateway" in names:
-        rows.append(("gateway", f"{gateway}/"))
+        rows.append(("portal" if "portal" in names else "gateway", f"{gateway}/"))
     for service in ("documents", "eforms", "submission", "signing"):
         if any(n == service or n.startswith(service + "-") for n in names):
             rows.append((f"{service} docs", f"{gateway}/api/{service}/docs"))
@@ -1060,6 +1087,10 @@ def print_urls(parts: list[Part]) -> None:
         rows.append(
             ("S3 (S3Proxy)", f"http://{HOST}:{S3_PORT}/  key {S3_ACCESS_KEY} / {S3_SECRET_KEY}")
         )
+    if "portal" in names and "gateway" not in names:
+        rows.append(("portal", f"http://{HOST}:{PORTAL_PORT}/"))
+    if not rows:
+        return
     width = max(len(label) for label, _ in rows)
     for label, url in rows:
         out(f"  {label.ljust(width)}  {url}")

@@ -46,9 +46,11 @@ resolve_jars() { # <pom> <target dir>
 # --- 1. apt packages ------------------------------------------------------------------------
 step "apt packages"
 missing=()
-for pkg in nginx-light poppler-utils fonts-dejavu-core fonts-dejavu-extra libnss3-tools patch; do installed "$pkg" || missing+=("$pkg"); done
+# chromium drives the portal's browser tests (Playwright launches it by path)
+for pkg in nginx-light poppler-utils fonts-dejavu-core fonts-dejavu-extra libnss3-tools patch chromium; do installed "$pkg" || missing+=("$pkg"); done
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq >/dev/null
     # A temporary policy-rc.d keeps the package's own nginx service from starting on port 80:
@@ -168,3 +170,20 @@ step "veraPDF"
 HOSO_CACHE="$CACHE" bash "$REPO/services/eforms/tools/verapdf/install.sh" >/dev/null \
     || die "veraPDF install failed"
 done_step "ok"
+
+# --- 8. portal front-end assets (htmx from npm, pinned in portal/assets/package.json) --------
+step "portal assets (npm)"
+ASSETS_DIR="$CACHE/portal-assets"
+ASSETS_SUM="$(sha256sum "$REPO/portal/assets/package.json" | cut -d' ' -f1)"
+if [ -f "$ASSETS_DIR/node_modules/htmx.org/dist/htmx.min.js" ] \
+    && [ "$(cat "$ASSETS_DIR/package.sha256" 2>/dev/null)" = "$ASSETS_SUM" ]; then
+    done_step "cached"
+else
+    rm -rf "$ASSETS_DIR.tmp" && mkdir -p "$ASSETS_DIR.tmp"
+    cp "$REPO/portal/assets/package.json" "$ASSETS_DIR.tmp/"
+    (cd "$ASSETS_DIR.tmp" && npm install --no-audit --no-fund --ignore-scripts --omit=dev \
+        >npm.log 2>&1) || { cat "$ASSETS_DIR.tmp/npm.log" >&2; die "npm install of the portal assets failed"; }
+    echo "$ASSETS_SUM" >"$ASSETS_DIR.tmp/package.sha256"
+    rm -rf "$ASSETS_DIR" && mv "$ASSETS_DIR.tmp" "$ASSETS_DIR"
+    done_step "installed htmx.org $(node -p "require('$ASSETS_DIR/node_modules/htmx.org/package.json').version")"
+fi

@@ -1,0 +1,1 @@
+"""hoso citizen portal."""

@@ -1,0 +1,34 @@
+"""Client of the signing service: providers, sign request status, signature validation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from typing import Any
+
+from hoso_portal.clients.base import ServiceClient
+
+
+class SigningClient(ServiceClient):
+    service = "signing"
+
+    async def providers(self, token: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.json("GET", "/v1/providers", token)
+        return result
+
+    async def sign_request(self, token: str, request_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.json("GET", f"/v1/sign-requests/{request_id}", token)
+        return result
+
+    async def validate_upload(
+        self, token: str, *, content_type: str, body: AsyncIterable[bytes], timeout_s: float
+    ) -> dict[str, Any]:
+        """Check the signatures of a file the citizen uploads, passed through as it arrives."""
+        result: dict[str, Any] = await self.json(
+            "POST",
+            "/v1/validations",
+            token,
+            content=body,
+            headers={"Content-Type": content_type},
+            timeout_s=timeout_s,
+        )
+        return result

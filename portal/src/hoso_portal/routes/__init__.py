@@ -1,0 +1,1 @@
+"""Routes of the portal: thin, one template per page."""

@@ -1,0 +1,130 @@
+"""Server-side sessions and pending logins in MongoDB; the browser holds only an opaque id."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from hoso_portal.security import new_token, token_hash
+
+logger = logging.getLogger(__name__)
+
+SESSIONS = "portal_sessions"
+LOGINS = "portal_logins"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Session:
+    """One logged-in browser: the user's tokens stay here, on the server."""
+
+    sub: str
+    name: str
+    csrf: str
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str | None
+    id_token: str | None
+    expires_at: datetime
+    created_at: datetime = field(default_factory=utcnow)
+    refresh_expires_at: datetime | None = None
+
+    def access_valid(self, now: datetime, margin_s: float = 15) -> bool:
+        return self.access_expires_at - timedelta(seconds=margin_s) > now
+
+
+@dataclass
+class PendingLogin:
+    """An authorization request on its way through the IdP, bound to the browser's cookie."""
+
+    state: str
+    nonce: str
+    code_verifier: str
+    next_url: str
+    expires_at: datetime
+
+
+class SessionStore(Protocol):
+    async def create(self, session: Session) -> str: ...
+    async def get(self, session_id: str) -> Session | None: ...
+    async def update_tokens(self, session_id: str, session: Session) -> None: ...
+    async def delete(self, session_id: str) -> None: ...
+    async def start_login(self, login: PendingLogin) -> str: ...
+    async def take_login(self, login_id: str) -> PendingLogin | None: ...
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class MongoSessionStore:
+    """Both collections are keyed by the SHA-256 of the id the browser holds."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.sessions = db[SESSIONS]
+        self.logins = db[LOGINS]
+
+    async def create_indexes(self) -> None:
+        for collection in (self.sessions, self.logins):
+            try:
+                await collection.create_index("expires_at", expireAfterSeconds=0)
+            except PyMongoError as error:
+                # Expiry is checked on every read as well; the index only reclaims space.
+                logger.warning("no TTL index on %s: %r", collection.name, error)
+
+    async def create(self, session: Session) -> str:
+        session_id = new_token()
+        await self.sessions.insert_one({"_id": token_hash(session_id), **asdict(session)})
+        return session_id
+
+    async def get(self, session_id: str) -> Session | None:
+        raw = await self.sessions.find_one({"_id": token_hash(session_id)})
+        if raw is None:
+            return None
+        raw.pop("_id")
+        session = Session(**{k: _aware(v) for k, v in raw.items()})
+        if session.expires_at <= utcnow():
+            await self.delete(session_id)
+            return None
+        return session
+
+    async def update_tokens(self, session_id: str, session: Session) -> None:
+        await self.sessions.update_one(
+            {"_id": token_hash(session_id)},
+            {
+                "$set": {
+                    "access_token": session.access_token,
+                    "access_expires_at": session.access_expires_at,
+                    "refresh_token": session.refresh_token,
+                    "refresh_expires_at": session.refresh_expires_at,
+                    "id_token": session.id_token,
+                }
+            },
+        )
+
+    async def delete(self, session_id: str) -> None:
+        await self.sessions.delete_one({"_id": token_hash(session_id)})
+
+    async def start_login(self, login: PendingLogin) -> str:
+        login_id = new_token()
+        await self.logins.insert_one({"_id": token_hash(login_id), **asdict(login)})
+        return login_id
+
+    async def take_login(self, login_id: str) -> PendingLogin | None:
+        # find_one_and_delete: a callback replayed with the same cookie finds nothing.
+        raw = await self.logins.find_one_and_delete({"_id": token_hash(login_id)})
+        if raw is None:
+            return None
+        raw.pop("_id")
+        login = PendingLogin(**{k: _aware(v) for k, v in raw.items()})
+        return login if login.expires_at > utcnow() else None

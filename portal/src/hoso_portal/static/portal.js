@@ -1,0 +1,33 @@
+// Small additions for pages that already work without JavaScript: the approval countdown,
+// the upload progress bar, and focus on the error summary. htmx does the rest.
+(function () {
+  "use strict";
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = parseInt(el.getAttribute("data-countdown"), 10);
+      if (isNaN(left)) { return; }
+      left = Math.max(0, left - 1);
+      el.setAttribute("data-countdown", String(left));
+      el.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
+    });
+  }
+  setInterval(tick, 1000);
+
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = document.getElementById("upload-progress");
+    var detail = event.detail || {};
+    if (!bar || !detail.lengthComputable) { return; }
+    bar.hidden = false;
+    bar.value = Math.round((detail.loaded / detail.total) * 100);
+  });
+
+  function focusSummary() {
+    var summary = document.querySelector("[data-focus]");
+    if (summary) { summary.focus(); }
+  }
+  document.addEventListener("DOMContentLoaded", focusSummary);
+  document.addEventListener("htmx:afterSettle", focusSummary);
+})();

@@ -1,0 +1,66 @@
+"""Every Vietnamese word a citizen reads on the portal, in one place (the seed's labels exactly)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+APP_NAME: Final = "Cổng dịch vụ công hoso"
+
+# Frame
+LOGIN: Final = "Đăng nhập"
+LOGOUT: Final = "Đăng xuất"
+NAV_VAULT: Final = "Hồ sơ điện tử"
+NAV_PROCEDURES: Final = "Thủ tục hành chính"
+NAV_DOSSIERS: Final = "Hồ sơ đã nộp"
+NAV_NOTICES: Final = "Thông báo"
+SKIP_TO_CONTENT: Final = "Bỏ qua, đến nội dung chính"
+
+# Flow 1
+UPLOAD_NEW: Final = "+ Tải tài liệu mới"
+DOCUMENT_NAME: Final = "Tên giấy tờ"
+ATTACHMENT: Final = "File đính kèm"
+PROVIDER: Final = "Đơn vị ký số"
+SIGN: Final = "Ký số"
+PENDING_NOTICE: Final = "Thông báo chờ xử lý"
+OK: Final = "OK"
+SAVE: Final = "Lưu"
+DOWNLOAD: Final = "Tải tệp"
+CHECK_SIGNATURES: Final = "Kiểm tra kết quả ký số"
+RETRY: Final = "Thử lại"
+
+# Vault list columns
+COL_NAME: Final = "Tên giấy tờ"
+COL_UPLOADED: Final = "Ngày tải lên"
+COL_STATUS: Final = "Trạng thái"
+COL_SIGNER: Final = "Người ký"
+COL_SIGNED_AT: Final = "Thời gian ký"
+COL_FILE: Final = "Tệp"
+
+STATUS: Final = {
+    "draft": "Chưa ký",
+    "signing": "Đang chờ ký số",
+    "signed": "Đã ký số",
+    "sign_failed": "Ký số không thành công",
+}
+SAVED: Final = "Đã lưu"
+NOT_SAVED: Final = "Chưa lưu"
+
+FAILURE_TITLES: Final = {
+    "rejected": "Yêu cầu ký số đã bị từ chối",
+    "expired": "Yêu cầu ký số đã hết hạn",
+}
+FAILURE_TITLE_DEFAULT: Final = "Ký số không thành công"
+SUCCESS_TITLE: Final = "Ký số thành công"
+
+# Errors a person reads
+ERROR_SUMMARY_TITLE: Final = "Có lỗi cần sửa"
+ERR_NAME_REQUIRED: Final = "Nhập tên giấy tờ."
+ERR_NAME_TOO_LONG: Final = "Tên giấy tờ tối đa 255 ký tự."
+ERR_FILE_REQUIRED: Final = "Chọn tệp cần tải lên."
+ERR_PROVIDER_REQUIRED: Final = "Chọn đơn vị ký số."
+ERR_FORGED: Final = "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại."
+ERR_SERVICE_DOWN: Final = "Dịch vụ tạm thời không khả dụng. Vui lòng thử lại sau ít phút."
+ERR_NOT_FOUND: Final = "Không tìm thấy trang hoặc dữ liệu bạn yêu cầu."
+ERR_FORBIDDEN: Final = "Bạn không có quyền xem trang này."
+ERR_LOGIN_FAILED: Final = "Đăng nhập không thành công. Vui lòng thử lại."
+ERR_GENERIC: Final = "Đã có lỗi xảy ra. Vui lòng thử lại sau."

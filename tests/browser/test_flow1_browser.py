@@ -1,0 +1,194 @@
+"""Flow 1 in a browser, as a citizen does it: the IdP's login page, the portal, the CA's phone."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+
+import pytest
+from playwright.async_api import BrowserContext, Page, Route, expect
+
+from hoso_common.testing.identity import TestUser
+
+from .conftest import Screens
+
+# A whole flow through Keycloak, the portal, the services and the CA: minutes on a loaded machine.
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(900)]
+
+# the CA keeps a request open for minutes; the person approves within this
+APPROVAL_WAIT_MS = 120_000
+
+
+def sample_pdf(title: str) -> bytes:
+    """A one-page PDF with a correct xref table."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({title}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
+        b"<< /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+async def log_in(page: Page, person: TestUser, screens: Screens) -> None:
+    """Open the portal, press "Đăng nhập", and log in on the IdP's own page."""
+    await page.goto("/")
+    await screens.shot(page, "home")
+    await page.get_by_role("link", name="Đăng nhập").first.click()
+    await page.get_by_label(re.compile("Tên đăng nhập")).fill(person.username)
+    await page.get_by_label("Mật khẩu", exact=True).fill(person.password)
+    await screens.shot(page, "idp-login")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page.get_by_role("heading", name="Hồ sơ điện tử")).to_be_visible()
+    await expect(page.get_by_text(person.name)).to_be_visible()
+
+
+async def upload_and_sign(page: Page, name: str, pdf: bytes, screens: Screens) -> None:
+    await page.get_by_role("link", name="+ Tải tài liệu mới").click()
+    await page.get_by_label("Tên giấy tờ").fill(name)
+    await page.get_by_label("File đính kèm").set_input_files(
+        {"name": "bang-tot-nghiep.pdf", "mimeType": "application/pdf", "buffer": pdf}
+    )
+    await page.get_by_label(re.compile("VNPT")).check()
+    await screens.shot(page, "upload-form")
+    await page.get_by_role("button", name="Ký số").click()
+
+
+async def keep_still(phone: Page) -> None:
+    """The phone page refreshes itself every 5 s; on a loaded machine a refresh can replace the
+    page under a press, so the test reloads it itself (as a person pulling to refresh)."""
+
+    async def without_refresh(route: Route) -> None:
+        response = await route.fetch()
+        body = re.sub(r"<meta http-equiv=refresh[^>]*>", "", await response.text())
+        await route.fulfill(response=response, body=body)
+
+    await phone.route(re.compile(r".*/ca/phone(\?.*)?$"), without_refresh)
+
+
+async def answer_on_phone(
+    phone: Page, person: TestUser, name: str, button: str, screens: Screens
+) -> None:
+    """The citizen's phone: the CA's page lists the request; they press approve or reject."""
+    row = phone.get_by_role("row").filter(has_text=name)
+    deadline = time.monotonic() + APPROVAL_WAIT_MS / 1000
+    while True:
+        await phone.goto(f"/ca/phone?user_id={person.citizen_id}")
+        if await row.count():
+            break
+        assert time.monotonic() < deadline, "the request never reached the phone"
+        await phone.wait_for_timeout(2000)
+    await screens.shot(phone, "phone")
+    await row.get_by_role("button", name=button).click()
+    await expect(phone.locator("#notice")).to_be_visible()
+
+
+async def test_flow1_approved_with_javascript(
+    desktop: BrowserContext, phone_screen: BrowserContext, person: TestUser, screens: Screens
+) -> None:
+    page = await desktop.new_page()
+    await log_in(page, person, screens)
+    await screens.shot(page, "vault-empty")
+
+    name = f"Bằng tốt nghiệp {uuid.uuid4().hex[:6]}"
+    original = sample_pdf("Bang tot nghiep")
+    await upload_and_sign(page, name, original, screens)
+
+    notice = page.get_by_role("status")
+    await expect(notice).to_contain_text("Thông báo chờ xử lý")
+    await expect(page.locator("[data-countdown]")).to_be_visible()
+    first = await page.locator("[data-countdown]").text_content()
+    await screens.shot(page, "pending")
+
+    phone = await phone_screen.new_page()
+    await keep_still(phone)
+    await answer_on_phone(phone, person, name, "Đồng ý ký", screens)
+
+    # no reload: htmx swaps the notice in place
+    url_before = page.url
+    await expect(notice).to_contain_text("Ký số thành công", timeout=APPROVAL_WAIT_MS)
+    assert page.url == url_before
+    assert first
+    await screens.shot(page, "success")
+    await page.get_by_role("link", name="OK").click()
+
+    await screens.shot(page, "document")
+    await page.get_by_role("button", name="Lưu").click()
+    await expect(page.get_by_text("Đã lưu giấy tờ")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=name)
+    await expect(row).to_contain_text("Đã ký số")
+    await expect(row).to_contain_text(person.name.upper())
+    await screens.shot(page, "vault-saved")
+
+    async with page.expect_download() as waiting:
+        await row.get_by_role("link", name=re.compile("Tải tệp")).click()
+    download = await waiting.value
+    signed = (await download.path()).read_bytes()  # type: ignore[union-attr]
+    assert signed.startswith(b"%PDF") and signed != original
+    assert hashlib.sha256(signed).hexdigest() != hashlib.sha256(original).hexdigest()
+
+    await row.get_by_role("link", name=name).click()
+    await page.get_by_role("link", name="Kiểm tra kết quả ký số").click()
+    await expect(page.get_by_role("heading", name="Chữ ký số hợp lệ")).to_be_visible()
+    await expect(page.get_by_text("Tổ chức cấp chứng thư")).to_be_visible()
+    await screens.shot(page, "signatures")
+
+    await page.get_by_role("button", name="Đăng xuất").click()
+    await expect(page.get_by_role("link", name="Đăng nhập").first).to_be_visible()
+    await page.goto("/ho-so-dien-tu")
+    assert "/auth/realms/hoso/" in page.url  # the IdP's session ended too
+    await screens.shot(page, "logged-out")
+
+
+async def test_flow1_rejected_then_retry_without_javascript(
+    no_js: BrowserContext, phone_screen: BrowserContext, person: TestUser, screens: Screens
+) -> None:
+    page = await no_js.new_page()
+    await log_in(page, person, screens)
+    name = f"Hộ chiếu {uuid.uuid4().hex[:6]}"
+    await upload_and_sign(page, name, sample_pdf("Ho chieu"), screens)
+    await expect(page.get_by_role("status")).to_contain_text("Thông báo chờ xử lý")
+    await screens.shot(page, "pending-no-js")
+
+    phone = await phone_screen.new_page()
+    await keep_still(phone)
+    await answer_on_phone(phone, person, name, "Từ chối", screens)
+
+    # without JavaScript the page refreshes itself (meta refresh inside <noscript>)
+    deadline = time.monotonic() + APPROVAL_WAIT_MS / 1000
+    status = page.get_by_role("status")
+    while "từ chối" not in ((await status.text_content()) or "").lower():
+        assert time.monotonic() < deadline, "the rejection never showed"
+        await page.wait_for_timeout(1000)
+    await expect(page.get_by_role("button", name="Thử lại")).to_be_visible()
+    await screens.shot(page, "rejected")
+
+    await page.get_by_role("button", name="Thử lại").click()
+    await expect(page.get_by_role("status")).to_contain_text("Thông báo chờ xử lý")
+    await answer_on_phone(phone, person, name, "Đồng ý ký", screens)
+    deadline = time.monotonic() + APPROVAL_WAIT_MS / 1000
+    while "thành công" not in ((await status.text_content()) or ""):
+        assert time.monotonic() < deadline, "the success never showed"
+        await page.wait_for_timeout(1000)
+    await screens.shot(page, "success-no-js")
+    await page.get_by_role("link", name="OK").click()
+    await page.get_by_role("button", name="Lưu").click()
+    await expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("Đã ký số")
+    await screens.shot(page, "vault-no-js")
