@@ -24,6 +24,7 @@ from hoso_sandbox_ca.main import create_app as create_ca_app
 from hoso_signing.config import Settings
 from hoso_signing.main import create_app
 from hoso_signing.testing.harness import (
+    CAPABILITY_SECRET,
     EVENT_SOURCE,
     RUN,
     TEST_BUCKET,
@@ -94,6 +95,7 @@ def signing_environ(ca_url: str, *, replica: str, group_suffix: str) -> dict[str
     """HOSO_SIGNING_* for a replica that talks to this CA and uses this run's database."""
     return {
         "HOSO_SIGNING_REPLICA_ID": replica,
+        "HOSO_OBJECT_CAPABILITY_SECRET": CAPABILITY_SECRET,
         "HOSO_SIGNING_BUCKET": TEST_BUCKET,
         "HOSO_SIGNING_EVENT_SOURCE": EVENT_SOURCE,
         "HOSO_SIGNING_VALIDATION_BUCKETS": f"hoso-documents,{TEST_BUCKET}",
