@@ -1,6 +1,5 @@
 """Object capabilities: short-lived HMAC tokens by which an owning service lets another read.
 
-
 The service that owns an object (documents, submission) checks who may see it, then issues a
 capability naming the bucket, key, caller, audience and expiry. The reading service (signing's
 validation API) accepts the object only through such a token, so it never has to trust a raw
