@@ -26,6 +26,8 @@ pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}
 logger = logging.getLogger(__name__)
 BURST = 600
+# A browser posts a form without fields with this type and an empty body.
+BROWSER_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def citizen_id() -> str:
@@ -86,7 +88,7 @@ async def test_phone_page_click_through(
     # Submit the forms like a browser: relative action, form-encoded, follow the 303.
     approved = await ca.post(
         f"/{actions[actions.index(f'phone/requests/{keep}/approve')]}",
-        data={},
+        headers=BROWSER_FORM,
         follow_redirects=False,
     )
     assert approved.status_code == 303
@@ -95,10 +97,14 @@ async def test_phone_page_click_through(
     assert "Đã ký số thành công." in landing.text
     assert "doc-keep" not in landing.text and "doc-drop" in landing.text
 
-    rejected = await ca.post(f"/phone/requests/{drop}/reject", data={}, follow_redirects=True)
+    rejected = await ca.post(
+        f"/phone/requests/{drop}/reject", headers=BROWSER_FORM, follow_redirects=True
+    )
     assert "Đã từ chối yêu cầu ký." in rejected.text
     assert "Không có yêu cầu ký nào đang chờ xác nhận." in rejected.text
-    twice = await ca.post(f"/phone/requests/{drop}/approve", data={}, follow_redirects=True)
+    twice = await ca.post(
+        f"/phone/requests/{drop}/approve", headers=BROWSER_FORM, follow_redirects=True
+    )
     assert "đã hết hạn hoặc đã được xử lý" in twice.text
     assert (await hook.wait_for(keep))["status"] == "signed"
     assert (await hook.wait_for(drop))["status"] == "rejected"

@@ -106,6 +106,9 @@ async def test_rejected_and_timed_out_codes(
     async with start_ca(request_ttl_s=0.4) as running:
         ca = running.client
         user_id = str(citizen.citizen_id)
+        # The first phone call fetches the IdP's keys; done before the 0.4 s clock starts.
+        phone = await ca.get(f"/phone/{user_id}/requests", headers=citizen.headers)
+        assert phone.status_code == 200
         auth = await login(ca, user_id)
         info = await ca.post(
             "/viettel/ras/v1/certificates/info", json={"user_id": user_id}, headers=auth
