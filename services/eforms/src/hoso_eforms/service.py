@@ -7,9 +7,9 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from hoso_common.auth import Principal
 from hoso_common.events import ObjectRef, SignCompleted, SignRequested, StampOptions
@@ -37,9 +37,11 @@ from hoso_eforms.errors import (
     FormLocked,
     FormNotFound,
     FormNotSigned,
+    ProcedureUnknown,
     SignerIdMissing,
     TemplateInvalid,
     TemplateNotFound,
+    TemplateNotYours,
     TemplateVersionTaken,
 )
 from hoso_eforms.repository import FormRepository, TemplateRepository, VersionTaken
@@ -55,6 +57,17 @@ def utc_now() -> datetime:
     # Mongo keeps milliseconds; rounding first keeps the stored time equal to the rendered one.
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Procedures(Protocol):
+    async def agency_of(self, procedure_code: str) -> str | None: ...
+
+
+class NoProcedures:
+    """No catalogue: every procedure is unknown, so only administrators may publish."""
+
+    async def agency_of(self, procedure_code: str) -> str | None:
+        return None
 
 
 def template_document(
@@ -87,6 +100,7 @@ class EformsService:
     renderer: FormRenderer
     event_source: str
     list_limit: int = 100
+    procedures: Procedures = field(default_factory=NoProcedures)
 
     def __post_init__(self) -> None:
         self._validators: dict[str, FormValidator] = {}
@@ -116,19 +130,45 @@ class EformsService:
     async def list_templates(self, procedure_code: str | None) -> list[TemplateVersion]:
         return [template_from_document(d) for d in await self.templates.list_latest(procedure_code)]
 
+    async def _may_manage(self, by: Principal, procedure_code: str) -> None:
+        """Templates belong to the agency that runs their procedure; administrators manage all."""
+        agency = await self.procedures.agency_of(procedure_code)
+        if by.has("admin"):
+            return
+        if agency is None:
+            raise ProcedureUnknown()
+        if not (by.has("officer") and by.agency == agency):
+            raise TemplateNotYours()
+
     async def publish(self, code: str, content: TemplateContent, by: Principal) -> TemplateVersion:
         """Publish the next version; forms already filled keep the version they used."""
         try:
             check_template(content)
         except SchemaProblem as problem:
             raise TemplateInvalid(str(problem)) from problem
-        latest = await self.templates.latest(code)
+        latest = await self.templates.newest(code)
+        if latest is not None and latest["procedure_code"] != content.procedure_code:
+            # A template code stays with its owner: moving it needs that agency's consent too.
+            await self._may_manage(by, str(latest["procedure_code"]))
+        if by.has("admin") and await self.procedures.agency_of(content.procedure_code) is None:
+            raise ProcedureUnknown()
+        await self._may_manage(by, content.procedure_code)
         version = 1 if latest is None else int(latest["version"]) + 1
         doc = template_document(content, code, version, by.sub, utc_now())
         try:
             await self.templates.insert(doc)
         except VersionTaken as error:
             raise TemplateVersionTaken() from error
+        return template_from_document(doc)
+
+    async def retire(self, code: str, version: int, by: Principal) -> TemplateVersion:
+        """Stop listing a version and filling new forms with it; filled forms keep it."""
+        current = await self.template_version(code, version)
+        await self._may_manage(by, current.procedure_code)
+        doc = await self.templates.retire(code, version, by.sub, utc_now())
+        if doc is None:
+            raise TemplateNotFound()
+        logger.info("retired template version", extra={"template": code, "version": version})
         return template_from_document(doc)
 
     def _validator(self, template: TemplateVersion) -> FormValidator:
