@@ -63,7 +63,7 @@ async def test_a_capability_is_honoured_only_for_its_own_caller_while_fresh(
         "signature": (stranger, _capability(stranger.sub, stored.key, secret="guessed")),
         "expired": (owner, _capability(owner.sub, stored.key, ttl_s=-60)),
         "audience": (owner, _capability(owner.sub, stored.key, audience="eforms")),
-        "malformed": (owner, "oc1.bucket.key"),
+        "malformed": (owner, "not-a-capability"),
     }
     for reason, (caller, capability) in refusals.items():
         response = await api.post(
