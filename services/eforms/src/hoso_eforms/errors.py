@@ -62,6 +62,13 @@ class FormInvalid(Unprocessable):
         self.errors = errors
 
 
+class FormUnsignable(Unprocessable):
+    """The printed PDF is one pyHanko cannot sign; `reason` says why."""
+
+    code = "form_unsignable"
+    detail = "Bản in của tờ khai không ký số được."
+
+
 class TemplateInvalid(Unprocessable):
     code = "template_invalid"
     detail = "Biểu mẫu không hợp lệ."

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from hoso_common.auth import Principal
 from hoso_common.events import ObjectRef, SignCompleted, SignRequested, StampOptions
 from hoso_common.outbox import push_events
+from hoso_common.pdf_check import signing_problem
 from hoso_eforms.domain.catalogue import AddressCatalogue
 from hoso_eforms.domain.forms import (
     EDITABLE,
@@ -37,6 +38,7 @@ from hoso_eforms.errors import (
     FormLocked,
     FormNotFound,
     FormNotSigned,
+    FormUnsignable,
     ProcedureUnknown,
     SignerIdMissing,
     TemplateInvalid,
@@ -270,6 +272,10 @@ class EformsService:
         if form["status"] not in EDITABLE:
             raise FormLocked()
         rendered = await self.render(form)
+        problem = await asyncio.to_thread(signing_problem, rendered.pdf)
+        if problem is not None:
+            logger.error("rendered form cannot be signed", extra={"reason": problem.code})
+            raise FormUnsignable(problem.message, extra={"reason": problem.code})
         stored = await self.files.put_rendered(
             form_id, form["revision"], rendered.pdf, rendered.sha256
         )

@@ -87,7 +87,8 @@ async def test_a_wrong_signature_from_the_ca_is_refused(pki: ThrowawayPki) -> No
     [
         (encrypt_pdf(build_pdf(1)), "encrypted_pdf"),
         (b"%PDF-1.7\ngarbage", "malformed_pdf"),
-        (b"hello", "malformed_pdf"),
+        (b"hello", "not_a_pdf"),
+        (build_pdf(2)[: len(build_pdf(2)) // 2], "malformed_pdf"),
     ],
 )
 async def test_unsignable_documents(pki: ThrowawayPki, data: bytes, code: str) -> None:
