@@ -20,7 +20,8 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.authority import Authority, CertTrustAnchor
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend, LazySession
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.fetchers.api import (
     CRLFetcher,
     Fetchers,
@@ -209,9 +210,9 @@ class _AllowListConnector(aiohttp.TCPConnector):
         return await super().connect(req, traces, timeout)
 
 
-class _GuardedSession(LazySession):  # type: ignore[misc]
+class _GuardedSession(LazySession):
     def __init__(self, allowed: FetchAllowList) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.allowed = allowed
 
     def get_session(self) -> aiohttp.ClientSession:
