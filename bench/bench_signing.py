@@ -103,7 +103,7 @@ async def bare_at_level(pdf: bytes, rounds: int, *, ca_url: str, ca_dir: str, us
     from hoso_sandbox_ca.citizens import CitizenRegistry
     from hoso_sandbox_ca.pki.authority import CertificateAuthority
     from hoso_signing.pades import PadesEngine
-    from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
+    from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
     from hoso_signing.providers.vnpt import VnptSmartCAClient
 
     citizen = CitizenRegistry(
@@ -117,7 +117,9 @@ async def bare_at_level(pdf: bytes, rounds: int, *, ca_url: str, ca_dir: str, us
             SETTINGS.vnpt_sp_password.get_secret_value(),
             client=client,
         ).get_certificate(user)
-        revocation = RevocationCache(SETTINGS.revocation_cache_s)
+        revocation = RevocationCache(
+            SETTINGS.revocation_cache_s, FetchAllowList([*SETTINGS.fetch_allowed_sources(), ca_url])
+        )
         engine = PadesEngine.from_settings(
             SETTINGS,
             trust=TrustStore([f"{ca_url}/pki/root.pem"]),

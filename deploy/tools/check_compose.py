@@ -34,6 +34,7 @@ REQUIRED_SECRETS = (
     "HOSO_SIGNING_VNPT_SP_PASSWORD",
     "HOSO_SIGNING_VIETTEL_CLIENT_SECRET",
     "HOSO_SIGNING_WEBHOOK_SECRET",
+    "HOSO_OBJECT_CAPABILITY_SECRET",
 )
 SCALED_SERVICE = "signing"
 # prefix -> (upstream, client_max_body_size); None means the server default (25m).

@@ -66,7 +66,9 @@ async def enroll(ca: httpx.AsyncClient, user: TestUser) -> Json:
 
 
 async def phone_requests(ca: httpx.AsyncClient, user: TestUser, status: str = "pending") -> Any:
-    response = await ca.get(f"/phone/{user.citizen_id}/requests", params={"status": status})
+    response = await ca.get(
+        f"/phone/{user.citizen_id}/requests", params={"status": status}, headers=user.headers
+    )
     return _ok(response)
 
 
@@ -86,12 +88,15 @@ async def wait_for_phone_request(
     return dict(found["requests"][0])
 
 
-async def approve_on_phone(ca: httpx.AsyncClient, transaction_id: str) -> Json:
-    return _ok(await ca.post(f"/phone/requests/{transaction_id}/approve"))  # type: ignore[no-any-return]
+async def approve_on_phone(ca: httpx.AsyncClient, user: TestUser, transaction_id: str) -> Json:
+    """ "Đồng ý ký" on the phone, logged in as the citizen (the CA checks the signer's login)."""
+    response = await ca.post(f"/phone/requests/{transaction_id}/approve", headers=user.headers)
+    return _ok(response)  # type: ignore[no-any-return]
 
 
-async def reject_on_phone(ca: httpx.AsyncClient, transaction_id: str) -> Json:
-    return _ok(await ca.post(f"/phone/requests/{transaction_id}/reject"))  # type: ignore[no-any-return]
+async def reject_on_phone(ca: httpx.AsyncClient, user: TestUser, transaction_id: str) -> Json:
+    response = await ca.post(f"/phone/requests/{transaction_id}/reject", headers=user.headers)
+    return _ok(response)  # type: ignore[no-any-return]
 
 
 # -- documents: the vault ("Hồ sơ điện tử") ----------------------------------------------

@@ -53,7 +53,7 @@ async def test_flow1_upload_sign_approve_save_download_validate(
     assert request["message"]
     notification = await portal.wait_for_phone_request(ca, citizen, name)
     assert notification["provider"] == "vnpt-smartca"
-    await portal.approve_on_phone(ca, notification["transaction_id"])
+    await portal.approve_on_phone(ca, citizen, notification["transaction_id"])
 
     # Success notice; the citizen presses "OK".
     signed = await portal.wait_for_document(
@@ -96,7 +96,7 @@ async def test_flow1_rejected_on_phone_leaves_the_original_only(
 ) -> None:
     document, name, original = await _upload_for_signing(gateway, citizen)
     notification = await portal.wait_for_phone_request(ca, citizen, name)
-    await portal.reject_on_phone(ca, notification["transaction_id"])
+    await portal.reject_on_phone(ca, citizen, notification["transaction_id"])
 
     failed = await portal.wait_for_document(
         gateway, citizen, document["id"], {"signed", "sign_failed"}
@@ -109,7 +109,9 @@ async def test_flow1_rejected_on_phone_leaves_the_original_only(
     assert (await portal.download_document(gateway, citizen, document["id"])).content == original
     assert await portal.phone_requests(ca, citizen) == []
     # Approving afterwards changes nothing.
-    late = await ca.post(f"/phone/requests/{notification['transaction_id']}/approve")
+    late = await ca.post(
+        f"/phone/requests/{notification['transaction_id']}/approve", headers=citizen.headers
+    )
     assert late.status_code == 409
     await asyncio.sleep(1.0)
     again = await portal.get_document(gateway, citizen, document["id"])
@@ -138,5 +140,7 @@ async def test_flow1_expired_approval_leaves_the_original_only(
     assert failed["signing"] is None
     assert [v["version"] for v in failed["versions"]] == [1]
     assert (await portal.download_document(gateway, citizen, document["id"])).content == original
-    late = await ca.post(f"/phone/requests/{notification['transaction_id']}/approve")
+    late = await ca.post(
+        f"/phone/requests/{notification['transaction_id']}/approve", headers=citizen.headers
+    )
     assert late.status_code == 409

@@ -83,9 +83,9 @@ async def fill_and_sign_form(
     assert signing["status"] == "signing"
     notification = await portal.wait_for_phone_request(ca, citizen, signing["title"])
     if approve:
-        await portal.approve_on_phone(ca, notification["transaction_id"])
+        await portal.approve_on_phone(ca, citizen, notification["transaction_id"])
     else:
-        await portal.reject_on_phone(ca, notification["transaction_id"])
+        await portal.reject_on_phone(ca, citizen, notification["transaction_id"])
     return await portal.wait_for_form(gateway, citizen, added["id"], {"signed", "sign_failed"})
 
 
@@ -260,7 +260,9 @@ async def test_flow2_expired_signature_blocks_the_dossier_cleanly(
     )
     assert failed["status"] == "sign_failed"
     assert failed["signed_pdf"] is None
-    late = await ca.post(f"/phone/requests/{notification['transaction_id']}/approve")
+    late = await ca.post(
+        f"/phone/requests/{notification['transaction_id']}/approve", headers=citizen.headers
+    )
     assert late.status_code == 409
     refused = await gateway.post(
         f"{portal.SUBMISSION}/dossiers/{dossier['id']}/components/TK/eform",

@@ -5,7 +5,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = frozenset({"hoso-local-secret", "change-me", "dev-webhook-secret", ""})
+PLACEHOLDER_SECRETS = frozenset(
+    {"hoso-local-secret", "change-me", "dev-webhook-secret", "dev-capability-secret", ""}
+)
 
 
 def shared(name: str) -> AliasChoices:
@@ -87,5 +89,22 @@ class AuthSettings(BaseServiceSettings):
     oidc_audience: str = Field(default="hoso", validation_alias=shared("OIDC_AUDIENCE"))
 
 
-class PlatformSettings(KafkaSettings, MongoSettings, S3Settings, AuthSettings):
+class CapabilitySettings(BaseServiceSettings):
+    object_capability_secret: SecretStr = Field(
+        default=SecretStr("dev-capability-secret"),
+        validation_alias=shared("OBJECT_CAPABILITY_SECRET"),
+        description="HMAC key of the object capabilities services issue to one another.",
+    )
+    object_capability_ttl_s: int = Field(
+        default=120, ge=5, le=3600, validation_alias=shared("OBJECT_CAPABILITY_TTL_S")
+    )
+
+    def secrets_to_check(self) -> dict[str, SecretStr]:
+        return {
+            **super().secrets_to_check(),
+            "object_capability_secret": self.object_capability_secret,
+        }
+
+
+class PlatformSettings(KafkaSettings, MongoSettings, S3Settings, AuthSettings, CapabilitySettings):
     """Everything a hoso service needs to reach the platform's servers."""

@@ -3,10 +3,12 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from hoso_common.settings import BaseServiceSettings
+from hoso_common.settings import AuthSettings
 
 
-class Settings(BaseServiceSettings):
+class Settings(AuthSettings):
+    """AuthSettings: the phone checks the citizen's IdP token like the services do."""
+
     model_config = SettingsConfigDict(env_prefix="HOSO_CA_", extra="ignore", populate_by_name=True)
 
     service_name: str = "ca"

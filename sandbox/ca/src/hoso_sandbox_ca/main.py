@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from hoso_common.auth import TokenVerifier
 from hoso_common.errors import install_error_handlers
 from hoso_common.health import health_router
 from hoso_common.log import configure_logging
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.state.ca = ca
+    app.state.token_verifier = TokenVerifier(settings)
     for router in (vnpt.router, viettel.router, phone.router, pki.router, sandbox.router):
         app.include_router(router)
     app.include_router(health_router({}))

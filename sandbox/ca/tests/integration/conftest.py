@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from hoso_common.testing.endpoints import free_port
+from hoso_common.testing.identity import IdpClient
 from hoso_common.testing.server import serve_app
 from hoso_sandbox_ca.ca import SandboxCa
 from hoso_sandbox_ca.config import Settings
@@ -93,8 +94,13 @@ def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def start_ca(shared_data_dir: Path, receiver: tuple[WebhookReceiver, str]) -> StartCa:
-    """`async with start_ca(request_ttl_s=1) as running:` a CA served on a free port."""
+def start_ca(
+    shared_data_dir: Path, receiver: tuple[WebhookReceiver, str], idp: IdpClient
+) -> StartCa:
+    """`async with start_ca(request_ttl_s=1) as running:` a CA served on a free port.
+
+    It checks phone logins against the IdP of `idp` (its settings come from HOSO_OIDC_*).
+    """
 
     @contextlib.asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[RunningCa]:

@@ -24,12 +24,10 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from hoso_common.testing.identity import IdpClient
+
 pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}
-
-
-def citizen_id() -> str:
-    return f"{secrets.randbelow(10**12):012d}"
 
 
 def blank_pdf() -> bytes:
@@ -54,14 +52,18 @@ class SandboxCaSigner(signers.Signer):
     """Signs through the VNPT API and approves on the phone, like a citizen would."""
 
     def __init__(
-        self, ca: httpx.AsyncClient, user_id: str, chain: list[asn1_x509.Certificate]
+        self,
+        ca: httpx.AsyncClient,
+        user_id: str,
+        chain: list[asn1_x509.Certificate],
+        login: dict[str, str],
     ) -> None:
         super().__init__(
             signing_cert=chain[0],
             cert_registry=SimpleCertificateStore.from_certs(chain),
             signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
         )
-        self.ca, self.user_id = ca, user_id
+        self.ca, self.user_id, self.login = ca, user_id, login
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
@@ -87,15 +89,17 @@ class SandboxCaSigner(signers.Signer):
             },
         )
         tran_id = started.json()["data"]["transaction_id"]
-        assert (await self.ca.post(f"/phone/requests/{tran_id}/approve")).status_code == 200
+        approved = await self.ca.post(f"/phone/requests/{tran_id}/approve", headers=self.login)
+        assert approved.status_code == 200
         status = await self.ca.post(f"/vnpt/v1/signatures/sign/{tran_id}/status", json=SP)
         return base64.b64decode(status.json()["data"]["signatures"][0]["signature_value"])
 
 
 async def test_pades_b_lt_validates_with_pyhanko_and_pdfsig(
-    ca: httpx.AsyncClient, tmp_path: Path
+    ca: httpx.AsyncClient, tmp_path: Path, idp: IdpClient
 ) -> None:
-    user_id = citizen_id()
+    citizen = await idp.citizen()
+    user_id = str(citizen.citizen_id)
     entry = (
         await ca.post("/vnpt/v1/credentials/get_certificate", json={**SP, "user_id": user_id})
     ).json()
@@ -119,7 +123,7 @@ async def test_pades_b_lt_validates_with_pyhanko_and_pdfsig(
             embed_validation_info=True,
             validation_context=ValidationContext(trust_roots=[root], allow_fetching=True),
         ),
-        signer=SandboxCaSigner(ca, user_id, chain),
+        signer=SandboxCaSigner(ca, user_id, chain, citizen.headers),
         timestamper=HTTPTimeStamper(f"{base}/pki/tsa"),
     )
     signed = await pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(blank_pdf())))

@@ -20,10 +20,14 @@ if TYPE_CHECKING:
 
     from conftest import StartCa, WebhookReceiver
 
+    from hoso_common.testing.identity import IdpClient
+
 pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}
 logger = logging.getLogger(__name__)
 BURST = 600
+# A browser posts a form without fields with this type and an empty body.
+BROWSER_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def citizen_id() -> str:
@@ -47,12 +51,31 @@ async def open_request(ca: httpx.AsyncClient, user_id: str, doc_id: str, name: s
     return str(response.json()["data"]["transaction_id"])
 
 
-async def test_phone_page_click_through(ca: httpx.AsyncClient, hook: WebhookReceiver) -> None:
-    user_id = citizen_id()
+async def test_phone_page_click_through(
+    ca: httpx.AsyncClient, hook: WebhookReceiver, idp: IdpClient
+) -> None:
+    citizen = await idp.citizen()
+    user_id = str(citizen.citizen_id)
     keep = await open_request(ca, user_id, "doc-keep", "Giấy xác nhận tình trạng hôn nhân")
     drop = await open_request(ca, user_id, "doc-drop", "Đơn đề nghị <b>không</b> hợp lệ")
 
-    page = await ca.get("/phone", params={"user_id": user_id})
+    # Without a login the page asks for one and shows nobody's requests.
+    login = await ca.get("/phone", params={"user_id": user_id})
+    assert login.status_code == 200 and login.headers["content-type"].startswith("text/html")
+    assert "Đăng nhập" in login.text and "doc-keep" not in login.text
+    assert 'action="phone/session"' in login.text
+    refused = await ca.post("/phone/session", data={"access_token": "not-a-token"})
+    assert refused.status_code == 303 and "hoso_phone_token" not in refused.headers.get(
+        "set-cookie", ""
+    )
+    logged_in = await ca.post(
+        "/phone/session", data={"access_token": citizen.token}, follow_redirects=False
+    )
+    assert logged_in.status_code == 303
+    cookie = logged_in.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+
+    page = await ca.get(httpx.URL(str(logged_in.url)).join(logged_in.headers["location"]))
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "Giấy xác nhận tình trạng hôn nhân" in html and "doc-keep" in html
@@ -65,7 +88,7 @@ async def test_phone_page_click_through(ca: httpx.AsyncClient, hook: WebhookRece
     # Submit the forms like a browser: relative action, form-encoded, follow the 303.
     approved = await ca.post(
         f"/{actions[actions.index(f'phone/requests/{keep}/approve')]}",
-        data={"user_id": user_id},
+        headers=BROWSER_FORM,
         follow_redirects=False,
     )
     assert approved.status_code == 303
@@ -75,16 +98,58 @@ async def test_phone_page_click_through(ca: httpx.AsyncClient, hook: WebhookRece
     assert "doc-keep" not in landing.text and "doc-drop" in landing.text
 
     rejected = await ca.post(
-        f"/phone/requests/{drop}/reject", data={"user_id": user_id}, follow_redirects=True
+        f"/phone/requests/{drop}/reject", headers=BROWSER_FORM, follow_redirects=True
     )
     assert "Đã từ chối yêu cầu ký." in rejected.text
     assert "Không có yêu cầu ký nào đang chờ xác nhận." in rejected.text
     twice = await ca.post(
-        f"/phone/requests/{drop}/approve", data={"user_id": user_id}, follow_redirects=True
+        f"/phone/requests/{drop}/approve", headers=BROWSER_FORM, follow_redirects=True
     )
     assert "đã hết hạn hoặc đã được xử lý" in twice.text
     assert (await hook.wait_for(keep))["status"] == "signed"
     assert (await hook.wait_for(drop))["status"] == "rejected"
+
+    await ca.post("/phone/logout", follow_redirects=False)
+    assert "doc-" not in (await ca.get("/phone")).text
+
+
+async def test_only_the_signer_can_answer_on_the_phone(
+    ca: httpx.AsyncClient, idp: IdpClient
+) -> None:
+    owner = await idp.citizen()
+    other = await idp.citizen()
+    officer = await idp.officer("STP-HNI")
+    user_id = str(owner.citizen_id)
+    transaction = await open_request(ca, user_id, "doc-own", "Tờ khai của người khác")
+
+    for decision in ("approve", "reject"):
+        anonymous = await ca.post(f"/phone/requests/{transaction}/{decision}")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+        stranger = await ca.post(f"/phone/requests/{transaction}/{decision}", headers=other.headers)
+        assert stranger.status_code == 404
+        not_citizen = await ca.post(
+            f"/phone/requests/{transaction}/{decision}", headers=officer.headers
+        )
+        assert not_citizen.status_code == 403
+        forged = await ca.post(
+            f"/phone/requests/{transaction}/{decision}",
+            headers={"Authorization": f"Bearer {owner.token[:-4]}AAAA"},
+        )
+        assert forged.status_code == 401
+        # The page's form post is no way around the login either.
+        from_page = await ca.post(
+            f"/phone/requests/{transaction}/{decision}", data={"user_id": user_id}
+        )
+        assert from_page.status_code == 401
+    assert (await ca.get(f"/phone/{user_id}/requests")).status_code == 401
+    listed = await ca.get(f"/phone/{user_id}/requests", headers=other.headers)
+    assert listed.status_code == 403
+
+    status = await ca.post(f"/vnpt/v1/signatures/sign/{transaction}/status", json=SP)
+    assert status.json()["message"] == "WAITING_FOR_SIGNER_CONFIRM"
+    approved = await ca.post(f"/phone/requests/{transaction}/approve", headers=owner.headers)
+    assert approved.status_code == 200 and approved.json()["status"] == "signed"
 
 
 async def test_auto_approve_toggle(ca: httpx.AsyncClient, hook: WebhookReceiver) -> None:

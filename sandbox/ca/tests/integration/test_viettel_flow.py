@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 if TYPE_CHECKING:
     from conftest import StartCa, WebhookReceiver
 
+    from hoso_common.testing.identity import IdpClient
+
 pytestmark = pytest.mark.integration
 CLIENT = {"client_id": "hoso-client", "client_secret": "hoso-client-secret"}
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
@@ -35,8 +37,9 @@ async def login(ca: httpx.AsyncClient, user_id: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 
-async def test_login_info_sign_hash_status_approve(ca: httpx.AsyncClient) -> None:
-    user_id = citizen_id()
+async def test_login_info_sign_hash_status_approve(ca: httpx.AsyncClient, idp: IdpClient) -> None:
+    citizen = await idp.citizen()
+    user_id = str(citizen.citizen_id)
     auth = await login(ca, user_id)
     info = await ca.post(
         "/viettel/ras/v1/certificates/info", json={"user_id": user_id}, headers=auth
@@ -77,13 +80,14 @@ async def test_login_info_sign_hash_status_approve(ca: httpx.AsyncClient) -> Non
     assert waiting.json()["status"] == 4000
     assert "signatures" not in waiting.json()
 
-    (pending,) = (await ca.get(f"/phone/{user_id}/requests")).json()
+    (pending,) = (await ca.get(f"/phone/{user_id}/requests", headers=citizen.headers)).json()
     assert (pending["provider"], pending["doc_id"], pending["document_name"]) == (
         "viettel-mysign",
         request_id,
         "Giấy đề nghị cấp bản sao",
     )
-    assert (await ca.post(f"/phone/requests/{transaction_id}/approve")).json()["status"] == "signed"
+    approved = await ca.post(f"/phone/requests/{transaction_id}/approve", headers=citizen.headers)
+    assert approved.json()["status"] == "signed"
 
     done = await ca.post(
         "/viettel/ras/v1/requests/status", json={"transaction_id": transaction_id}, headers=auth
@@ -95,10 +99,16 @@ async def test_login_info_sign_hash_status_approve(ca: httpx.AsyncClient) -> Non
     )
 
 
-async def test_rejected_and_timed_out_codes(start_ca: StartCa, hook: WebhookReceiver) -> None:
+async def test_rejected_and_timed_out_codes(
+    start_ca: StartCa, hook: WebhookReceiver, idp: IdpClient
+) -> None:
+    citizen = await idp.citizen()
     async with start_ca(request_ttl_s=0.4) as running:
         ca = running.client
-        user_id = citizen_id()
+        user_id = str(citizen.citizen_id)
+        # The first phone call fetches the IdP's keys; done before the 0.4 s clock starts.
+        phone = await ca.get(f"/phone/{user_id}/requests", headers=citizen.headers)
+        assert phone.status_code == 200
         auth = await login(ca, user_id)
         info = await ca.post(
             "/viettel/ras/v1/certificates/info", json={"user_id": user_id}, headers=auth
@@ -119,7 +129,7 @@ async def test_rejected_and_timed_out_codes(start_ca: StartCa, hook: WebhookRece
                 headers=auth,
             )
             ids.append(started.json()["transaction_id"])
-        await ca.post(f"/phone/requests/{ids[0]}/reject")
+        await ca.post(f"/phone/requests/{ids[0]}/reject", headers=citizen.headers)
         await asyncio.sleep(0.8)
         codes = [
             (

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 if TYPE_CHECKING:
     from conftest import StartCa, WebhookReceiver
 
+    from hoso_common.testing.identity import IdpClient
+
 pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}
 
@@ -133,9 +135,11 @@ async def test_wrong_sp_password_is_401(ca: httpx.AsyncClient) -> None:
 
 
 async def test_sign_phone_approve_status_and_webhook(
-    ca: httpx.AsyncClient, hook: WebhookReceiver
+    ca: httpx.AsyncClient, hook: WebhookReceiver, idp: IdpClient
 ) -> None:
-    user_id = citizen_id()
+    citizen = await idp.citizen()
+    user_id = str(citizen.citizen_id)
+    phone = citizen.headers
     entry = await get_certificate(ca, user_id)
     cert = x509.load_der_x509_certificate(base64.b64decode(entry["cert_data"]))  # type: ignore[arg-type]
     digest = hashlib.sha256(secrets.token_bytes(32)).digest()
@@ -152,16 +156,18 @@ async def test_sign_phone_approve_status_and_webhook(
     assert waiting["message"] == "WAITING_FOR_SIGNER_CONFIRM"
     assert waiting["data"]["tran_status"] == "wait"  # type: ignore[index]
 
-    phone = (await ca.get(f"/phone/{user_id}/requests")).json()
+    shown = (await ca.get(f"/phone/{user_id}/requests", headers=phone)).json()
     assert [
-        (r["transaction_id"], r["doc_id"], r["document_name"], r["provider"]) for r in phone
+        (r["transaction_id"], r["doc_id"], r["document_name"], r["provider"]) for r in shown
     ] == [(started["transaction_id"], doc_id, name, "vnpt-smartca")]
-    assert phone[0]["status"] == "pending" and phone[0]["tran_code"] == started["tran_code"]
-    assert (await ca.get(f"/phone/{citizen_id()}/requests")).json() == []
-    page = (await ca.get("/phone", params={"user_id": user_id})).text
+    assert shown[0]["status"] == "pending" and shown[0]["tran_code"] == started["tran_code"]
+    assert (await ca.get(f"/phone/{citizen_id()}/requests", headers=phone)).status_code == 403
+    page = (
+        await ca.post("/phone/session", data={"access_token": citizen.token}, follow_redirects=True)
+    ).text
     assert doc_id in page and name in page and "Đồng ý ký" in page and "Từ chối" in page
 
-    approved = await ca.post(f"/phone/requests/{started['transaction_id']}/approve")
+    approved = await ca.post(f"/phone/requests/{started['transaction_id']}/approve", headers=phone)
     assert approved.status_code == 200, approved.text
     assert approved.json() == {"transaction_id": started["transaction_id"], "status": "signed"}
 
@@ -186,21 +192,26 @@ async def test_sign_phone_approve_status_and_webhook(
         "signed_files": [{"doc_id": doc_id, "signature_value": signature["signature_value"]}],
     }
     assert hook.rejected == 0
-    assert (await ca.get(f"/phone/{user_id}/requests")).json() == []
-    everything = (await ca.get(f"/phone/{user_id}/requests", params={"status": "all"})).json()
+    assert (await ca.get(f"/phone/{user_id}/requests", headers=phone)).json() == []
+    everything = (
+        await ca.get(f"/phone/{user_id}/requests", params={"status": "all"}, headers=phone)
+    ).json()
     assert [r["status"] for r in everything] == ["signed"]
-    again = await ca.post(f"/phone/requests/{started['transaction_id']}/approve")
+    again = await ca.post(f"/phone/requests/{started['transaction_id']}/approve", headers=phone)
     assert again.status_code == 409
     assert again.json()["code"] == "sign_request_closed"
 
 
-async def test_reject_path(ca: httpx.AsyncClient, hook: WebhookReceiver) -> None:
-    user_id = citizen_id()
+async def test_reject_path(ca: httpx.AsyncClient, hook: WebhookReceiver, idp: IdpClient) -> None:
+    citizen = await idp.citizen()
+    user_id = str(citizen.citizen_id)
     caller_id = secrets.token_hex(8)
     started = await request_signature(
         ca, user_id, hashlib.sha256(b"r").digest(), "doc-r", "Đơn xin việc", caller_id
     )
-    rejected = await ca.post(f"/phone/requests/{started['transaction_id']}/reject")
+    rejected = await ca.post(
+        f"/phone/requests/{started['transaction_id']}/reject", headers=citizen.headers
+    )
     assert rejected.json()["status"] == "rejected"
     done = await status_of(ca, started["transaction_id"])
     assert done["message"] == "REJECTED"
@@ -212,35 +223,50 @@ async def test_reject_path(ca: httpx.AsyncClient, hook: WebhookReceiver) -> None
         [],
     )
     assert (
-        await ca.post(f"/phone/requests/{started['transaction_id']}/approve")
+        await ca.post(
+            f"/phone/requests/{started['transaction_id']}/approve", headers=citizen.headers
+        )
     ).status_code == 409
-    assert (await ca.post("/phone/requests/no-such-id/approve")).status_code == 404
+    missing = await ca.post("/phone/requests/no-such-id/approve", headers=citizen.headers)
+    assert missing.status_code == 404
 
 
-async def test_expiry_with_a_tiny_ttl(start_ca: StartCa, hook: WebhookReceiver) -> None:
+async def test_expiry_with_a_tiny_ttl(
+    start_ca: StartCa, hook: WebhookReceiver, idp: IdpClient
+) -> None:
+    citizen = await idp.citizen()
     async with start_ca(request_ttl_s=0.5) as running:
         ca = running.client
-        user_id = citizen_id()
+        user_id = str(citizen.citizen_id)
         started = await request_signature(
             ca, user_id, hashlib.sha256(b"e").digest(), "doc-e", "Hết hạn", secrets.token_hex(8)
         )
         webhook = await hook.wait_for(started["transaction_id"], timeout_s=5)
         assert (webhook["status_code"], webhook["status"]) == (4001, "expired")
         assert (await status_of(ca, started["transaction_id"]))["message"] == "EXPIRED"
-        late = await ca.post(f"/phone/requests/{started['transaction_id']}/approve")
+        late = await ca.post(
+            f"/phone/requests/{started['transaction_id']}/approve", headers=citizen.headers
+        )
         assert late.status_code == 409
         assert late.json()["request_status"] == "expired"
-        assert (await ca.get(f"/phone/{user_id}/requests")).json() == []
+        pending = await ca.get(f"/phone/{user_id}/requests", headers=citizen.headers)
+        assert pending.json() == []
 
 
 async def test_webhook_is_retried_after_failures(
-    ca: httpx.AsyncClient, hook: WebhookReceiver
+    ca: httpx.AsyncClient, hook: WebhookReceiver, idp: IdpClient
 ) -> None:
+    citizen = await idp.citizen()
     hook.fail_next = 2
     started = await request_signature(
-        ca, citizen_id(), hashlib.sha256(b"x").digest(), "d", "Retry", secrets.token_hex(8)
+        ca,
+        str(citizen.citizen_id),
+        hashlib.sha256(b"x").digest(),
+        "d",
+        "Retry",
+        secrets.token_hex(8),
     )
-    await ca.post(f"/phone/requests/{started['transaction_id']}/approve")
+    await ca.post(f"/phone/requests/{started['transaction_id']}/approve", headers=citizen.headers)
     webhook = await hook.wait_for(started["transaction_id"], timeout_s=10)
     assert webhook["status"] == "signed"
     assert hook.attempts == 3

@@ -7,6 +7,7 @@ from hoso_common.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    Unprocessable,
     UnsupportedMediaType,
 )
 
@@ -49,6 +50,13 @@ class UnsupportedFileType(UnsupportedMediaType):
 class FileTypeMismatch(UnsupportedMediaType):
     code = "type_mismatch"
     detail = "Nội dung tệp không khớp với phần mở rộng hoặc loại tệp đã khai báo."
+
+
+class DocumentUnsignable(Unprocessable):
+    """A PDF pyHanko cannot sign; `code` says why (encrypted, damaged, not a PDF)."""
+
+    code = "document_unsignable"
+    detail = "Tệp PDF không ký số được."
 
 
 class SigningInProgress(Conflict):

@@ -7,29 +7,47 @@ from typing import Any
 
 import httpx
 
+from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
 from hoso_documents.errors import SigningUnavailable, SigningValidationFailed
 
 logger = logging.getLogger(__name__)
 
 
 class SignatureValidationClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float, *, capability_secret: str, capability_ttl_s: int
+    ) -> None:
         self.url = f"{base_url.rstrip('/')}/v1/validations"
         self.timeout_s = timeout_s
+        self.capability_secret = capability_secret
+        self.capability_ttl_s = capability_ttl_s
 
     async def validate(
         self,
         authorization: str,
         *,
+        subject: str,
         bucket: str,
         key: str,
         signature_bucket: str | None = None,
         signature_key: str | None = None,
     ) -> dict[str, Any]:
-        """The validation report of an object, asked with the caller's own token."""
-        body: dict[str, Any] = {"bucket": bucket, "key": key}
-        if signature_bucket and signature_key:
-            body |= {"signature_bucket": signature_bucket, "signature_key": signature_key}
+        """The validation report of an object the caller owns, asked with the caller's token.
+
+        The vault has checked ownership; the capability tells signing so, for this caller only.
+        """
+        capability = issue_capability(
+            self.capability_secret,
+            issuer="documents",
+            subject=subject,
+            audience=VALIDATION_AUDIENCE,
+            bucket=bucket,
+            key=key,
+            signature_bucket=signature_bucket,
+            signature_key=signature_key,
+            ttl_s=self.capability_ttl_s,
+        )
+        body: dict[str, Any] = {"capability": capability}
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s) as client:
                 response = await client.post(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from hoso_common.auth import Principal
 from hoso_common.events import DocumentUploaded, ObjectRef, SignCompleted, SignRequested
+from hoso_common.pdf_check import signing_problem
 from hoso_common.storage import ObjectStorage
 from hoso_documents.config import Settings
 from hoso_documents.domain import lifecycle, object_keys
@@ -36,6 +37,7 @@ from hoso_documents.domain.models import (
 from hoso_documents.errors import (
     DocumentBusy,
     DocumentNotFound,
+    DocumentUnsignable,
     EmptyFile,
     FileTooLarge,
     FileTypeMismatch,
@@ -247,6 +249,7 @@ class Vault:
             raise SigningInProgress() from error
         except lifecycle.TransitionRefused as error:
             raise DocumentBusy() from error
+        await self._check_signable(document.current)
         request = self._sign_requested(owner, document_id, document.name, document.current, options)
         now = now_utc()
         pending = self._pending(request, now)
@@ -259,6 +262,18 @@ class Vault:
             raise SigningInProgress()
         self.nudge(document_id)
         return updated
+
+    async def _check_signable(self, version: Version) -> None:
+        """Refuse up front a PDF pyHanko cannot sign, instead of a failure blamed on the CA."""
+        is_pdf = version.content_type == "application/pdf" or version.filename.lower().endswith(
+            ".pdf"
+        )
+        if not is_pdf:
+            return  # other files get a detached CAdES signature, whatever their content
+        data = await self.storage.read_bytes(version.bucket, version.key)
+        problem = await asyncio.to_thread(signing_problem, bytes(data))
+        if problem is not None:
+            raise DocumentUnsignable(problem.message, extra={"reason": problem.code})
 
     async def save(self, owner: Principal, document_id: str) -> Document:
         document = await self.get(owner, document_id)
@@ -300,7 +315,7 @@ class Vault:
             )
             return False
         assert document.pending is not None
-        outcome = lifecycle.sign_result(result.status)
+        outcome = lifecycle.sign_result(result.status, result.failure_reason)
         now = now_utc()
         version: Version | None = None
         failure: SignFailure | None = None
@@ -308,7 +323,7 @@ class Vault:
             version = await self._signed_version(document, result, result.signed_object, now)
         elif outcome.status is DocumentStatus.SIGNED:
             logger.error("signed result without a signed object", extra={"id": document.id})
-            outcome = lifecycle.sign_result("failed")
+            outcome = lifecycle.sign_result("failed", "signed_object_missing")
         if outcome.failure_reason is not None:
             failure = SignFailure(
                 request_id=result.request_id,

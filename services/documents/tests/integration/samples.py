@@ -56,3 +56,19 @@ def plain_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.txt", "not an office document")
     return buffer.getvalue()
+
+
+def encrypted_pdf(password: str = "mat-khau") -> bytes:  # noqa: S107
+    """PDF protected with a user password, which no signer can add a signature to."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.pdf_utils.writer import copy_into_new_writer
+
+    writer = copy_into_new_writer(PdfFileReader(io.BytesIO(PDF)))
+    writer.encrypt(password, password)  # type: ignore[no-untyped-call]
+    out = io.BytesIO()
+    writer.write(out)  # type: ignore[no-untyped-call]
+    return out.getvalue()
+
+
+# Cut short, as an interrupted transfer leaves it: no xref, no trailer, no %%EOF.
+TRUNCATED_PDF = PDF[: len(PDF) // 2]

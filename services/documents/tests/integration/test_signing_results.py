@@ -15,7 +15,7 @@ from hoso_common.storage import ObjectStorage
 from hoso_documents.domain.object_keys import document_prefix
 
 from .conftest import Service
-from .samples import PDF, PNG
+from .samples import PDF, PNG, TRUNCATED_PDF, encrypted_pdf
 from .vault_client import envelope, poll_document, publish, upload_ok
 
 pytestmark = pytest.mark.integration
@@ -184,23 +184,30 @@ async def test_cades_result_adds_a_version_with_a_detached_signature(
 
 
 @pytest.mark.parametrize(
-    ("outcome", "reason"),
-    [("rejected", "rejected"), ("expired", "expired"), ("failed", "provider_error")],
+    ("outcome", "detail", "reason"),
+    [
+        ("rejected", "rejected", "rejected"),
+        ("expired", "expired", "expired"),
+        ("failed", "provider_service_unavailable", "provider_error"),
+        # Found only while signing: the document's own reason, not the CA's.
+        ("failed", "encrypted_pdf", "encrypted_pdf"),
+        ("failed", "malformed_pdf", "malformed_pdf"),
+    ],
 )
 async def test_failed_signing_records_why_and_allows_a_retry(
-    service: Service, idp: Any, endpoints: Any, outcome: str, reason: str
+    service: Service, idp: Any, endpoints: Any, outcome: str, detail: str, reason: str
 ) -> None:
     user = await idp.citizen()
     document = await _sign_pdf(service, user)
     await publish(
         endpoints,
-        envelope(_completed(document, status=outcome, failure_reason="CA said no", signed_at=None)),
+        envelope(_completed(document, status=outcome, failure_reason=detail, signed_at=None)),
     )
     failed = await poll_document(
         service.client, user, document["id"], lambda d: d["status"] == "sign_failed"
     )
     assert failed["failure"]["reason"] == reason
-    assert failed["failure"]["provider_detail"] == "CA said no"
+    assert failed["failure"]["provider_detail"] == detail
     assert failed["failure"]["message"]
     assert len(failed["versions"]) == 1
     retry = await service.client.post(
@@ -265,3 +272,31 @@ async def test_results_of_other_sources_and_stale_requests_are_ignored(
     await asyncio.sleep(3)
     current = await service.client.get(f"/v1/documents/{document['id']}", headers=user.headers)
     assert current.json()["status"] == "signing"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason", "words"),
+    [
+        (encrypted_pdf(), "encrypted_pdf", "mật khẩu"),
+        (TRUNCATED_PDF, "malformed_pdf", "bị hỏng"),
+    ],
+    ids=["encrypted", "truncated"],
+)
+async def test_an_unsignable_pdf_is_refused_when_signing_is_asked(
+    service: Service, idp: Any, data: bytes, reason: str, words: str
+) -> None:
+    user = await idp.citizen()
+    document = await upload_ok(service.client, user, data=data)
+    response = await service.client.post(
+        f"/v1/documents/{document['id']}/sign",
+        headers=user.headers,
+        json={"provider": "vnpt-smartca"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert (problem["code"], problem["reason"]) == ("document_unsignable", reason)
+    assert words in problem["detail"]
+    unchanged = await service.client.get(f"/v1/documents/{document['id']}", headers=user.headers)
+    assert unchanged.json()["status"] == "draft"
+    assert unchanged.json()["signing"] is None

@@ -94,7 +94,6 @@ def test_save_allowed_while_signing() -> None:
         ("signed", DocumentStatus.SIGNED, None),
         ("rejected", DocumentStatus.SIGN_FAILED, SignFailureReason.REJECTED),
         ("expired", DocumentStatus.SIGN_FAILED, SignFailureReason.EXPIRED),
-        ("failed", DocumentStatus.SIGN_FAILED, SignFailureReason.PROVIDER_ERROR),
     ],
 )
 def test_sign_outcomes(
@@ -104,6 +103,31 @@ def test_sign_outcomes(
     assert result.status is status
     assert result.failure_reason is reason
     assert (result.message is None) == (reason is None)
+
+
+@pytest.mark.parametrize(
+    ("signing_reason", "reason"),
+    [
+        ("encrypted_pdf", SignFailureReason.ENCRYPTED_PDF),
+        ("malformed_pdf", SignFailureReason.MALFORMED_PDF),
+        ("cannot_prepare", SignFailureReason.MALFORMED_PDF),
+        ("not_a_pdf", SignFailureReason.NOT_A_PDF),
+        ("source_changed", SignFailureReason.DOCUMENT_UNAVAILABLE),
+        ("provider_service_unavailable", SignFailureReason.PROVIDER_ERROR),
+        ("invalid_provider_signature", SignFailureReason.PROVIDER_ERROR),
+        ("finish_attempts_exhausted", SignFailureReason.SIGNING_ERROR),
+        (None, SignFailureReason.SIGNING_ERROR),
+    ],
+)
+def test_a_failure_keeps_its_own_reason(
+    signing_reason: str | None, reason: SignFailureReason
+) -> None:
+    result = lifecycle.sign_result("failed", signing_reason)
+    assert result.status is DocumentStatus.SIGN_FAILED
+    assert result.failure_reason is reason
+    assert result.message
+    if reason is not SignFailureReason.PROVIDER_ERROR:
+        assert "Đơn vị ký số" not in result.message  # the CA is not blamed
 
 
 def test_completion_applies_only_to_the_pending_request() -> None:

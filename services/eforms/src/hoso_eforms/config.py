@@ -26,3 +26,8 @@ class Settings(PlatformSettings):
     font_bold: Path = DEJAVU_DIR / "DejaVuSans-Bold.ttf"
     font_italic: Path = DEJAVU_DIR / "DejaVuSans-Oblique.ttf"
     list_limit: int = Field(default=100, ge=1, le=500, description="Most forms one list returns.")
+    submission_url: str = Field(
+        default="http://127.0.0.1:8080/api/submission",
+        description="Base URL of submission, whose procedure catalogue names each agency.",
+    )
+    upstream_timeout_s: float = Field(default=10.0, gt=0)

@@ -31,6 +31,19 @@ class FormNotSigned(Conflict):
     detail = "Tờ khai chưa được ký số."
 
 
+class TemplateNotYours(Forbidden):
+    code = "template_not_yours"
+    detail = (
+        "Biểu mẫu thuộc cơ quan thực hiện thủ tục; chỉ cán bộ của cơ quan đó hoặc quản trị "
+        "viên mới được công bố hay thu hồi."
+    )
+
+
+class ProcedureUnknown(Unprocessable):
+    code = "procedure_unknown"
+    detail = "Không tìm thấy thủ tục hành chính của biểu mẫu."
+
+
 class TemplateVersionTaken(Conflict):
     code = "template_version_taken"
     detail = "Phiên bản biểu mẫu vừa được người khác công bố. Vui lòng thử lại."
@@ -47,6 +60,13 @@ class FormInvalid(Unprocessable):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__(extra={"errors": [e.as_problem() for e in errors]})
         self.errors = errors
+
+
+class FormUnsignable(Unprocessable):
+    """The printed PDF is one pyHanko cannot sign; `reason` says why."""
+
+    code = "form_unsignable"
+    detail = "Bản in của tờ khai không ký số được."
 
 
 class TemplateInvalid(Unprocessable):

@@ -10,6 +10,7 @@ from hoso_eforms.config import Settings
 from hoso_eforms.domain.catalogue import AddressCatalogue
 from hoso_eforms.domain.rendering import FontSet, FormRenderer
 from hoso_eforms.events import register_subscribers
+from hoso_eforms.procedures import ProcedureDirectory
 from hoso_eforms.repository import FORMS, FormRepository, TemplateRepository
 from hoso_eforms.service import EformsService
 from hoso_eforms.storage import FormFiles
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         ),
         event_source=platform.source,
         list_limit=settings.list_limit,
+        procedures=ProcedureDirectory(settings.submission_url, settings.upstream_timeout_s),
     )
     register_subscribers(platform.broker, service)
     return create_service_app(

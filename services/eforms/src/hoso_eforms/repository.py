@@ -17,6 +17,10 @@ FORMS = "forms"
 FORM_PROJECTION = {"outbox": 0, "outbox_lease_until": 0}
 
 
+# Versions never retired have no retired_at field at all.
+_IN_USE: dict[str, Any] = {"retired_at": {"$exists": False}}
+
+
 class VersionTaken(Exception):
     """Another publisher took this template version first."""
 
@@ -45,13 +49,28 @@ class TemplateRepository:
             raise VersionTaken(template["_id"]) from error
 
     async def latest(self, code: str) -> Document | None:
+        """The newest version still in use (retired ones are skipped)."""
+        return await self.collection.find_one(
+            {"code": code, **_IN_USE}, sort=[("version", DESCENDING)]
+        )
+
+    async def newest(self, code: str) -> Document | None:
+        """The newest version, retired or not: numbering continues after a retired one."""
         return await self.collection.find_one({"code": code}, sort=[("version", DESCENDING)])
+
+    async def retire(self, code: str, version: int, by: str, at: datetime) -> Document | None:
+        """Mark a version retired (first retirement wins); the version as stored after."""
+        await self.collection.update_one(
+            {"code": code, "version": version, **_IN_USE},
+            {"$set": {"retired_at": at, "retired_by": by}},
+        )
+        return await self.version(code, version)
 
     async def version(self, code: str, version: int) -> Document | None:
         return await self.collection.find_one({"code": code, "version": version})
 
     async def list_latest(self, procedure_code: str | None = None) -> list[Document]:
-        query: dict[str, Any] = {}
+        query: dict[str, Any] = dict(_IN_USE)
         if procedure_code:
             query["procedure_code"] = procedure_code
         latest: dict[str, Document] = {}

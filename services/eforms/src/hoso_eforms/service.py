@@ -7,13 +7,14 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from hoso_common.auth import Principal
 from hoso_common.events import ObjectRef, SignCompleted, SignRequested, StampOptions
 from hoso_common.outbox import push_events
+from hoso_common.pdf_check import signing_problem
 from hoso_eforms.domain.catalogue import AddressCatalogue
 from hoso_eforms.domain.forms import (
     EDITABLE,
@@ -37,9 +38,12 @@ from hoso_eforms.errors import (
     FormLocked,
     FormNotFound,
     FormNotSigned,
+    FormUnsignable,
+    ProcedureUnknown,
     SignerIdMissing,
     TemplateInvalid,
     TemplateNotFound,
+    TemplateNotYours,
     TemplateVersionTaken,
 )
 from hoso_eforms.repository import FormRepository, TemplateRepository, VersionTaken
@@ -55,6 +59,17 @@ def utc_now() -> datetime:
     # Mongo keeps milliseconds; rounding first keeps the stored time equal to the rendered one.
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Procedures(Protocol):
+    async def agency_of(self, procedure_code: str) -> str | None: ...
+
+
+class NoProcedures:
+    """No catalogue: every procedure is unknown, so only administrators may publish."""
+
+    async def agency_of(self, procedure_code: str) -> str | None:
+        return None
 
 
 def template_document(
@@ -87,6 +102,7 @@ class EformsService:
     renderer: FormRenderer
     event_source: str
     list_limit: int = 100
+    procedures: Procedures = field(default_factory=NoProcedures)
 
     def __post_init__(self) -> None:
         self._validators: dict[str, FormValidator] = {}
@@ -116,19 +132,45 @@ class EformsService:
     async def list_templates(self, procedure_code: str | None) -> list[TemplateVersion]:
         return [template_from_document(d) for d in await self.templates.list_latest(procedure_code)]
 
+    async def _may_manage(self, by: Principal, procedure_code: str) -> None:
+        """Templates belong to the agency that runs their procedure; administrators manage all."""
+        agency = await self.procedures.agency_of(procedure_code)
+        if by.has("admin"):
+            return
+        if agency is None:
+            raise ProcedureUnknown()
+        if not (by.has("officer") and by.agency == agency):
+            raise TemplateNotYours()
+
     async def publish(self, code: str, content: TemplateContent, by: Principal) -> TemplateVersion:
         """Publish the next version; forms already filled keep the version they used."""
         try:
             check_template(content)
         except SchemaProblem as problem:
             raise TemplateInvalid(str(problem)) from problem
-        latest = await self.templates.latest(code)
+        latest = await self.templates.newest(code)
+        if latest is not None and latest["procedure_code"] != content.procedure_code:
+            # A template code stays with its owner: moving it needs that agency's consent too.
+            await self._may_manage(by, str(latest["procedure_code"]))
+        if by.has("admin") and await self.procedures.agency_of(content.procedure_code) is None:
+            raise ProcedureUnknown()
+        await self._may_manage(by, content.procedure_code)
         version = 1 if latest is None else int(latest["version"]) + 1
         doc = template_document(content, code, version, by.sub, utc_now())
         try:
             await self.templates.insert(doc)
         except VersionTaken as error:
             raise TemplateVersionTaken() from error
+        return template_from_document(doc)
+
+    async def retire(self, code: str, version: int, by: Principal) -> TemplateVersion:
+        """Stop listing a version and filling new forms with it; filled forms keep it."""
+        current = await self.template_version(code, version)
+        await self._may_manage(by, current.procedure_code)
+        doc = await self.templates.retire(code, version, by.sub, utc_now())
+        if doc is None:
+            raise TemplateNotFound()
+        logger.info("retired template version", extra={"template": code, "version": version})
         return template_from_document(doc)
 
     def _validator(self, template: TemplateVersion) -> FormValidator:
@@ -230,6 +272,10 @@ class EformsService:
         if form["status"] not in EDITABLE:
             raise FormLocked()
         rendered = await self.render(form)
+        problem = await asyncio.to_thread(signing_problem, rendered.pdf)
+        if problem is not None:
+            logger.error("rendered form cannot be signed", extra={"reason": problem.code})
+            raise FormUnsignable(problem.message, extra={"reason": problem.code})
         stored = await self.files.put_rendered(
             form_id, form["revision"], rendered.pdf, rendered.sha256
         )

@@ -14,6 +14,11 @@ from hoso_eforms.domain.seed_templates import seed_templates
 pytestmark = pytest.mark.integration
 
 
+# to-khai-khai-sinh is the form of procedure 1.001193, run by the commune People's Committee.
+KHAI_SINH_AGENCY = "UBND-HNI"
+CU_TRU_PROCEDURE = "1.004194"
+
+
 def random_code() -> str:
     return f"it-{uuid.uuid4().hex[:12]}"
 
@@ -52,7 +57,7 @@ async def test_template_latest_and_versions(eforms: Any) -> None:
 
 async def test_publishing_versions_needs_an_officer(eforms: Any, idp: IdpClient) -> None:
     code = random_code()
-    officer = await idp.officer("STP-HNI")
+    officer = await idp.officer(KHAI_SINH_AGENCY)
     citizen = await idp.citizen()
     denied = await eforms.client.post(
         f"/v1/templates/{code}/versions", json=publishable(), headers=citizen.headers
@@ -75,6 +80,89 @@ async def test_publishing_versions_needs_an_officer(eforms: Any, idp: IdpClient)
     assert second.status_code == 201 and second.json()["version"] == 2
     latest = (await eforms.client.get(f"/v1/templates/{code}")).json()
     assert latest["version"] == 2 and latest["title"] == "Tờ khai đăng ký khai sinh (sửa đổi)"
+
+
+async def test_only_the_procedures_agency_or_an_admin_publishes(
+    eforms: Any, idp: IdpClient
+) -> None:
+    code = random_code()
+    other_agency = await idp.officer("CA-HNI")
+    crossed = await eforms.client.post(
+        f"/v1/templates/{code}/versions", json=publishable(), headers=other_agency.headers
+    )
+    assert crossed.status_code == 403, crossed.text
+    assert crossed.json()["code"] == "template_not_yours"
+    assert (await eforms.client.get(f"/v1/templates/{code}")).status_code == 404
+
+    owner = await idp.officer(KHAI_SINH_AGENCY)
+    first = await eforms.client.post(
+        f"/v1/templates/{code}/versions", json=publishable(), headers=owner.headers
+    )
+    assert first.status_code == 201, first.text
+    # Nor can the other agency take the code over by naming a procedure of its own.
+    moved = await eforms.client.post(
+        f"/v1/templates/{code}/versions",
+        json=publishable(procedure_code=CU_TRU_PROCEDURE),
+        headers=other_agency.headers,
+    )
+    assert moved.status_code == 403
+    unknown = await eforms.client.post(
+        f"/v1/templates/{random_code()}/versions",
+        json=publishable(procedure_code="9.999999"),
+        headers=(await idp.admin()).headers,
+    )
+    assert unknown.status_code == 422 and unknown.json()["code"] == "procedure_unknown"
+
+
+async def test_a_version_published_by_mistake_is_retired(
+    eforms: Any, idp: IdpClient, sample_form: Any
+) -> None:
+    code = random_code()
+    owner = await idp.officer(KHAI_SINH_AGENCY)
+    admin = await idp.admin()
+    for title in ("Tờ khai đúng", "Tờ khai nhầm"):
+        published = await eforms.client.post(
+            f"/v1/templates/{code}/versions", json=publishable(title=title), headers=owner.headers
+        )
+        assert published.status_code == 201, published.text
+
+    other_agency = await idp.officer("CA-HNI")
+    citizen = await idp.citizen()
+    for stranger in (other_agency, citizen):
+        refused = await eforms.client.post(
+            f"/v1/templates/{code}/versions/2/retire", headers=stranger.headers
+        )
+        assert refused.status_code == 403
+    assert (await eforms.client.get(f"/v1/templates/{code}")).json()["version"] == 2
+
+    retired = await eforms.client.post(
+        f"/v1/templates/{code}/versions/2/retire", headers=owner.headers
+    )
+    assert retired.status_code == 200, retired.text
+    assert retired.json()["retired_at"] is not None
+    assert (await eforms.client.get(f"/v1/templates/{code}")).json()["title"] == "Tờ khai đúng"
+    listed = await eforms.client.get("/v1/templates", params={"procedure_code": "1.001193"})
+    assert [(t["version"], t["title"]) for t in listed.json() if t["code"] == code] == [
+        (1, "Tờ khai đúng")
+    ]
+    kept = await eforms.client.get(f"/v1/templates/{code}/versions/2")
+    assert kept.status_code == 200 and kept.json()["retired_at"] is not None
+    form = await eforms.client.post(
+        "/v1/forms",
+        json={"template_code": code, "data": sample_form("to-khai-khai-sinh")},
+        headers=citizen.headers,
+    )
+    assert form.status_code == 201 and form.json()["template_version"] == 1
+
+    assert (
+        await eforms.client.post(f"/v1/templates/{code}/versions/1/retire", headers=admin.headers)
+    ).status_code == 200
+    assert (await eforms.client.get(f"/v1/templates/{code}")).status_code == 404
+    assert code not in [t["code"] for t in (await eforms.client.get("/v1/templates")).json()]
+    again = await eforms.client.post(
+        f"/v1/templates/{code}/versions", json=publishable(), headers=owner.headers
+    )
+    assert again.status_code == 201 and again.json()["version"] == 3
 
 
 async def test_invalid_templates_are_refused(eforms: Any, idp: IdpClient) -> None:

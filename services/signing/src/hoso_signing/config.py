@@ -108,6 +108,23 @@ class Settings(PlatformSettings):
         description="Buckets whose objects the validation API may read by reference.",
     )
 
+    fetch_allowed_hosts: str = Field(
+        default="",
+        description="Comma list of host[:port] or URLs of the CAs' OCSP, CRL and issuer "
+        "servers. Validation and signing fetch from these only (plus the hosts of trust_roots, "
+        "tsa_url and the providers' base URLs), never from a URL a file names otherwise.",
+    )
+
+    def fetch_allowed_sources(self) -> list[str]:
+        configured = [item.strip() for item in self.fetch_allowed_hosts.split(",")]
+        return [
+            *(item for item in configured if item),
+            *(s for s in self.trust_root_sources() if s.startswith(("http://", "https://"))),
+            self.tsa_url,
+            self.vnpt_base_url,
+            self.viettel_base_url,
+        ]
+
     def validation_bucket_list(self) -> list[str]:
         return [item.strip() for item in self.validation_buckets.split(",") if item.strip()]
 

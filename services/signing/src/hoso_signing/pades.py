@@ -37,6 +37,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from hoso_common.pdf_check import PdfProblem, open_for_signing
 from hoso_signing.config import Settings
 from hoso_signing.domain.verdicts import format_vietnam_time
 from hoso_signing.pki import (
@@ -287,19 +288,10 @@ class PadesEngine:
 
     @staticmethod
     def _open(pdf: bytes) -> IncrementalPdfFileWriter:
-        if not pdf.lstrip()[:5].startswith(b"%PDF-"):
-            raise UnsignableDocument("malformed_pdf", "not a PDF file")
-        try:
-            writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        except Exception as error:  # pyHanko raises many types on broken input
-            raise UnsignableDocument("malformed_pdf", f"unreadable PDF: {error!r}") from error
-        if writer.security_handler is not None or writer.prev.encrypted:
-            raise UnsignableDocument("encrypted_pdf", "encrypted PDFs cannot be signed")
-        try:
-            writer.root["/Pages"]
-        except Exception as error:
-            raise UnsignableDocument("malformed_pdf", "PDF without a page tree") from error
-        return writer
+        opened = open_for_signing(pdf)
+        if isinstance(opened, PdfProblem):
+            raise UnsignableDocument(opened.code, opened.message)
+        return opened
 
     async def finish(
         self, document: bytes, state: dict[str, Any], signature_value: bytes

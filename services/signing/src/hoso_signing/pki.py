@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from asn1crypto import crl, ocsp, pem, tsp, x509
 from pyhanko.sign.timestamps.api import TimeStamper
@@ -17,6 +21,7 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.authority import Authority, CertTrustAnchor
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pyhanko_certvalidator.fetchers.api import (
     CRLFetcher,
     Fetchers,
@@ -128,6 +133,107 @@ class HttpxTimeStamper(TimeStamper):
         return tsp.TimeStampResp.load(response.content)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _endpoint(url: str) -> tuple[str, int] | None:
+    """(host, port) of an http(s) URL, or None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.hostname.lower().rstrip("."), port or _DEFAULT_PORTS[parts.scheme]
+
+
+def _is_internal(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost")
+    return not address.is_global
+
+
+class FetchAllowList:
+    """The only servers signing fetches certificates, OCSP responses and CRLs from.
+
+    A certificate inside an uploaded file names URLs (AIA caIssuers, OCSP, CRL distribution
+    points) chosen by whoever made the file. Only the configured CAs' hosts are ever asked;
+    everything else, loopback, link-local and private addresses included, is refused unless
+    configured.
+    """
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        allowed: set[tuple[str, int]] = set()
+        for entry in entries:
+            text = entry.strip()
+            if not text:
+                continue
+            endpoint = _endpoint(text if "://" in text else f"http://{text}")
+            if endpoint is None:
+                continue
+            allowed.add(endpoint)
+            if "://" not in text and urlsplit(f"http://{text}").port is None:
+                allowed.add((endpoint[0], 443))  # a bare host allows http and https
+        self.allowed = frozenset(allowed)
+
+    def allows(self, url: str) -> bool:
+        endpoint = _endpoint(url)
+        if endpoint is None:
+            return False
+        if endpoint in self.allowed:
+            return True
+        if _is_internal(endpoint[0]):
+            logger.warning("refused a fetch from an internal address", extra={"url": url[:200]})
+        return False
+
+
+class FetchRefused(aiohttp.ClientConnectionError):
+    """A URL outside the allow-list; pyHanko treats it as an unreachable server."""
+
+
+class _AllowListConnector(aiohttp.TCPConnector):
+    """Checks every connection, redirects included, against the allow-list."""
+
+    def __init__(self, allowed: FetchAllowList) -> None:
+        super().__init__(ssl=ssl.create_default_context())
+        self.allowed = allowed
+
+    # ASYNC109: the parameter names are aiohttp's, which calls this method.
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109
+        url = str(req.url)
+        if not self.allowed.allows(url):
+            logger.info("fetch outside the allow-list refused", extra={"url": url[:200]})
+            raise FetchRefused(f"fetching from {req.url.host}:{req.url.port} is not allowed")
+        return await super().connect(req, traces, timeout)
+
+
+class _GuardedSession(LazySession):
+    def __init__(self, allowed: FetchAllowList) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.allowed = allowed
+
+    def get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            # Proxies from the environment stay off: they would hide where requests go.
+            self._session = aiohttp.ClientSession(
+                connector=_AllowListConnector(self.allowed), trust_env=False
+            )
+        session: aiohttp.ClientSession = self._session
+        return session
+
+
+def guarded_fetcher_backend(
+    allowed: FetchAllowList, *, per_request_timeout: float, limits: FetchLimits
+) -> AIOHttpFetcherBackend:
+    """pyHanko's fetchers, reaching only the allow-listed servers (closed by its close())."""
+    backend = AIOHttpFetcherBackend(per_request_timeout=per_request_timeout, limits=limits)
+    backend.session = _GuardedSession(allowed)
+    return backend
+
+
 class _ScopedOCSPFetcher(OCSPFetcher):
     """Serves one validation context from the shared cache, remembering what it used."""
 
@@ -174,9 +280,10 @@ class RevocationCache:
     data of its own chain, while the network is asked once per certificate and period.
     """
 
-    def __init__(self, ttl_s: float) -> None:
+    def __init__(self, ttl_s: float, allowed: FetchAllowList) -> None:
         self.ttl_s = ttl_s
-        self._backend = AIOHttpFetcherBackend(
+        self._backend = guarded_fetcher_backend(
+            allowed,
             per_request_timeout=10,
             limits=FetchLimits(max_requests=None, max_cert_requests=None),
         )

@@ -13,7 +13,7 @@ from hoso_common.outbox import OutboxRelay
 from hoso_common.platform import Platform
 from hoso_signing.config import Settings
 from hoso_signing.pades import PadesEngine
-from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
+from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.providers import ProviderClient
 from hoso_signing.providers.viettel import ViettelMySignClient
 from hoso_signing.providers.vnpt import VnptSmartCAClient
@@ -48,14 +48,15 @@ class SigningRuntime:
         }
         self.trust = TrustStore(settings.trust_root_sources())
         self.timestamper = HttpxTimeStamper(settings.tsa_url, self.http)
-        self.revocation = RevocationCache(settings.revocation_cache_s)
+        self.fetch_allow_list = FetchAllowList(settings.fetch_allowed_sources())
+        self.revocation = RevocationCache(settings.revocation_cache_s, self.fetch_allow_list)
         self.pades = PadesEngine.from_settings(
             settings, trust=self.trust, timestamper=self.timestamper, revocation=self.revocation
         )
         self.repository = SignRequestRepository(
             platform.db, source=settings.event_source or platform.source
         )
-        self.validator = SignatureValidator(self.trust)
+        self.validator = SignatureValidator(self.trust, allowed=self.fetch_allow_list)
         self._announce: Callable[[Doc], None] = lambda doc: None
         self.workflow = SigningWorkflow(
             settings=settings,

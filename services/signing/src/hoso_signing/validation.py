@@ -30,7 +30,7 @@ from hoso_signing.domain.verdicts import (
     TimestampInfo,
     pades_level_of,
 )
-from hoso_signing.pki import TrustStore, summarize
+from hoso_signing.pki import FetchAllowList, TrustStore, guarded_fetcher_backend, summarize
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +93,11 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 class SignatureValidator:
-    def __init__(self, trust: TrustStore, *, fetch_revocation: bool = True) -> None:
+    def __init__(
+        self, trust: TrustStore, *, allowed: FetchAllowList, fetch_revocation: bool = True
+    ) -> None:
         self.trust = trust
+        self.allowed = allowed
         self.fetch_revocation = fetch_revocation
 
     async def _context(
@@ -111,7 +114,10 @@ class SignatureValidator:
                 trust_manager=manager, other_certs=other_certs, ocsps=ocsps, crls=crls
             )
             return context, None
-        backend = AIOHttpFetcherBackend(per_request_timeout=5, limits=FetchLimits(max_requests=20))
+        # The file names the URLs: only the configured CAs' servers are ever asked.
+        backend = guarded_fetcher_backend(
+            self.allowed, per_request_timeout=5, limits=FetchLimits(max_requests=20)
+        )
         context = ValidationContext(
             trust_manager=manager,
             other_certs=other_certs,

@@ -7,7 +7,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -17,13 +17,13 @@ import pytest_asyncio
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
 from hoso_common.testing.endpoints import Endpoints, free_port
-from hoso_common.testing.identity import random_citizen_id
 from hoso_common.testing.server import serve_app
 from hoso_sandbox_ca.config import Settings as CaSettings
 from hoso_sandbox_ca.main import create_app as create_ca_app
 from hoso_signing.config import Settings
 from hoso_signing.main import create_app
 from hoso_signing.testing.harness import (
+    CAPABILITY_SECRET,
     EVENT_SOURCE,
     RUN,
     TEST_BUCKET,
@@ -37,19 +37,29 @@ class SandboxCa:
     url: str
     port: int
     client: httpx.AsyncClient
+    idp: Any
+    # The phone answers only the signer's own login: citizen id -> Authorization header.
+    logins: dict[str, dict[str, str]] = field(default_factory=dict)
+    signers: dict[str, str] = field(default_factory=dict)
 
-    async def enroll(self, name: str, user_id: str | None = None) -> str:
-        user_id = user_id or random_citizen_id()
+    async def enroll(self, name: str) -> str:
+        citizen = await self.idp.citizen(name)
+        user_id = str(citizen.citizen_id)
         response = await self.client.post(
             f"{self.url}/sandbox/users", json={"user_id": user_id, "name": name}
         )
         response.raise_for_status()
+        self.logins[user_id] = citizen.headers
         return user_id
 
     async def pending(self, user_id: str) -> list[dict[str, Any]]:
-        response = await self.client.get(f"{self.url}/phone/{user_id}/requests")
+        response = await self.client.get(
+            f"{self.url}/phone/{user_id}/requests", headers=self.logins[user_id]
+        )
         response.raise_for_status()
-        return list(response.json())
+        found = list(response.json())
+        self.signers |= {item["transaction_id"]: user_id for item in found}
+        return found
 
     async def wait_pending(self, user_id: str, timeout_s: float = 30) -> dict[str, Any]:
         async with asyncio.timeout(timeout_s):
@@ -60,7 +70,10 @@ class SandboxCa:
                 await asyncio.sleep(0.1)
 
     async def decide(self, transaction_id: str, decision: str) -> httpx.Response:
-        return await self.client.post(f"{self.url}/phone/requests/{transaction_id}/{decision}")
+        return await self.client.post(
+            f"{self.url}/phone/requests/{transaction_id}/{decision}",
+            headers=self.logins[self.signers[transaction_id]],
+        )
 
     async def auto_approve(self, delay_s: float | None) -> None:
         response = await self.client.post(
@@ -75,7 +88,9 @@ def ports() -> dict[str, int]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def sandbox_ca(endpoints: Endpoints, ports: dict[str, int]) -> AsyncIterator[SandboxCa]:
+async def sandbox_ca(
+    endpoints: Endpoints, ports: dict[str, int], idp: Any
+) -> AsyncIterator[SandboxCa]:
     port = ports["ca"]
     settings = CaSettings(
         data_dir=tempfile.mkdtemp(prefix="hoso-ca-test-"),
@@ -87,13 +102,14 @@ async def sandbox_ca(endpoints: Endpoints, ports: dict[str, int]) -> AsyncIterat
         serve_app(create_ca_app(settings), port=port) as url,
         httpx.AsyncClient(timeout=30) as client,
     ):
-        yield SandboxCa(url=url, port=port, client=client)
+        yield SandboxCa(url=url, port=port, client=client, idp=idp)
 
 
 def signing_environ(ca_url: str, *, replica: str, group_suffix: str) -> dict[str, str]:
     """HOSO_SIGNING_* for a replica that talks to this CA and uses this run's database."""
     return {
         "HOSO_SIGNING_REPLICA_ID": replica,
+        "HOSO_OBJECT_CAPABILITY_SECRET": CAPABILITY_SECRET,
         "HOSO_SIGNING_BUCKET": TEST_BUCKET,
         "HOSO_SIGNING_EVENT_SOURCE": EVENT_SOURCE,
         "HOSO_SIGNING_VALIDATION_BUCKETS": f"hoso-documents,{TEST_BUCKET}",

@@ -11,9 +11,15 @@ import httpx
 import pytest
 
 from hoso_common import topics
+from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
 from hoso_common.events import StampOptions
 from hoso_common.storage import ObjectStorage
-from hoso_signing.testing.harness import TEST_BUCKET, SignRequestFeeder, ours
+from hoso_signing.testing.harness import (
+    CAPABILITY_SECRET,
+    TEST_BUCKET,
+    SignRequestFeeder,
+    ours,
+)
 from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
 
 pytestmark = pytest.mark.integration
@@ -72,6 +78,18 @@ async def validate_upload(api: httpx.AsyncClient, user: Any, data: bytes) -> dic
     return dict(response.json())
 
 
+def capability_for(user: Any, bucket: str, key: str) -> str:
+    """What documents or submission would issue to this user for one of their objects."""
+    return issue_capability(
+        CAPABILITY_SECRET,
+        issuer="documents",
+        subject=user.sub,
+        audience=VALIDATION_AUDIENCE,
+        bucket=bucket,
+        key=key,
+    )
+
+
 def assert_pdfsig_valid(report: str, signatures: int) -> None:
     assert report.count("Signature is Valid") == signatures, report
     assert "Certificate is Trusted" in report or "Certificate issuer isn't Trusted" in report, (
@@ -114,15 +132,19 @@ async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
     by_reference = await api.post(
         "/v1/validations",
         headers=user.headers,
-        json={"bucket": TEST_BUCKET, "key": completed["signed_object"]["key"]},
+        json={"capability": capability_for(user, TEST_BUCKET, completed["signed_object"]["key"])},
     )
     assert by_reference.status_code == 200, by_reference.text
     assert by_reference.json()["verdict"] == report["verdict"]
     refused = await api.post(
-        "/v1/validations", headers=user.headers, json={"bucket": "hoso-eforms", "key": "x"}
+        "/v1/validations",
+        headers=user.headers,
+        json={"capability": capability_for(user, "hoso-eforms", "x")},
     )
     assert refused.status_code == 403
-    anonymous = await api.post("/v1/validations", json={"bucket": TEST_BUCKET, "key": "x"})
+    anonymous = await api.post(
+        "/v1/validations", json={"capability": capability_for(user, TEST_BUCKET, "x")}
+    )
     assert anonymous.status_code == 401
 
     tampered = bytearray(signed)

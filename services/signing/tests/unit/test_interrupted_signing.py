@@ -17,7 +17,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from hoso_signing.cades import finish_cades, prepare_cades
 from hoso_signing.pades import InvalidProviderSignature, PadesEngine, Stamp, UnsignableDocument
-from hoso_signing.pki import HttpxTimeStamper, RevocationCache, TrustStore
+from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
 from hoso_signing.testing.pki import ThrowawayPki
 
@@ -33,7 +33,7 @@ def engine() -> PadesEngine:
         bytes_reserved=16384,
         trust=TrustStore([]),
         timestamper=HttpxTimeStamper("http://unused.invalid", httpx.AsyncClient()),
-        revocation=RevocationCache(60),
+        revocation=RevocationCache(60, FetchAllowList([])),
         font_path="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     )
 
@@ -87,7 +87,8 @@ async def test_a_wrong_signature_from_the_ca_is_refused(pki: ThrowawayPki) -> No
     [
         (encrypt_pdf(build_pdf(1)), "encrypted_pdf"),
         (b"%PDF-1.7\ngarbage", "malformed_pdf"),
-        (b"hello", "malformed_pdf"),
+        (b"hello", "not_a_pdf"),
+        (build_pdf(2)[: len(build_pdf(2)) // 2], "malformed_pdf"),
     ],
 )
 async def test_unsignable_documents(pki: ThrowawayPki, data: bytes, code: str) -> None:

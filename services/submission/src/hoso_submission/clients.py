@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
 from hoso_common.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized
 from hoso_common.events import ObjectRef
 from hoso_submission.domain.dossier import SignatureCheck
@@ -140,14 +141,36 @@ class EformsClient(UpstreamClient):
 class SigningClient(UpstreamClient):
     service = "ký số"
 
-    async def validate(self, stored: ObjectRef, token: str) -> SignatureCheck:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        capability_secret: str,
+        capability_ttl_s: int,
+    ) -> None:
+        super().__init__(http, base_url)
+        self.capability_secret = capability_secret
+        self.capability_ttl_s = capability_ttl_s
+
+    async def validate(self, stored: ObjectRef, token: str, subject: str) -> SignatureCheck:
+        """Validate an object of a dossier the caller may see (checked by the caller)."""
+        capability = issue_capability(
+            self.capability_secret,
+            issuer="submission",
+            subject=subject,
+            audience=VALIDATION_AUDIENCE,
+            bucket=stored.bucket,
+            key=stored.key,
+            ttl_s=self.capability_ttl_s,
+        )
         body = await self._request(
             "POST",
             "/v1/validations",
             token,
             # 422: the validator could not read the file as a signed document at all.
             answers=frozenset({422}),
-            json={"bucket": stored.bucket, "key": stored.key},
+            json={"capability": capability},
         )
         if body is None:
             raise AppError("Không tìm thấy tệp để kiểm tra chữ ký số.")

@@ -67,7 +67,12 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         attachments=AttachmentStore(platform.storage, settings.bucket),
         vault=DocumentsClient(http, settings.documents_url),
         eforms=EformsClient(http, settings.eforms_url),
-        validator=SigningClient(http, settings.signing_url),
+        validator=SigningClient(
+            http,
+            settings.signing_url,
+            capability_secret=settings.object_capability_secret.get_secret_value(),
+            capability_ttl_s=settings.object_capability_ttl_s,
+        ),
         source=platform.source,
         # Each request swaps in its app's relay (see api/deps.py).
         nudge=lambda _: None,

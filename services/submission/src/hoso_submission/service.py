@@ -71,7 +71,7 @@ class Eforms(Protocol):
 
 
 class SignatureValidator(Protocol):
-    async def validate(self, stored: ObjectRef, token: str) -> SignatureCheck: ...
+    async def validate(self, stored: ObjectRef, token: str, subject: str) -> SignatureCheck: ...
 
 
 def _now() -> datetime:
@@ -92,14 +92,18 @@ def can_see(principal: Principal, dossier: Dossier) -> bool:
 
 
 async def check_submission(
-    procedure: Procedure, dossier: Dossier, validator: SignatureValidator, token: str
+    procedure: Procedure,
+    dossier: Dossier,
+    validator: SignatureValidator,
+    token: str,
+    principal: Principal,
 ) -> tuple[list[ComponentFault], dict[str, SignatureCheck]]:
     """The faults that block submission, and the signature checks made to find them."""
     checks: dict[str, SignatureCheck] = {}
     for spec in procedure.components:
         attachment = dossier.components.get(spec.code)
         if spec.signature_required and attachment is not None:
-            checks[spec.code] = await validator.validate(attachment.object, token)
+            checks[spec.code] = await validator.validate(attachment.object, token, principal.sub)
     return submission_faults(procedure, dossier.components, checks), checks
 
 
@@ -324,7 +328,9 @@ class DossierService:
         procedure = await self.procedures.get(dossier.procedure_code)
         if procedure is None:
             raise ProcedureNotFound()
-        faults, checks = await check_submission(procedure, dossier, self.validator, token)
+        faults, checks = await check_submission(
+            procedure, dossier, self.validator, token, principal
+        )
         if faults:
             raise DossierIncomplete(extra={"errors": [f.model_dump() for f in faults]})
 

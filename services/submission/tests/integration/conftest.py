@@ -17,7 +17,9 @@ import httpx
 import jwt
 import pytest_asyncio
 from fastapi import FastAPI, Header, HTTPException
+from pydantic import SecretStr
 
+from hoso_common.capability import VALIDATION_AUDIENCE, CapabilityRefused, verify_capability
 from hoso_common.storage import ObjectStorage
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
@@ -41,6 +43,9 @@ def pdf_bytes(*, signed: bool = False, tampered: bool = False, pad: int = 0) -> 
 
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+CAPABILITY_SECRET = "submission-it-capability-secret"
 
 
 def _caller(authorization: str | None) -> str:
@@ -128,8 +133,21 @@ class UpstreamStub:
         async def validate(
             ref: dict[str, str], authorization: str | None = Header(default=None)
         ) -> dict[str, Any]:
-            self.validations.append({"caller": _caller(authorization), **ref})
-            data = await self.storage.read_bytes(ref["bucket"], ref["key"])
+            caller = _caller(authorization)
+            # Like signing: only a capability issued to this caller names the object.
+            try:
+                grant = verify_capability(
+                    CAPABILITY_SECRET,
+                    ref.get("capability", ""),
+                    audience=VALIDATION_AUDIENCE,
+                    subject=caller,
+                )
+            except CapabilityRefused as refused:
+                raise HTTPException(403, refused.reason) from refused
+            self.validations.append(
+                {"caller": caller, "bucket": grant.bucket, "key": grant.key, "iss": grant.issuer}
+            )
+            data = await self.storage.read_bytes(grant.bucket, grant.key)
             if SIGNED_MARK not in data:
                 return {"signatures": [], "valid": False, "verdict": "Tệp không có chữ ký số."}
             intact = TAMPERED_MARK not in data
@@ -158,6 +176,7 @@ async def api(
         documents_url=upstream.url,
         eforms_url=upstream.url,
         signing_url=upstream.url,
+        object_capability_secret=SecretStr(CAPABILITY_SECRET),
     )
     async with (
         serve_app(create_app(settings)) as url,

@@ -56,6 +56,7 @@ async def test_unsigned_or_tampered_form_is_422_for_that_component(
     assert "bị thay đổi sau khi ký số" in response.json()["errors"][0]["message"]
     # The validation ran with the citizen's own token.
     assert upstream.validations[-1]["caller"] == citizen.sub
+    assert upstream.validations[-1]["iss"] == "submission"
 
 
 async def test_submit_gives_receipt_and_emits_dossier_submitted_once(

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from hoso_common.auth import Principal
 from hoso_common.events import ObjectRef
 from hoso_submission.domain.dossier import Attachment, Dossier, SignatureCheck
 from hoso_submission.domain.procedures import SEED_PROCEDURES, Procedure
@@ -17,10 +18,10 @@ class FakeValidator:
 
     def __init__(self, reports: dict[str, SignatureCheck]) -> None:
         self.reports = reports
-        self.asked: list[tuple[str, str]] = []
+        self.asked: list[tuple[str, str, str]] = []
 
-    async def validate(self, stored: ObjectRef, token: str) -> SignatureCheck:
-        self.asked.append((stored.key, token))
+    async def validate(self, stored: ObjectRef, token: str, subject: str) -> SignatureCheck:
+        self.asked.append((stored.key, token, subject))
         return self.reports.get(
             stored.key, SignatureCheck(signed=False, intact=False, trusted=False)
         )
@@ -56,11 +57,12 @@ def _dossier(components: dict[str, Attachment]) -> Dossier:
     )
 
 
+CITIZEN = Principal(sub="citizen-1", roles=frozenset({"citizen"}))
 GOOD = SignatureCheck(signed=True, intact=True, trusted=True, signers=["NGUYỄN VĂN A"])
 
 
 async def test_empty_dossier_lists_every_required_component() -> None:
-    faults, checks = await check_submission(LLTP, _dossier({}), FakeValidator({}), "tok")
+    faults, checks = await check_submission(LLTP, _dossier({}), FakeValidator({}), "tok", CITIZEN)
     assert {(f.component, f.reason) for f in faults} == {("TK", "missing"), ("CCCD", "missing")}
     assert all("bắt buộc" in f.message for f in faults)
     assert checks == {}
@@ -69,11 +71,11 @@ async def test_empty_dossier_lists_every_required_component() -> None:
 async def test_complete_dossier_with_valid_signature_passes() -> None:
     validator = FakeValidator({"tk": GOOD})
     dossier = _dossier({"TK": _attachment("tk"), "CCCD": _attachment("cccd", "image/png")})
-    faults, checks = await check_submission(LLTP, dossier, validator, "tok")
+    faults, checks = await check_submission(LLTP, dossier, validator, "tok", CITIZEN)
     assert faults == []
     assert checks == {"TK": GOOD}
     # Only the component that needs a signature is validated, with the caller's token.
-    assert validator.asked == [("tk", "tok")]
+    assert validator.asked == [("tk", "tok", CITIZEN.sub)]
 
 
 async def test_unsigned_tampered_and_untrusted_files_are_faults() -> None:
@@ -84,12 +86,14 @@ async def test_unsigned_tampered_and_untrusted_files_are_faults() -> None:
         "untrusted": SignatureCheck(signed=True, intact=True, trusted=False),
     }
     for reason, report in cases.items():
-        faults, _ = await check_submission(LLTP, dossier, FakeValidator({"tk": report}), "tok")
+        faults, _ = await check_submission(
+            LLTP, dossier, FakeValidator({"tk": report}), "tok", CITIZEN
+        )
         assert [(f.component, f.reason) for f in faults] == [("TK", reason)]
         assert "Tờ khai" in faults[0].message
 
 
 async def test_optional_component_missing_is_fine() -> None:
     dossier = _dossier({"TK": _attachment("tk"), "CCCD": _attachment("cccd")})
-    faults, _ = await check_submission(LLTP, dossier, FakeValidator({"tk": GOOD}), "tok")
+    faults, _ = await check_submission(LLTP, dossier, FakeValidator({"tk": GOOD}), "tok", CITIZEN)
     assert not any(f.component == "UQ" for f in faults)

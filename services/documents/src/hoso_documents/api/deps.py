@@ -32,7 +32,12 @@ def get_vault(request: Request) -> Vault:
 
 def get_validation_client(request: Request) -> SignatureValidationClient:
     settings = get_settings(request)
-    return SignatureValidationClient(settings.signing_url, settings.signing_timeout_s)
+    return SignatureValidationClient(
+        settings.signing_url,
+        settings.signing_timeout_s,
+        capability_secret=settings.object_capability_secret.get_secret_value(),
+        capability_ttl_s=settings.object_capability_ttl_s,
+    )
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -316,6 +316,7 @@ async def check_signatures(
     detached = current.signature.detached if current.signature else None
     report = await validation.validate(
         request.headers.get("authorization", ""),
+        subject=principal.sub,
         bucket=current.bucket,
         key=current.key,
         signature_bucket=detached.bucket if detached else None,

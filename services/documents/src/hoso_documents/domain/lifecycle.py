@@ -11,6 +11,7 @@ from hoso_documents.domain.models import (
     Document,
     DocumentStatus,
     SignFailureReason,
+    failure_reason_of,
 )
 
 
@@ -69,11 +70,13 @@ _OUTCOMES: dict[SignOutcome, SignResult] = {
     "signed": SignResult(DocumentStatus.SIGNED),
     "rejected": SignResult(DocumentStatus.SIGN_FAILED, SignFailureReason.REJECTED),
     "expired": SignResult(DocumentStatus.SIGN_FAILED, SignFailureReason.EXPIRED),
-    "failed": SignResult(DocumentStatus.SIGN_FAILED, SignFailureReason.PROVIDER_ERROR),
 }
 
 
-def sign_result(outcome: SignOutcome) -> SignResult:
+def sign_result(outcome: SignOutcome, signing_reason: str | None = None) -> SignResult:
+    """Where the outcome leaves the document; a failure keeps signing's reason, in our terms."""
+    if outcome == "failed":
+        return SignResult(DocumentStatus.SIGN_FAILED, failure_reason_of(signing_reason))
     return _OUTCOMES[outcome]
 
 

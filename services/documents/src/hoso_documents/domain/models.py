@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hoso_common.events import ObjectRef, PadesLevel, StampOptions
+from hoso_common.pdf_check import ENCRYPTED_PDF, MALFORMED_PDF, NOT_A_PDF
 
 
 class DocumentStatus(StrEnum):
@@ -33,13 +34,49 @@ class SignFailureReason(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     PROVIDER_ERROR = "provider_error"
+    # The document itself, found only when signing it: never blamed on the CA.
+    ENCRYPTED_PDF = "encrypted_pdf"
+    MALFORMED_PDF = "malformed_pdf"
+    NOT_A_PDF = "not_a_pdf"
+    DOCUMENT_UNAVAILABLE = "document_unavailable"
+    SIGNING_ERROR = "signing_error"
 
 
 FAILURE_MESSAGES: dict[SignFailureReason, str] = {
     SignFailureReason.REJECTED: "Công dân đã từ chối ký trên ứng dụng của đơn vị ký số.",
     SignFailureReason.EXPIRED: "Yêu cầu ký số đã hết hạn mà chưa được xác nhận.",
     SignFailureReason.PROVIDER_ERROR: "Đơn vị ký số gặp lỗi khi ký tài liệu.",
+    SignFailureReason.ENCRYPTED_PDF: ENCRYPTED_PDF.message,
+    SignFailureReason.MALFORMED_PDF: MALFORMED_PDF.message,
+    SignFailureReason.NOT_A_PDF: NOT_A_PDF.message,
+    SignFailureReason.DOCUMENT_UNAVAILABLE: (
+        "Tệp cần ký không còn đọc được hoặc đã thay đổi. Vui lòng tải lên lại rồi ký."
+    ),
+    SignFailureReason.SIGNING_ERROR: "Hệ thống ký số gặp lỗi khi ký tài liệu. Vui lòng ký lại.",
 }
+
+# signing's failure_reason -> the document's own reason.
+_SIGNING_REASONS: dict[str, SignFailureReason] = {
+    "encrypted_pdf": SignFailureReason.ENCRYPTED_PDF,
+    "malformed_pdf": SignFailureReason.MALFORMED_PDF,
+    "cannot_prepare": SignFailureReason.MALFORMED_PDF,
+    "not_a_pdf": SignFailureReason.NOT_A_PDF,
+    "source_missing": SignFailureReason.DOCUMENT_UNAVAILABLE,
+    "source_changed": SignFailureReason.DOCUMENT_UNAVAILABLE,
+    "source_too_large": SignFailureReason.DOCUMENT_UNAVAILABLE,
+    "unknown_provider": SignFailureReason.PROVIDER_ERROR,
+    "invalid_provider_signature": SignFailureReason.PROVIDER_ERROR,
+    "certificate_expired_or_revoked": SignFailureReason.PROVIDER_ERROR,
+}
+
+
+def failure_reason_of(signing_reason: str | None) -> SignFailureReason:
+    """The document's reason for a failed sign request, from the reason signing gave."""
+    if signing_reason in _SIGNING_REASONS:
+        return _SIGNING_REASONS[signing_reason]
+    if signing_reason and signing_reason.startswith("provider_"):
+        return SignFailureReason.PROVIDER_ERROR
+    return SignFailureReason.SIGNING_ERROR
 
 
 class Signature(BaseModel):

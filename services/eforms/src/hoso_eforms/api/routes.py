@@ -69,8 +69,19 @@ async def get_template_version(
 async def publish_template_version(
     code: TemplateCode, body: TemplateVersionCreate, service: ServiceDep, user: OfficerUser
 ) -> TemplatePublic:
-    """Publish the next version of a template (officers and administrators)."""
+    """Publish the next version of a template (the procedure's agency, or administrators)."""
     return TemplatePublic.of(await service.publish(code, body, user))
+
+
+@templates_router.post("/{code}/versions/{version}/retire", response_model=TemplatePublic)
+async def retire_template_version(
+    code: TemplateCode,
+    version: Annotated[int, Path(ge=1)],
+    service: ServiceDep,
+    user: OfficerUser,
+) -> TemplatePublic:
+    """Retire a version published by mistake (the procedure's agency, or administrators)."""
+    return TemplatePublic.of(await service.retire(code, version, user))
 
 
 @catalogue_router.get("/provinces", response_model=list[ProvincePublic])

@@ -35,6 +35,9 @@ class TemplatePublic(TemplateSummary):
     form_schema: dict[str, Any] = Field(alias="schema", description="JSON Schema 2020-12.")
     layout: PrintLayout
     published_by: str
+    retired_at: datetime | None = Field(
+        default=None, description="Set once retired: not listed, not used for new forms."
+    )
 
     @classmethod
     def of(cls, template: TemplateVersion) -> TemplatePublic:

@@ -75,6 +75,10 @@ class TemplateVersion(TemplateContent):
     version: int = Field(ge=1)
     published_at: datetime
     published_by: str
+    retired_at: datetime | None = Field(
+        default=None, description="Set once retired: no longer listed nor used for new forms."
+    )
+    retired_by: str | None = None
 
 
 def check_template(content: TemplateContent) -> None:

@@ -11,7 +11,13 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from hoso_common.auth import CitizenUser, CurrentUser
+from hoso_common.auth import CitizenUser, CurrentUser, Principal
+from hoso_common.capability import (
+    VALIDATION_AUDIENCE,
+    CapabilityRefused,
+    ObjectGrant,
+    verify_capability,
+)
 from hoso_common.errors import AppError, BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from hoso_common.events import ObjectRef
 from hoso_common.storage import ObjectNotFound
@@ -58,6 +64,14 @@ class UnreadableFile(AppError):
 class BucketNotAllowed(AppError):
     status, code, title = 403, "bucket_not_allowed", "Bucket not allowed"
     detail = "Không được phép kiểm tra tệp trong kho lưu trữ này."
+
+
+class ReferenceRefused(AppError):
+    status, code, title = 403, "reference_not_allowed", "Reference not allowed"
+    detail = (
+        "Chỉ kiểm tra được tệp đã lưu khi dịch vụ giữ tệp cấp quyền cho chính người gọi; "
+        "quyền này không hợp lệ hoặc đã hết hạn."
+    )
 
 
 @router.get("/providers", response_model=list[ProviderPublic])
@@ -202,6 +216,18 @@ async def _read_upload(upload: Any, limit: int) -> bytes:
     return data
 
 
+def _granted(runtime: Any, capability: str, user: Principal) -> ObjectGrant:
+    try:
+        return verify_capability(
+            runtime.settings.object_capability_secret.get_secret_value(),
+            capability,
+            audience=VALIDATION_AUDIENCE,
+            subject=user.sub,
+        )
+    except CapabilityRefused as refused:
+        raise ReferenceRefused(extra={"reason": refused.reason}) from refused
+
+
 async def _read_object(runtime: Any, bucket: str, key: str) -> bytes:
     if bucket not in runtime.settings.validation_bucket_list():
         raise BucketNotAllowed()
@@ -253,12 +279,20 @@ async def validate_signatures(
             signature = await _read_upload(form.get("signature"), limit)
     elif content_type.startswith("application/json"):
         try:
-            body = ValidationCreate.model_validate(json.loads(await request.body()))
-        except (ValidationError, ValueError) as error:
+            raw = json.loads(await request.body())
+        except ValueError as error:
             raise BadRequest("Nội dung yêu cầu kiểm tra không hợp lệ.") from error
-        data = await _read_object(runtime, body.bucket, body.key)
-        if body.signature_bucket and body.signature_key:
-            signature = await _read_object(runtime, body.signature_bucket, body.signature_key)
+        if isinstance(raw, dict) and "capability" not in raw and "bucket" in raw:
+            # A bare bucket and key would let anyone read anyone's files.
+            raise ReferenceRefused(extra={"reason": "raw_reference"})
+        try:
+            body = ValidationCreate.model_validate(raw)
+        except ValidationError as error:
+            raise BadRequest("Nội dung yêu cầu kiểm tra không hợp lệ.") from error
+        grant = _granted(runtime, body.capability, user)
+        data = await _read_object(runtime, grant.bucket, grant.key)
+        if grant.signature_bucket and grant.signature_key:
+            signature = await _read_object(runtime, grant.signature_bucket, grant.signature_key)
     else:
         raise BadRequest("Hãy gửi tệp dạng multipart/form-data hoặc tham chiếu JSON.")
     try:

@@ -55,10 +55,12 @@ class SignRequestPublic(BaseModel):
 class ValidationCreate(BaseModel):
     """Validate an object already in storage (JSON form of POST /v1/validations)."""
 
-    bucket: str = Field(min_length=3, max_length=63)
-    key: str = Field(min_length=1, max_length=1024)
-    signature_bucket: str | None = Field(default=None, max_length=63)
-    signature_key: str | None = Field(default=None, max_length=1024)
+    capability: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="Short-lived capability issued by the service that owns the object "
+        "(documents, submission) to the caller; raw bucket and key are not accepted.",
+    )
 
 
 class SignerPublic(BaseModel):

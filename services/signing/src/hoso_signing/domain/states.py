@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from hoso_common.pdf_check import PROBLEMS as PDF_PROBLEMS
+
 
 class SignStatus(StrEnum):
     REQUESTED = "requested"
@@ -131,8 +133,7 @@ def phase_of(status: SignStatus) -> str:
 FAILURE_MESSAGES: dict[str, str] = {
     "rejected": "Bạn đã từ chối yêu cầu ký trên điện thoại.",
     "expired": "Yêu cầu ký đã hết hạn mà chưa được xác nhận.",
-    "encrypted_pdf": "Tệp PDF được bảo vệ bằng mật khẩu nên không thể ký số.",
-    "malformed_pdf": "Tệp PDF bị lỗi cấu trúc nên không thể ký số.",
+    **{code: problem.message for code, problem in PDF_PROBLEMS.items()},
     "cannot_prepare": "Không thể chuẩn bị tài liệu để ký số.",
     "source_missing": "Không tìm thấy tệp cần ký.",
     "source_changed": "Tệp cần ký đã thay đổi so với yêu cầu ký.",

@@ -28,6 +28,8 @@ RUN = uuid.uuid4().hex[:8]
 # this run's own keep their work apart from a test's or a benchmark's.
 TEST_BUCKET = "hoso-signing-test"
 EVENT_SOURCE = f"/hoso/signing-test-{RUN}"
+# The key signing replicas started by tests share with the tests that issue capabilities.
+CAPABILITY_SECRET = f"signing-test-capability-{RUN}"
 
 
 def ours(record: dict[str, Any]) -> bool:

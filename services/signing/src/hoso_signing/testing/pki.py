@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 
 def _name(common_name: str, serial: str | None = None) -> x509.Name:
@@ -27,6 +27,7 @@ def _cert(
     signing_key: rsa.RSAPrivateKey,
     *,
     ca: bool,
+    links: str | None = None,
 ) -> x509.Certificate:
     now = datetime.now(UTC)
     builder = (
@@ -50,6 +51,32 @@ def _cert(
             x509.KeyUsage(True, True, False, False, False, False, False, False, False),
             critical=True,
         )
+    if links:
+        # Where a validator would look for the issuer, OCSP and the CRL.
+        builder = builder.add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP,
+                        x509.UniformResourceIdentifier(f"{links}/ocsp"),
+                    ),
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(f"{links}/issuer.cer"),
+                    ),
+                ]
+            ),
+            critical=False,
+        ).add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier(f"{links}/crl")], None, None, None
+                    )
+                ]
+            ),
+            critical=False,
+        )
     return builder.sign(signing_key, hashes.SHA256())
 
 
@@ -61,7 +88,14 @@ class ThrowawayPki:
     leaf_key: rsa.RSAPrivateKey
 
     @classmethod
-    def create(cls, name: str = "NGUYỄN VĂN A", citizen_id: str = "001099000001") -> ThrowawayPki:
+    def create(
+        cls,
+        name: str = "NGUYỄN VĂN A",
+        citizen_id: str = "001099000001",
+        *,
+        links: str | None = None,
+    ) -> ThrowawayPki:
+        """The chain; `links` is a base URL the citizen's certificate names for AIA and CRL."""
         root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         issuing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -75,6 +109,7 @@ class ThrowawayPki:
             leaf_key.public_key(),
             issuing_key,
             ca=False,
+            links=links,
         )
         der = serialization.Encoding.DER
         return cls(
