@@ -17,7 +17,10 @@ def tracer_provider(service: str, *extra_processors: SpanProcessor) -> TracerPro
     """One provider per process; the OTLP exporter is added only when an endpoint is set."""
     global _provider
     if _provider is None:
-        _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+        # OTEL_SERVICE_NAME, when the deployment sets it, names the service in traces;
+        # Resource.create would let an explicit attribute override it.
+        name = os.environ.get("OTEL_SERVICE_NAME") or service
+        _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
         if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
         ):

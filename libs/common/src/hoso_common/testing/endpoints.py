@@ -41,6 +41,8 @@ class Endpoints:
             "HOSO_S3_ENDPOINT": self.s3_endpoint,
             "HOSO_S3_ACCESS_KEY": self.s3_access_key,
             "HOSO_S3_SECRET_KEY": self.s3_secret_key,
+            # Tests run against development servers, where services create their topics.
+            "HOSO_KAFKA_CREATE_TOPICS": "true",
         }
 
 
