@@ -43,7 +43,9 @@ PYYAML_VERSION=6.0.4
 KUSTOMIZE="$TOOLS/kustomize-$KUSTOMIZE_VERSION/kustomize"
 KUBECONFORM="$TOOLS/kubeconform-$KUBECONFORM_VERSION/kubeconform"
 K8S_SCHEMAS="$TOOLS/schemas/kubernetes-$KUBERNETES_VALIDATE_VERSION/v$K8S_VERSION-standalone-strict"
-CRD_SCHEMAS="$TOOLS/schemas/crds-keda-$KEDA_VERSION"
+# ScaledObject and TriggerAuthentication (a directory apart from older layouts that held
+# only the ScaledObject).
+CRD_SCHEMAS="$TOOLS/schemas/keda-$KEDA_VERSION"
 COMPOSE_SCHEMA="$TOOLS/schemas/compose-spec-$COMPOSE_GO_VERSION.json"
 
 started=$SECONDS
@@ -91,7 +93,7 @@ if [[ ! -f "$K8S_SCHEMAS/.complete" ]]; then
 fi
 echo "kubernetes  $K8S_VERSION: $(find "$K8S_SCHEMAS" -name '*.json' | wc -l) kind schemas"
 
-if [[ ! -f "$CRD_SCHEMAS/.complete-triggerauthentications" ]]; then
+if [[ ! -f "$CRD_SCHEMAS/.complete" ]]; then
   echo "converting KEDA $KEDA_VERSION ScaledObject and TriggerAuthentication CRDs"
   rm -rf "$CRD_SCHEMAS"
   keda_dir="$(go_module_dir "github.com/kedacore/keda/v2@$KEDA_VERSION")"
@@ -99,7 +101,7 @@ if [[ ! -f "$CRD_SCHEMAS/.complete-triggerauthentications" ]]; then
     py python "$ROOT/deploy/tools/k8s_schemas.py" crd \
       "$keda_dir/config/crd/bases/keda.sh_$crd.yaml" "$CRD_SCHEMAS"
   done
-  touch "$CRD_SCHEMAS/.complete-triggerauthentications"
+  touch "$CRD_SCHEMAS/.complete"
 fi
 echo "crds        keda.sh ScaledObject, TriggerAuthentication ($KEDA_VERSION)"
 

@@ -32,14 +32,15 @@ class TopicsCheck:
     running platform, so later probes cost nothing.
     """
 
-    def __init__(self, settings: KafkaSettings) -> None:
+    def __init__(self, settings: KafkaSettings, names: Sequence[str] = topics.ALL_TOPICS) -> None:
         self.settings = settings
+        self.names = names
         self.seen_all = False
 
     async def __call__(self) -> None:
         if self.seen_all:
             return
-        absent = await topics.missing(self.settings)
+        absent = await topics.missing(self.settings, self.names)
         if absent:
             raise DependencyMissing("missing topics: " + ", ".join(absent))
         self.seen_all = True

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import InvalidPartitionsError
 
 from hoso_common.kafka_security import client_options
 from hoso_common.settings import KafkaSettings
@@ -148,13 +149,17 @@ async def ensure(settings: KafkaSettings, names: Iterable[str] = ALL_TOPICS) -> 
     admin = _admin(settings)
     await admin.start()
     try:
+        # Listing first: a metadata request that names a topic would make a broker with
+        # auto.create.topics.enable create it, with the broker's sizes instead of ours.
+        existing_names = set(await admin.list_topics())
+        present = [spec.name for spec in wanted if spec.name in existing_names]
         described = {
             entry["topic"]: entry
-            for entry in await admin.describe_topics([spec.name for spec in wanted])
+            for entry in (await admin.describe_topics(present) if present else [])
             if entry["error_code"] == 0
         }
         report: list[str] = []
-        create = [spec for spec in wanted if spec.name not in described]
+        create = [spec for spec in wanted if spec.name not in existing_names]
         if create:
             response = await admin.create_topics(
                 [
@@ -174,6 +179,9 @@ async def ensure(settings: KafkaSettings, names: Iterable[str] = ALL_TOPICS) -> 
                 for spec in create
             ]
         existing = [spec for spec in wanted if spec.name in described]
+        unsettled = [spec.name for spec in wanted if spec.name in existing_names - set(described)]
+        if unsettled:
+            raise TopicError("topics without a leader yet, run again: " + ", ".join(unsettled))
         too_few_replicas = []
         grow: dict[str, Any] = {}
         for spec in existing:
@@ -187,7 +195,12 @@ async def ensure(settings: KafkaSettings, names: Iterable[str] = ALL_TOPICS) -> 
             else:
                 report.append(f"exists {spec.name} ({len(partitions)} partitions)")
         if grow:
-            await admin.create_partitions(grow)
+            try:
+                await admin.create_partitions(grow)
+            except InvalidPartitionsError:
+                # The broker's metadata lags its controller: a topic just grown may still
+                # be described with its old count. Accept once the counts catch up.
+                await _await_partitions(admin, {n: p.total_count for n, p in grow.items()})
         if existing:
             responses = await admin.alter_configs(
                 [
@@ -207,6 +220,21 @@ async def ensure(settings: KafkaSettings, names: Iterable[str] = ALL_TOPICS) -> 
         return report
     finally:
         await admin.close()
+
+
+async def _await_partitions(
+    admin: AIOKafkaAdminClient, wanted: dict[str, int], timeout_s: float = 10.0
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        described = await admin.describe_topics(list(wanted))
+        short = [e["topic"] for e in described if len(e["partitions"]) < wanted[e["topic"]]]
+        if not short:
+            return
+        if loop.time() > deadline:
+            raise TopicError("could not grow the partitions of " + ", ".join(short))
+        await asyncio.sleep(0.5)
 
 
 def _resolve(requested: Sequence[str]) -> tuple[str, ...]:
