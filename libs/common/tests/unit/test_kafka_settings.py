@@ -104,3 +104,12 @@ def test_topic_specs_come_from_one_definition() -> None:
 def test_the_topics_command_refuses_a_topic_the_code_lacks() -> None:
     with pytest.raises(SystemExit, match=r"hoso\.eforms\.events"):
         topics.main(["plan", "hoso.eforms.events"])
+
+
+def test_otel_service_name_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hoso_common.telemetry import service_name
+
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    assert service_name("signing") == "signing"
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "hoso-signing")
+    assert service_name("signing") == "hoso-signing"
