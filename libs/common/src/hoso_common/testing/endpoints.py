@@ -41,8 +41,6 @@ class Endpoints:
             "HOSO_S3_ENDPOINT": self.s3_endpoint,
             "HOSO_S3_ACCESS_KEY": self.s3_access_key,
             "HOSO_S3_SECRET_KEY": self.s3_secret_key,
-            # Tests run against development servers, where services create their topics.
-            "HOSO_KAFKA_CREATE_TOPICS": "true",
         }
 
 
@@ -84,6 +82,14 @@ def _testcontainers() -> Iterator[Endpoints]:
         MinioContainer() as minio,
     ):
         config: dict[str, Any] = minio.get_config()
+        # A fresh Kafka: make the topics as the topics Job would (services do not).
+        import asyncio
+
+        from hoso_common import topics
+        from hoso_common.settings import KafkaSettings
+
+        bootstrap = kafka.get_bootstrap_server()
+        asyncio.run(topics.ensure(KafkaSettings(kafka_bootstrap_servers=bootstrap)))
         yield Endpoints(
             source="testcontainers",
             kafka_bootstrap=kafka.get_bootstrap_server(),
