@@ -13,7 +13,13 @@
 #   5. hoso's own rules on the rendered manifests (deploy/tools/check_manifests.py);
 #   6. docker-compose.yml: compose-spec schema + rules (deploy/tools/check_compose.py),
 #      and the gateway's nginx config with `nginx -t` where nginx is installed;
-#   7. the Dockerfiles (deploy/tools/check_dockerfiles.py).
+#   7. the Dockerfiles (deploy/tools/check_dockerfiles.py);
+#   8. the settings: every variable the overlays and compose set is read by a field of the
+#      Settings model of the container it goes to, production provides every required
+#      setting, the models accept the values, the topics Job runs the topics' one
+#      definition (deploy/tools/check_settings.py, in the project's environment). The
+#      renders its unit tests mutate (deploy/tools/tests/rendered) are compared with
+#      today's: HOSO_DEPLOY_UPDATE_RENDERS=1 refreshes them.
 #
 # Exits non-zero if any check fails. Environment:
 #   HOSO_CACHE         cache root (default ~/.cache/hoso)
@@ -37,7 +43,9 @@ PYYAML_VERSION=6.0.4
 KUSTOMIZE="$TOOLS/kustomize-$KUSTOMIZE_VERSION/kustomize"
 KUBECONFORM="$TOOLS/kubeconform-$KUBECONFORM_VERSION/kubeconform"
 K8S_SCHEMAS="$TOOLS/schemas/kubernetes-$KUBERNETES_VALIDATE_VERSION/v$K8S_VERSION-standalone-strict"
-CRD_SCHEMAS="$TOOLS/schemas/crds-keda-$KEDA_VERSION"
+# ScaledObject and TriggerAuthentication (a directory apart from older layouts that held
+# only the ScaledObject).
+CRD_SCHEMAS="$TOOLS/schemas/keda-$KEDA_VERSION"
 COMPOSE_SCHEMA="$TOOLS/schemas/compose-spec-$COMPOSE_GO_VERSION.json"
 
 started=$SECONDS
@@ -86,14 +94,16 @@ fi
 echo "kubernetes  $K8S_VERSION: $(find "$K8S_SCHEMAS" -name '*.json' | wc -l) kind schemas"
 
 if [[ ! -f "$CRD_SCHEMAS/.complete" ]]; then
-  echo "converting KEDA $KEDA_VERSION ScaledObject CRD"
+  echo "converting KEDA $KEDA_VERSION ScaledObject and TriggerAuthentication CRDs"
   rm -rf "$CRD_SCHEMAS"
   keda_dir="$(go_module_dir "github.com/kedacore/keda/v2@$KEDA_VERSION")"
-  py python "$ROOT/deploy/tools/k8s_schemas.py" crd \
-    "$keda_dir/config/crd/bases/keda.sh_scaledobjects.yaml" "$CRD_SCHEMAS"
+  for crd in scaledobjects triggerauthentications; do
+    py python "$ROOT/deploy/tools/k8s_schemas.py" crd \
+      "$keda_dir/config/crd/bases/keda.sh_$crd.yaml" "$CRD_SCHEMAS"
+  done
   touch "$CRD_SCHEMAS/.complete"
 fi
-echo "crds        keda.sh ScaledObject ($KEDA_VERSION)"
+echo "crds        keda.sh ScaledObject, TriggerAuthentication ($KEDA_VERSION)"
 
 if [[ ! -f "$COMPOSE_SCHEMA" ]]; then
   compose_dir="$(go_module_dir "github.com/compose-spec/compose-go/v2@$COMPOSE_GO_VERSION")"
@@ -206,6 +216,34 @@ fi
 # --- 7. Dockerfiles -----------------------------------------------------------------------
 section "Dockerfiles"
 py python "$ROOT/deploy/tools/check_dockerfiles.py" "$ROOT" || fail "Dockerfiles"
+
+# --- 8. settings against the code ----------------------------------------------------------
+section "settings (overlays and compose against the Settings models)"
+to_json() {  # <yaml> <json>: kustomize output is a stream of documents, compose is one
+  py python -c 'import json, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None]
+json.dump(docs if sys.argv[3] == "stream" else docs[0], open(sys.argv[2], "w"), indent=1, sort_keys=True)
+' "$@"
+}
+RENDERS="$ROOT/deploy/tools/tests/rendered"
+args=()
+for name in "${builds[@]}"; do
+  [[ "$name" == base ]] && continue
+  to_json "$OUT/$name.yaml" "$OUT/$name.json" stream
+  args+=("$name=$OUT/$name.json")
+done
+to_json "$ROOT/docker-compose.yml" "$OUT/compose.json" single
+args+=("compose=$OUT/compose.json")
+(cd "$ROOT" && uv run --quiet python deploy/tools/check_settings.py "${args[@]}") || fail "settings"
+for arg in "${args[@]}"; do
+  name="${arg%%=*}" file="${arg#*=}"
+  if [[ -n "${HOSO_DEPLOY_UPDATE_RENDERS:-}" ]]; then
+    cp "$file" "$RENDERS/$name.json"
+  elif ! cmp -s "$file" "$RENDERS/$name.json"; then
+    echo "note: deploy/tools/tests/rendered/$name.json differs from today's render;" \
+      "refresh it with HOSO_DEPLOY_UPDATE_RENDERS=1 make deploy-check"
+  fi
+done
 
 # --- summary --------------------------------------------------------------------------------
 echo

@@ -56,6 +56,11 @@ def env_int(name: str, default: int) -> int:
 
 GATEWAY_PORT = env_int("HOSO_GATEWAY_PORT", 8080)
 KAFKA_PORT = env_int("HOSO_KAFKA_PORT", 9092)
+# A second listener with SASL/SCRAM-SHA-512, as production Kafka has; the apps keep the
+# plaintext one, tests prove the authenticated path (docs/operations.md, "Kafka security").
+KAFKA_SASL_PORT = env_int("HOSO_KAFKA_SASL_PORT", KAFKA_PORT + 2)
+KAFKA_SASL_USER = "hoso-local"
+KAFKA_SASL_PASSWORD = "hoso-local-secret"  # noqa: S105 - the local stack's documented placeholder
 MONGO_PORT = env_int("HOSO_MONGO_PORT", 27017)
 # FerretDB itself listens here, behind stack/mongo_write_lock.py (see docs/decisions.md)
 FERRETDB_PORT = env_int("HOSO_FERRETDB_PORT", MONGO_PORT + 1)
@@ -89,6 +94,8 @@ def shared_env() -> dict[str, str]:
     env.update(
         {
             "HOSO_KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{KAFKA_PORT}",
+            # Only here do services create missing topics (the topics Job does elsewhere).
+            "HOSO_KAFKA_CREATE_TOPICS": "true",
             "HOSO_MONGO_URL": f"mongodb://{HOST}:{MONGO_PORT}/",
             "HOSO_S3_ENDPOINT": f"{HOST}:{S3_PORT}",
             "HOSO_S3_ACCESS_KEY": S3_ACCESS_KEY,
@@ -266,7 +273,7 @@ class Kafka(Part):
     port = KAFKA_PORT
 
     def ports(self) -> list[int]:
-        return [KAFKA_PORT, KAFKA_PORT + 1]
+        return [KAFKA_PORT, KAFKA_PORT + 1, KAFKA_SASL_PORT]
 
     @property
     def data(self) -> Path:
@@ -282,11 +289,16 @@ class Kafka(Part):
                     "node.id=1",
                     f"controller.quorum.voters=1@{HOST}:{KAFKA_PORT + 1}",
                     f"listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},"
-                    f"CONTROLLER://{HOST}:{KAFKA_PORT + 1}",
-                    f"advertised.listeners=PLAINTEXT://{HOST}:{KAFKA_PORT}",
+                    f"CONTROLLER://{HOST}:{KAFKA_PORT + 1},SASL://{HOST}:{KAFKA_SASL_PORT}",
+                    f"advertised.listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},"
+                    f"SASL://{HOST}:{KAFKA_SASL_PORT}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
+                    "SASL:SASL_PLAINTEXT",
+                    "listener.name.sasl.sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    "listener.name.sasl.scram-sha-512.sasl.jaas.config="
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
                     f"log.dirs={self.data}",
                     "num.partitions=4",
                     "auto.create.topics.enable=true",
@@ -325,6 +337,36 @@ class Kafka(Part):
         if not (self.data / "meta.properties").exists():
             self.format_storage()
 
+    @property
+    def scram_marker(self) -> Path:
+        return self.data / ".hoso-scram-user"
+
+    def scram_credential(self) -> str:
+        return f"SCRAM-SHA-512=[name={KAFKA_SASL_USER},password={KAFKA_SASL_PASSWORD}]"
+
+    def add_scram_user(self) -> None:
+        """Store the SCRAM user in a running broker whose storage predates the listener."""
+        command = self.java(
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            f"{HOST}:{KAFKA_PORT}",
+            "--alter",
+            "--add-config",
+            f"SCRAM-SHA-512=[password={KAFKA_SASL_PASSWORD}]",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            KAFKA_SASL_USER,
+            heap=["-Xmx128m"],
+        )
+        with LogFile(self.log_path, f"add SCRAM user {KAFKA_SASL_USER}") as log:
+            result = subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        if result.returncode != 0:
+            raise PartFailed(self, f"adding the SCRAM user failed (exit {result.returncode})")
+        self.scram_marker.touch()
+
     def java(self, *args: str, heap: Sequence[str] = ()) -> list[str]:
         return [
             java_bin(),
@@ -345,6 +387,8 @@ class Kafka(Part):
             cluster_id,
             "--config",
             str(CONF / "kafka.properties"),
+            "--add-scram",
+            self.scram_credential(),
             heap=["-Xmx256m"],
         )
         with LogFile(self.log_path, f"format storage (cluster id {cluster_id})") as log:
@@ -353,13 +397,18 @@ class Kafka(Part):
             )
         if result.returncode != 0:
             raise PartFailed(self, f"formatting the storage failed (exit {result.returncode})")
+        self.scram_marker.touch()
 
     def command(self) -> list[str]:
         heap = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"]
         return self.java("kafka.Kafka", str(CONF / "kafka.properties"), heap=heap)
 
     def ready(self) -> bool:
-        return kafka_answers(KAFKA_PORT)
+        if not kafka_answers(KAFKA_PORT):
+            return False
+        if not self.scram_marker.exists():
+            self.add_scram_user()
+        return True
 
 
 class FerretDB(Part):
@@ -1081,6 +1130,7 @@ def print_urls(parts: list[Part]) -> None:
         rows.append(("CA phone page", f"{gateway}/ca/phone"))
     if "kafka" in names:
         rows.append(("Kafka", f"{HOST}:{KAFKA_PORT}"))
+        rows.append(("Kafka SASL/SCRAM", f"{HOST}:{KAFKA_SASL_PORT} ({KAFKA_SASL_USER})"))
     if "mongo-lock" in names:
         rows.append(("MongoDB (FerretDB)", f"mongodb://{HOST}:{MONGO_PORT}/"))
     if "s3" in names:

@@ -11,16 +11,39 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream_fastapi import AsyncAPIConfig, FastStreamAPI
 
+from hoso_common import topics
 from hoso_common.broker import ensure_topics
 from hoso_common.errors import ServiceUnavailable, install_error_handlers
-from hoso_common.health import health_router
+from hoso_common.health import DependencyMissing, health_router
 from hoso_common.log import configure_logging
 from hoso_common.mongo import ping
 from hoso_common.outbox import OutboxRelay
 from hoso_common.platform import Platform
+from hoso_common.settings import KafkaSettings
 from hoso_common.telemetry import instrument_app
 
 Hook = Callable[[], Awaitable[None]]
+
+
+class TopicsCheck:
+    """Readiness of the topics: all of them exist (topics are not created by services).
+
+    Kafka is asked until every topic has been seen once; topics are not deleted under a
+    running platform, so later probes cost nothing.
+    """
+
+    def __init__(self, settings: KafkaSettings, names: Sequence[str] = topics.ALL_TOPICS) -> None:
+        self.settings = settings
+        self.names = names
+        self.seen_all = False
+
+    async def __call__(self) -> None:
+        if self.seen_all:
+            return
+        absent = await topics.missing(self.settings, self.names)
+        if absent:
+            raise DependencyMissing("missing topics: " + ", ".join(absent))
+        self.seen_all = True
 
 
 async def _check_broker(broker: KafkaBroker) -> None:
@@ -46,7 +69,10 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        await ensure_topics(settings)
+        # Only the local stack creates topics here; elsewhere the topics Job owns them and
+        # readiness reports a missing one.
+        if settings.kafka_create_topics:
+            await ensure_topics(settings)
         if buckets:
             await platform.storage.ensure_buckets(*buckets)
         for hook in on_startup:
@@ -74,6 +100,7 @@ def create_service_app(
         health_router(
             {
                 "kafka": lambda: _check_broker(platform.broker),
+                "topics": TopicsCheck(settings),
                 "database": lambda: ping(platform.mongo),
                 "object_store": lambda: platform.storage.ping(buckets[0] if buckets else "health"),
             }

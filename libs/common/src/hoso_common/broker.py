@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Iterable
@@ -11,8 +10,6 @@ from types import TracebackType
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 from fastapi.exceptions import RequestValidationError
 from faststream import AckPolicy, BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
@@ -24,6 +21,7 @@ from pydantic import ValidationError
 
 from hoso_common import topics
 from hoso_common.events import Envelope, cloudevent_headers
+from hoso_common.kafka_security import broker_security
 from hoso_common.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -132,6 +130,7 @@ def create_broker(
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
+        security=broker_security(settings),
         acks="all",
         enable_idempotence=True,
         middlewares=(
@@ -168,23 +167,6 @@ async def publish_envelope(broker: KafkaBroker, envelope: Envelope[Any]) -> None
 
 
 async def ensure_topics(settings: KafkaSettings, names: Iterable[str] = topics.ALL_TOPICS) -> None:
-    """Create the topics (and their dead-letter topics) that are missing."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted: list[NewTopic] = []
-        for name in names:
-            partitions = (
-                settings.kafka_signing_partitions
-                if name in topics.SIGNING_TOPICS
-                else settings.kafka_partitions
-            )
-            for topic in (name, topics.dead_letter(name)):
-                if topic not in existing:
-                    wanted.append(NewTopic(topic, num_partitions=partitions, replication_factor=1))
-        if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(wanted)
-    finally:
-        await admin.close()
+    """Create the missing topics (and dead-letter topics) from their definition in topics."""
+    for line in await topics.ensure(settings, names):
+        logger.debug(line)

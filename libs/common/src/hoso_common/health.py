@@ -11,6 +11,10 @@ from fastapi.responses import JSONResponse
 Check = Callable[[], Awaitable[None]]
 
 
+class DependencyMissing(Exception):
+    """A dependency answers but lacks something; its message is shown in the readiness body."""
+
+
 def health_router(checks: dict[str, Check], timeout_s: float = 3.0) -> APIRouter:
     router = APIRouter(prefix="/health", tags=["health"])
 
@@ -26,6 +30,8 @@ def health_router(checks: dict[str, Check], timeout_s: float = 3.0) -> APIRouter
         async def run(check: Check) -> str:
             try:
                 await asyncio.wait_for(check(), timeout=timeout_s)
+            except DependencyMissing as error:
+                return f"fail: {error}"
             except Exception as error:
                 return f"fail: {type(error).__name__}"
             return "ok"

@@ -1,6 +1,6 @@
 """Settings mixins shared by every service; each service composes them into one Settings."""
 
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +40,10 @@ class BaseServiceSettings(BaseSettings):
         return self
 
 
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+
+
 class KafkaSettings(BaseServiceSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=shared("KAFKA_BOOTSTRAP_SERVERS")
@@ -54,6 +58,67 @@ class KafkaSettings(BaseServiceSettings):
     kafka_signing_partitions: int = Field(
         default=12, ge=1, validation_alias=shared("KAFKA_SIGNING_PARTITIONS")
     )
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        validation_alias=shared("KAFKA_REPLICATION_FACTOR"),
+        description="Replicas of every topic the topics command creates (3 in production).",
+    )
+    kafka_min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        validation_alias=shared("KAFKA_MIN_INSYNC_REPLICAS"),
+        description="Topic-level min.insync.replicas; at most the replication factor.",
+    )
+    kafka_topic_prefix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        validation_alias=shared("KAFKA_TOPIC_PREFIX"),
+        description="Put before every topic name (hoso_common.topics reads it at import).",
+    )
+    kafka_create_topics: bool = Field(
+        default=False,
+        validation_alias=shared("KAFKA_CREATE_TOPICS"),
+        description="Create missing topics at start. Only the local stack sets it: elsewhere "
+        "`python -m hoso_common.topics ensure` owns the topics and readiness reports a "
+        "missing one.",
+    )
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias=shared("KAFKA_SECURITY_PROTOCOL")
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism = Field(
+        default="SCRAM-SHA-512", validation_alias=shared("KAFKA_SASL_MECHANISM")
+    )
+    kafka_sasl_username: str = Field(default="", validation_alias=shared("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias=shared("KAFKA_SASL_PASSWORD")
+    )
+    kafka_ssl_cafile: str | None = Field(
+        default=None,
+        validation_alias=shared("KAFKA_SSL_CAFILE"),
+        description="PEM bundle of the CAs that sign the brokers' certificates (SSL, "
+        "SASL_SSL); the system's trust store when unset.",
+    )
+
+    @model_validator(mode="after")
+    def _check_kafka_security(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"{self.kafka_security_protocol} needs HOSO_KAFKA_SASL_USERNAME and "
+                "HOSO_KAFKA_SASL_PASSWORD"
+            )
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                "HOSO_KAFKA_MIN_INSYNC_REPLICAS must not exceed HOSO_KAFKA_REPLICATION_FACTOR"
+            )
+        if self.env == "production" and self.kafka_create_topics:
+            raise ValueError(
+                "HOSO_KAFKA_CREATE_TOPICS is for the local stack: in production the topics "
+                "Job owns the topics"
+            )
+        return self
 
 
 class MongoSettings(BaseServiceSettings):

@@ -13,11 +13,20 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 _provider: TracerProvider | None = None
 
 
+def service_name(default: str) -> str:
+    """OTEL_SERVICE_NAME when the deployment sets it, else the service's own name.
+
+    An explicit attribute given to Resource.create would override the variable, so the
+    variable is read here.
+    """
+    return os.environ.get("OTEL_SERVICE_NAME") or default
+
+
 def tracer_provider(service: str, *extra_processors: SpanProcessor) -> TracerProvider:
     """One provider per process; the OTLP exporter is added only when an endpoint is set."""
     global _provider
     if _provider is None:
-        _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+        _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name(service)}))
         if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
         ):

@@ -83,6 +83,14 @@ def _testcontainers() -> Iterator[Endpoints]:
         MinioContainer() as minio,
     ):
         config: dict[str, Any] = minio.get_config()
+        # A fresh Kafka: make the topics as the topics Job would (services do not).
+        import asyncio
+
+        from hoso_common import topics
+        from hoso_common.settings import KafkaSettings
+
+        bootstrap = kafka.get_bootstrap_server()
+        asyncio.run(topics.ensure(KafkaSettings(kafka_bootstrap_servers=bootstrap)))
         yield Endpoints(
             source="testcontainers",
             kafka_bootstrap=kafka.get_bootstrap_server(),
