@@ -655,6 +655,10 @@ class App(Part):
             HOST,
             "--port",
             str(self.port),
+            # SIGTERM ends the process within the supervisor's grace (STOP_GRACE_S), even
+            # with requests still open.
+            "--timeout-graceful-shutdown",
+            "10",
         ]
 
     def env(self) -> dict[str, str]:
