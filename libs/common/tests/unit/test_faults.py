@@ -86,3 +86,36 @@ def test_the_cause_of_a_translated_error_counts_but_not_an_unrelated_context() -
             raise ValueError("a bug in the handler") from None
     except ValueError as error:
         assert not is_transient(error)
+
+
+def test_an_outage_during_a_request_answers_503_problem_json_with_retry_after() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from hoso_common.errors import install_error_handlers
+    from hoso_common.storage import StorageUnavailable
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/database")
+    async def database() -> None:
+        raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+
+    @app.get("/storage")
+    async def storage() -> None:
+        raise StorageUnavailable()
+
+    @app.get("/bug")
+    async def bug() -> None:
+        raise ValueError("a bug")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in ("/database", "/storage"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "5"
+        assert response.json()["detail"].endswith("Vui lòng thử lại sau.")
+    assert client.get("/bug").status_code == 500
