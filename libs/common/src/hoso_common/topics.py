@@ -17,6 +17,7 @@ DOCUMENT_UPLOADED: Final = f"{PREFIX}hoso.documents.uploaded"
 SIGN_REQUESTED: Final = f"{PREFIX}hoso.signing.requested"
 SIGN_APPROVED: Final = f"{PREFIX}hoso.signing.approved"
 SIGN_COMPLETED: Final = f"{PREFIX}hoso.signing.completed"
+SIGN_STATUS_QUERIED: Final = f"{PREFIX}hoso.signing.status-queried"
 DOSSIER_SUBMITTED: Final = f"{PREFIX}hoso.dossiers.submitted"
 DOSSIER_STATUS_CHANGED: Final = f"{PREFIX}hoso.dossiers.status-changed"
 
@@ -27,6 +28,7 @@ ALL_TOPICS: Final = (
     SIGN_REQUESTED,
     SIGN_APPROVED,
     SIGN_COMPLETED,
+    SIGN_STATUS_QUERIED,
     DOSSIER_SUBMITTED,
     DOSSIER_STATUS_CHANGED,
 )

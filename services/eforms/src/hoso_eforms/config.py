@@ -26,3 +26,14 @@ class Settings(PlatformSettings):
     font_bold: Path = DEJAVU_DIR / "DejaVuSans-Bold.ttf"
     font_italic: Path = DEJAVU_DIR / "DejaVuSans-Oblique.ttf"
     list_limit: int = Field(default=100, ge=1, le=500, description="Most forms one list returns.")
+    signing_approval_lifetime_s: float = Field(
+        default=300,
+        gt=0,
+        description="How long a CA keeps a sign request open (signing's ca_request_ttl_s).",
+    )
+    reconcile_margin_s: float = Field(
+        default=120,
+        ge=0,
+        description="Waited past the approval lifetime before signing is asked for the outcome.",
+    )
+    reconcile_interval_s: float = Field(default=30, gt=0, description="Reconciler period.")
