@@ -44,6 +44,9 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 def _is_transient_one(error: BaseException) -> bool:
     if isinstance(error, _TRANSIENT_TYPES):
         return True
+    # A service's own error may say so itself (signing's ProviderError for a CA that is away).
+    if getattr(error, "retryable", None) is True:
+        return True
     if isinstance(error, KafkaError):
         return bool(getattr(error, "retriable", False))
     if isinstance(error, ServerError):

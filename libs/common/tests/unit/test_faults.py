@@ -74,6 +74,17 @@ def test_permanent(error: BaseException) -> None:
     assert not is_transient(error)
 
 
+class CallFailed(Exception):
+    def __init__(self, retryable: bool) -> None:
+        super().__init__("provider call failed")
+        self.retryable = retryable
+
+
+def test_an_error_may_declare_itself_retryable() -> None:
+    assert is_transient(CallFailed(retryable=True))
+    assert not is_transient(CallFailed(retryable=False))
+
+
 def test_the_cause_of_a_translated_error_counts_but_not_an_unrelated_context() -> None:
     try:
         raise RuntimeError("wrapped") from AutoReconnect("down")
