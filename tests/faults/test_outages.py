@@ -23,21 +23,27 @@ from hoso_signing.testing.pdfs import build_pdf
 
 from .driver import DOCUMENTS, REQUEST_LIMIT_S, check, run_scenario, stack
 
-pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 
 async def outage(parts: str, seconds: float) -> dict[str, Any]:
-    stop_s = await asyncio.to_thread(stack, "stop", parts)
-    await asyncio.sleep(seconds)
-    start_s = await asyncio.to_thread(stack, "start", parts)
+    try:
+        stop_s = await asyncio.to_thread(stack, "stop", parts)
+        await asyncio.sleep(seconds)
+    finally:
+        # Also when the test is cut short: the next scenario needs the whole stack.
+        start_s = await asyncio.to_thread(stack, "start", parts)
     return {"stop_s": round(stop_s, 1), "down_s": seconds, "start_s": round(start_s, 1)}
 
 
 async def crash(part: str) -> dict[str, Any]:
-    await asyncio.to_thread(stack, "kill", part)
-    await asyncio.sleep(1.0)
-    # The supervisor (the Deployment, locally this test) starts the process again.
-    return {"restart_s": round(await asyncio.to_thread(stack, "start", part), 1)}
+    try:
+        await asyncio.to_thread(stack, "kill", part)
+        await asyncio.sleep(1.0)
+    finally:
+        # The supervisor (the Deployment, locally this test) starts the process again.
+        restart_s = await asyncio.to_thread(stack, "start", part)
+    return {"restart_s": round(restart_s, 1)}
 
 
 async def test_a_signing_replica_killed(gateway: httpx.AsyncClient, citizen: TestUser) -> None:
