@@ -145,6 +145,7 @@ class Portal:
         self.gateway = gateway
         self.citizen = citizen
         self.slowest = 0.0
+        self.slowest_call = ""
 
     async def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
         began = time.monotonic()
@@ -155,7 +156,9 @@ class Portal:
         except httpx.HTTPError:
             return None  # the process behind the gateway died mid-request
         finally:
-            self.slowest = max(self.slowest, time.monotonic() - began)
+            took = time.monotonic() - began
+            if took > self.slowest:
+                self.slowest, self.slowest_call = took, f"{method} {url.split('/')[-1]}"
 
     async def upload(self, signing: Signing, deadline: float) -> None:
         pdf = build_pdf(title=signing.name)
@@ -254,7 +257,7 @@ async def run_scenario(
         slowest_request_s=portal.slowest,
         total_s=time.monotonic() - began,
         listed=listed,
-        notes=notes,
+        notes={**notes, "slowest_call": portal.slowest_call},
     )
     record(outcome)
     return outcome
