@@ -24,7 +24,6 @@ from pydantic import ValidationError
 
 from hoso_common import topics
 from hoso_common.events import Envelope, cloudevent_headers
-from hoso_common.faults import is_transient
 from hoso_common.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -60,6 +59,10 @@ class DeadLetterPolicy:
 
     async def handle_failure(self, record: ConsumerRecord[Any, Any], error: BaseException) -> bool:
         """Return True when the failure is settled (sent to the dead-letter topic)."""
+        # Imported here: the classification pulls in every client library, which a process
+        # that only publishes need not load.
+        from hoso_common.faults import is_transient
+
         key = (record.topic, record.partition, record.offset)
         if is_transient(error) and not isinstance(error, _POISON):
             # A dependency is away: the message is fine and will succeed once it is back,
