@@ -11,7 +11,7 @@ STACK := python3 stack/hoso_stack.py
 TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests portal/tests deploy/tools/tests tests/e2e tests/browser)
 
 .PHONY: help install up down reset status logs test test-unit test-integration test-e2e test-browser \
-	lint bench bench-upload bench-signing bench-burst deploy-check
+	lint fuzz bench bench-upload bench-signing bench-burst deploy-check test-faults dead-letters
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) \
@@ -49,6 +49,12 @@ test-e2e: ## run the user flows through the gateway (needs `make up`)
 
 test-browser: ## run the portal in chromium like a person (needs `make up`); screenshots in .artifacts/browser/
 	uv run pytest tests/browser -m browser
+
+test-faults: ## fault scenarios against the running stack (kills and stops its parts)
+	uv run pytest tests/faults -m faults -p no:randomly
+
+dead-letters: ## list dead-letter topics; ARGS="replay hoso.signing.completed.dlt" replays one
+	uv run python -m hoso_common.dead_letters $(if $(ARGS),$(ARGS),list)
 
 lint: ## ruff check, ruff format --check and mypy --strict
 	uv run ruff check . && uv run ruff format --check . && uv run mypy

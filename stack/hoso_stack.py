@@ -815,6 +815,10 @@ class App(Part):
             HOST,
             "--port",
             str(self.port),
+            # SIGTERM ends the process within the supervisor's grace (STOP_GRACE_S), even
+            # with requests still open.
+            "--timeout-graceful-shutdown",
+            "10",
         ]
 
     def env(self) -> dict[str, str]:
@@ -1187,6 +1191,39 @@ def cmd_down(_args: argparse.Namespace) -> int:
     return 0
 
 
+def chosen_records(names: str) -> list[PidRecord]:
+    parts = select(all_parts(), names, None)
+    if not parts:
+        raise StackError("nothing selected")
+    records = [PidRecord.load(part.name) for part in parts]
+    return [record for record in records if record is not None]
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    """Stop some parts (SIGTERM, then SIGKILL after the grace), as an outage would."""
+    records = chosen_records(args.names)
+    began = time.monotonic()
+    stop_records(records)
+    names = ", ".join(r.name for r in records) or "nothing"
+    out(f"stopped {names} in {time.monotonic() - began:.1f}s")
+    return 0
+
+
+def cmd_kill(args: argparse.Namespace) -> int:
+    """kill -9 some parts, with no warning; their records stay, marked dead, until `start`."""
+    for record in chosen_records(args.names):
+        for pid in record.members():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        out(f"killed {record.name} (pid {record.pid})")
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    """Start the named parts that are not running, as a supervisor restarts a dead process."""
+    return cmd_up(argparse.Namespace(only=args.names, without=None, timeout=args.timeout))
+
+
 def cmd_reset(args: argparse.Namespace) -> int:
     cmd_down(args)
     for directory in (DATA, RUN, CONF):
@@ -1269,6 +1306,21 @@ def main(argv: list[str] | None = None) -> int:
         func=cmd_down
     )
     commands.add_parser("reset", help="down, then delete .stack/data").set_defaults(func=cmd_reset)
+    # Used by the fault scenarios (tests/faults) and by hand to rehearse an outage.
+    for name, func, text in [
+        ("stop", cmd_stop, "stop the named parts (comma list), gracefully"),
+        ("kill", cmd_kill, "kill -9 the named parts (comma list)"),
+        ("start", cmd_start, "start the named parts that are not running and wait for them"),
+    ]:
+        command = commands.add_parser(name, help=text)
+        command.add_argument(
+            "names", help="comma list of parts or groups, e.g. ferretdb,mongo-lock"
+        )
+        if name == "start":
+            command.add_argument(
+                "--timeout", type=float, default=float(os.environ.get("HOSO_STACK_TIMEOUT", 90))
+            )
+        command.set_defaults(func=func)
     commands.add_parser("status", help="show each part's process and health").set_defaults(
         func=cmd_status
     )

@@ -83,6 +83,9 @@ def create_service_app(
             await relay.stop()
             for hook in on_shutdown:
                 await hook()
+            # Frees storage threads still waiting on a client's body, so the process can exit
+            # within its grace period instead of joining them.
+            platform.storage.close()
             await platform.mongo.close()
 
     app = FastAPI(

@@ -33,23 +33,51 @@ _POISON = (ValidationError, RequestValidationError, json.JSONDecodeError, Unicod
 class DeadLetterPolicy:
     """Counts failed deliveries per record; past the bound the record goes to `<topic>.dlt`.
 
+    A transient failure (database, object store or broker unavailable, see `faults`) is
+    retried with capped exponential backoff until it succeeds and never counts towards the
+    bound: only a message that fails for another reason can end in the dead-letter topic.
+
     The consumer nacks a failed record (seek back), so Kafka delivers it again; once the
     bound is reached, or at once for a malformed message, the record is copied to the
     dead-letter topic and acknowledged so the partition moves on.
     """
 
-    def __init__(self, max_attempts: int, backoff_s: float = 0.2) -> None:
+    def __init__(
+        self, max_attempts: int, backoff_s: float = 0.2, max_backoff_s: float = 10.0
+    ) -> None:
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
         self.broker: KafkaBroker | None = None
         self._attempts: dict[tuple[str, int, int], int] = {}
+        self._outage_attempts: dict[tuple[str, int, int], int] = {}
 
     def middleware(self, msg: Any, /, *, context: ContextRepo) -> BaseMiddleware:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
 
     async def handle_failure(self, record: ConsumerRecord[Any, Any], error: BaseException) -> bool:
         """Return True when the failure is settled (sent to the dead-letter topic)."""
+        # Imported here: the classification pulls in every client library, which a process
+        # that only publishes need not load.
+        from hoso_common.faults import is_transient
+
         key = (record.topic, record.partition, record.offset)
+        if is_transient(error) and not isinstance(error, _POISON):
+            # A dependency is away: the message is fine and will succeed once it is back,
+            # so it waits however long that takes and is never dead-lettered for it.
+            waits = self._outage_attempts.get(key, 0) + 1
+            self._outage_attempts[key] = waits
+            logger.warning(
+                "dependency unavailable, will retry",
+                extra={
+                    "topic": record.topic,
+                    "offset": record.offset,
+                    "attempt": waits,
+                    "error": repr(error),
+                },
+            )
+            await asyncio.sleep(min(self.backoff_s * 2**waits, self.max_backoff_s))
+            return False
         attempts = self._attempts.get(key, 0) + 1
         if attempts < self.max_attempts and not isinstance(error, _POISON):
             self._attempts[key] = attempts
@@ -65,11 +93,13 @@ class DeadLetterPolicy:
             await asyncio.sleep(min(self.backoff_s * 2**attempts, 5.0))
             return False
         self._attempts.pop(key, None)
+        self._outage_attempts.pop(key, None)
         await self._send_to_dead_letter(record, error, attempts)
         return True
 
     def forget(self, record: ConsumerRecord[Any, Any]) -> None:
         self._attempts.pop((record.topic, record.partition, record.offset), None)
+        self._outage_attempts.pop((record.topic, record.partition, record.offset), None)
 
     async def _send_to_dead_letter(
         self, record: ConsumerRecord[Any, Any], error: BaseException, attempts: int

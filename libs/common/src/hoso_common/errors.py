@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 5
 logger = logging.getLogger(__name__)
 
 
@@ -74,6 +75,8 @@ class Unprocessable(AppError):
 class ServiceUnavailable(AppError):
     status, code, title = 503, "service_unavailable", "Service unavailable"
     detail = "Dịch vụ tạm thời không khả dụng. Vui lòng thử lại sau."
+    # Outages the platform rides out last seconds; clients wait this long before retrying.
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": str(RETRY_AFTER_S)}
 
 
 def problem(
@@ -176,5 +179,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from hoso_common.faults import is_transient  # faults builds on this module
+
+        if is_transient(exc):
+            logger.warning(
+                "dependency unavailable on %s %s: %r", request.method, request.url.path, exc
+            )
+            unavailable = ServiceUnavailable()
+            return problem(
+                unavailable.status,
+                unavailable.code,
+                unavailable.title,
+                unavailable.detail,
+                request.url.path,
+                unavailable.headers,
+            )
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, AppError.code, AppError.title, AppError.detail, request.url.path)

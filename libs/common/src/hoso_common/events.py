@@ -144,9 +144,34 @@ class SignCompleted(EventData):
     failure_reason: str | None = Field(
         default=None, description="Why it was not signed: rejected, expired or provider error."
     )
+    reconciled: bool = Field(
+        default=False,
+        description="True when signing announces this outcome again, answering SignStatusQueried.",
+    )
 
     def partition_key(self) -> str:
         return self.source_id
+
+
+class SignStatusQueried(EventData):
+    """A service has waited too long for a SignCompleted: signing is asked to tell it again.
+
+    Signing answers with the request's SignCompleted (`reconciled: true`) when the request has
+    ended; a request it never received is ended as failed (`request_lost`), so that it can no
+    longer start. A request still in progress is left to end on its own.
+    """
+
+    event_type: ClassVar[str] = "vn.hoso.signing.SignStatusQueried"
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[str] = topics.SIGN_STATUS_QUERIED
+
+    request_id: str = Field(description="The sign request whose outcome is awaited.")
+    source: SignSource = Field(description="Service that asked for the signature.")
+    source_id: str = Field(description="Id of the document or e-form in the source service.")
+    waiting_since: datetime = Field(description="When the source started waiting.")
+
+    def partition_key(self) -> str:
+        return self.request_id
 
 
 class DossierComponentRef(BaseModel):

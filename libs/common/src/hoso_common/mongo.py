@@ -16,6 +16,11 @@ def create_mongo_client(settings: MongoSettings, *, app_name: str) -> AsyncMongo
         appname=app_name,
         tz_aware=True,
         serverSelectionTimeoutMS=5000,
+        # Every wait has a deadline: a server that stops answering mid-call fails the call
+        # (a 503, or an event retried later) instead of holding it for ever.
+        connectTimeoutMS=5000,
+        socketTimeoutMS=30000,
+        waitQueueTimeoutMS=10000,
         # FerretDB (the local stand-in) has no sessions for retryable writes.
         retryWrites=False,
     )

@@ -136,6 +136,33 @@ class S3Settings(BaseServiceSettings):
     )
     s3_secure: bool = Field(default=False, validation_alias=shared("S3_SECURE"))
     s3_region: str = Field(default="us-east-1", validation_alias=shared("S3_REGION"))
+    s3_connect_timeout_s: float = Field(
+        default=3.0, gt=0, validation_alias=shared("S3_CONNECT_TIMEOUT_S")
+    )
+    s3_read_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias=shared("S3_READ_TIMEOUT_S"),
+        description="Longest wait for one socket read or write of an S3 call.",
+    )
+    s3_retries: int = Field(
+        default=1,
+        ge=0,
+        validation_alias=shared("S3_RETRIES"),
+        description="Quick retries of one S3 call; longer outages answer 503 with Retry-After.",
+    )
+    s3_workers: int = Field(
+        default=16,
+        ge=1,
+        validation_alias=shared("S3_WORKERS"),
+        description="Threads of the storage adapter (uploads in flight at once, per process).",
+    )
+    s3_stall_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=shared("S3_STALL_TIMEOUT_S"),
+        description="An upload that moves no data for this long is aborted.",
+    )
 
     def secrets_to_check(self) -> dict[str, SecretStr]:
         return {**super().secrets_to_check(), "s3_secret_key": self.s3_secret_key}

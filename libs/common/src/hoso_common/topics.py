@@ -46,6 +46,7 @@ BASE_NAMES: Final = (
     "hoso.signing.requested",
     "hoso.signing.approved",
     "hoso.signing.completed",
+    "hoso.signing.status-queried",
     "hoso.dossiers.submitted",
     "hoso.dossiers.status-changed",
 )
@@ -57,6 +58,7 @@ DOCUMENT_UPLOADED: Final = f"{PREFIX}hoso.documents.uploaded"
 SIGN_REQUESTED: Final = f"{PREFIX}hoso.signing.requested"
 SIGN_APPROVED: Final = f"{PREFIX}hoso.signing.approved"
 SIGN_COMPLETED: Final = f"{PREFIX}hoso.signing.completed"
+SIGN_STATUS_QUERIED: Final = f"{PREFIX}hoso.signing.status-queried"
 DOSSIER_SUBMITTED: Final = f"{PREFIX}hoso.dossiers.submitted"
 DOSSIER_STATUS_CHANGED: Final = f"{PREFIX}hoso.dossiers.status-changed"
 

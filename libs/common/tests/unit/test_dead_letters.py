@@ -70,3 +70,47 @@ async def test_success_forgets_earlier_failures() -> None:
     policy.forget(record(1))
     assert await policy.handle_failure(record(1), RuntimeError()) is False
     assert broker.published == []
+
+
+async def test_an_unavailable_database_is_retried_past_the_bound_and_never_dead_lettered() -> None:
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    broker = RecordingBroker()
+    policy = DeadLetterPolicy(max_attempts=2, backoff_s=0, max_backoff_s=0)
+    policy.broker = broker  # type: ignore[assignment]
+    for _ in range(20):
+        error = ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+        assert await policy.handle_failure(record(), error) is False
+    assert broker.published == []
+
+
+async def test_an_outage_translated_by_the_code_is_still_an_outage() -> None:
+    from minio.error import S3Error
+
+    from hoso_common.storage import StorageUnavailable
+
+    broker = RecordingBroker()
+    policy = DeadLetterPolicy(max_attempts=1, backoff_s=0, max_backoff_s=0)
+    policy.broker = broker  # type: ignore[assignment]
+    cause = S3Error(None, "SlowDown", "busy", "r", "h", None)  # type: ignore[arg-type]
+    try:
+        try:
+            raise cause
+        except S3Error as error:
+            raise RuntimeError("could not copy the signed file") from error
+    except RuntimeError as wrapped:
+        assert await policy.handle_failure(record(), wrapped) is False
+    assert await policy.handle_failure(record(), StorageUnavailable()) is False
+    assert broker.published == []
+
+
+async def test_a_failure_that_can_never_succeed_still_ends_in_the_dead_letter_topic() -> None:
+    from minio.error import S3Error
+
+    broker = RecordingBroker()
+    policy = DeadLetterPolicy(max_attempts=2, backoff_s=0, max_backoff_s=0)
+    policy.broker = broker  # type: ignore[assignment]
+    denied = S3Error(None, "AccessDenied", "no", "r", "h", None)  # type: ignore[arg-type]
+    assert await policy.handle_failure(record(), denied) is False
+    assert await policy.handle_failure(record(), denied) is True
+    assert len(broker.published) == 1

@@ -57,6 +57,17 @@ class Settings(PlatformSettings):
         default=["vnpt-smartca", "viettel-mysign"],
         description="Remote-signing provider ids a citizen may choose.",
     )
+    signing_approval_lifetime_s: float = Field(
+        default=300,
+        gt=0,
+        description="How long a CA keeps a sign request open (signing's ca_request_ttl_s).",
+    )
+    reconcile_margin_s: float = Field(
+        default=120,
+        ge=0,
+        description="Waited past the approval lifetime before signing is asked for the outcome.",
+    )
+    reconcile_interval_s: float = Field(default=30, gt=0, description="Reconciler period.")
     consumer_group: str = Field(
         default="documents", description="Kafka consumer group of the SignCompleted subscriber."
     )

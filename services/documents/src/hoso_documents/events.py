@@ -9,15 +9,22 @@ from faststream.kafka import KafkaBroker
 from hoso_common import topics
 from hoso_common.broker import subscriber
 from hoso_common.events import Envelope, SignCompleted
+from hoso_common.reconciler import SignReconciler
 from hoso_documents.vault import Vault
 
 logger = logging.getLogger(__name__)
 
 
-def register_subscribers(broker: KafkaBroker, vault: Vault, *, group_id: str) -> None:
+def register_subscribers(
+    broker: KafkaBroker, vault: Vault, *, group_id: str, reconciler: SignReconciler | None = None
+) -> None:
     @subscriber(broker, topics.SIGN_COMPLETED, group_id=group_id)
     async def on_sign_completed(envelope: Envelope[SignCompleted]) -> None:
         """Record the outcome of a signing the vault asked for (idempotent)."""
         if envelope.data.source != "documents":
             return
-        await vault.record_sign_result(envelope.data)
+        applied = await vault.record_sign_result(envelope.data)
+        if applied and envelope.data.reconciled and reconciler is not None:
+            reconciler.repaired(
+                envelope.data.source_id, envelope.data.request_id, envelope.data.status
+            )

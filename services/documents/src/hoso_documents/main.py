@@ -3,7 +3,10 @@
 from faststream_fastapi import FastStreamAPI
 
 from hoso_common.app import create_service_app
+from hoso_common.broker import publish_envelope
+from hoso_common.events import SignStatusQueried, new_envelope
 from hoso_common.platform import Platform
+from hoso_common.reconciler import SignReconciler, reconciler_router
 from hoso_documents.api.routes import router
 from hoso_documents.cleanup import PeriodicCleanup
 from hoso_documents.config import Settings
@@ -18,11 +21,29 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     repository = DocumentRepository(platform.db, source=platform.source)
     vault = Vault(repository, platform.storage, settings)
     cleanup = PeriodicCleanup(vault, settings.cleanup_interval_s)
-    register_subscribers(platform.broker, vault, group_id=settings.consumer_group)
+
+    async def ask(query: SignStatusQueried) -> None:
+        await publish_envelope(platform.broker, new_envelope(query, source=platform.source))
+
+    reconciler = SignReconciler(
+        source="documents",
+        find_waiting=repository.waiting_on_signing,
+        ask=ask,
+        wait_s=settings.signing_approval_lifetime_s + settings.reconcile_margin_s,
+        interval_s=settings.reconcile_interval_s,
+    )
+    register_subscribers(
+        platform.broker, vault, group_id=settings.consumer_group, reconciler=reconciler
+    )
 
     async def start() -> None:
         await repository.create_indexes()
         await cleanup.start()
+        reconciler.start()
+
+    async def stop() -> None:
+        await reconciler.stop()
+        await cleanup.stop()
 
     return create_service_app(
         platform,
@@ -30,9 +51,9 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         description=(
             "The citizen's personal e-document vault: upload, versions, download, signing requests."
         ),
-        routers=[router],
+        routers=[router, reconciler_router(reconciler)],
         buckets=[settings.bucket],
         outbox_collections=[COLLECTION],
         on_startup=[start],
-        on_shutdown=[cleanup.stop],
+        on_shutdown=[stop],
     )

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hoso_common.events import EventData
 from hoso_common.outbox import push_events
+from hoso_common.reconciler import Waiting
 from hoso_documents.domain.lifecycle import DELETABLE, SAVABLE, SIGNABLE
 from hoso_documents.domain.models import (
     VISIBLE_STATUSES,
@@ -279,3 +280,20 @@ class DocumentRepository:
         return await self.mark_deleting(
             document_id, now, extra={"saved": False, "created_at": {"$lt": cutoff}}
         )
+
+    async def waiting_on_signing(self, before: datetime, limit: int = 200) -> list[Waiting]:
+        """Documents whose sign request was made before `before` and has not ended here."""
+        cursor = self.collection.find(
+            {"status": DocumentStatus.SIGNING.value, "pending.requested_at": {"$lt": before}},
+            projection={"_id": 1, "pending": 1},
+            limit=limit,
+        )
+        return [
+            Waiting(
+                source_id=raw["_id"],
+                request_id=raw["pending"]["request_id"],
+                since=raw["pending"]["requested_at"],
+            )
+            async for raw in cursor
+            if raw.get("pending")
+        ]

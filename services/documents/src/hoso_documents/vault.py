@@ -186,9 +186,11 @@ class Vault:
             if document is None:
                 raise RuntimeError(f"upload marker of {document_id} vanished")
         except BaseException:
+            marked = False
             with contextlib.suppress(BaseException):
                 await marker
-            await self._discard_upload(document_id, key)
+                marked = True
+            await self._discard_upload(document_id, key, marked=marked)
             raise
         self.nudge(document_id)
         logger.info(
@@ -197,10 +199,14 @@ class Vault:
         )
         return document
 
-    async def _discard_upload(self, document_id: str, key: str) -> None:
+    async def _discard_upload(self, document_id: str, key: str, *, marked: bool = True) -> None:
         # Best effort: whatever fails here is left to the periodic orphan cleanup.
         with contextlib.suppress(Exception):
             await self.storage.delete(self.bucket, key)
+        if not marked:
+            # The marker was never written (the database was away): nothing to abandon, and
+            # asking would only hold the citizen's answer for another server-selection wait.
+            return
         with contextlib.suppress(Exception):
             await self.repository.abandon_upload(document_id)
 

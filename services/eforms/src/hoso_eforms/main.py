@@ -3,7 +3,10 @@
 from faststream_fastapi import FastStreamAPI
 
 from hoso_common.app import create_service_app
+from hoso_common.broker import publish_envelope
+from hoso_common.events import SignStatusQueried, new_envelope
 from hoso_common.platform import Platform
+from hoso_common.reconciler import SignReconciler, reconciler_router
 from hoso_eforms.api.deps import bound_router
 from hoso_eforms.api.routes import catalogue_router, forms_router, templates_router
 from hoso_eforms.config import Settings
@@ -20,9 +23,10 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
     platform = Platform.create("eforms", settings)
     catalogue = AddressCatalogue.load(settings.address_catalogue_path)
+    forms = FormRepository(platform.db)
     service = EformsService(
         templates=TemplateRepository(platform.db),
-        forms=FormRepository(platform.db),
+        forms=forms,
         files=FormFiles(platform.storage, settings.bucket),
         catalogue=catalogue,
         renderer=FormRenderer(
@@ -32,13 +36,32 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         list_limit=settings.list_limit,
         procedures=ProcedureDirectory(settings.submission_url, settings.upstream_timeout_s),
     )
-    register_subscribers(platform.broker, service)
+
+    async def ask(query: SignStatusQueried) -> None:
+        await publish_envelope(platform.broker, new_envelope(query, source=platform.source))
+
+    reconciler = SignReconciler(
+        source="eforms",
+        find_waiting=forms.waiting_on_signing,
+        ask=ask,
+        wait_s=settings.signing_approval_lifetime_s + settings.reconcile_margin_s,
+        interval_s=settings.reconcile_interval_s,
+    )
+    register_subscribers(platform.broker, service, reconciler)
+
+    async def start_reconciler() -> None:
+        reconciler.start()
+
     return create_service_app(
         platform,
         title="Biểu mẫu điện tử — eforms",
         description="E-form templates per procedure, filled instances, PDF rendering and signing.",
-        routers=[bound_router(service, templates_router, catalogue_router, forms_router)],
+        routers=[
+            bound_router(service, templates_router, catalogue_router, forms_router),
+            reconciler_router(reconciler),
+        ],
         buckets=[settings.bucket],
         outbox_collections=[FORMS],
-        on_startup=[service.seed],
+        on_startup=[service.seed, start_reconciler],
+        on_shutdown=[reconciler.stop],
     )

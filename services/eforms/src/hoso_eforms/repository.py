@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hoso_common.mongo import Document
+from hoso_common.reconciler import Waiting
 from hoso_eforms.domain.forms import EDITABLE, FormStatus
 
 TEMPLATES = "templates"
@@ -166,6 +167,23 @@ class FormRepository:
                 return_document=ReturnDocument.AFTER,
             )
         )
+
+    async def waiting_on_signing(self, before: datetime, limit: int = 200) -> list[Waiting]:
+        """Forms whose sign request was made before `before` and has not ended here."""
+        cursor = self.collection.find(
+            {"status": FormStatus.SIGNING.value, "signing_started_at": {"$lt": before}},
+            projection={"_id": 1, "sign_request": 1, "signing_started_at": 1},
+            limit=limit,
+        )
+        return [
+            Waiting(
+                source_id=str(raw["_id"]),
+                request_id=str(raw["sign_request"]["request_id"]),
+                since=raw["signing_started_at"],
+            )
+            async for raw in cursor
+            if (raw.get("sign_request") or {}).get("request_id")
+        ]
 
     async def finish_signing(
         self, form_id: str, request_id: str, changes: Document

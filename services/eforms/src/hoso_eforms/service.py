@@ -322,10 +322,13 @@ class EformsService:
             raise FormNotSigned()
         return form, ObjectRef.model_validate(form["signed"])
 
-    async def handle_sign_completed(self, event: SignCompleted) -> None:
-        """Apply the final signing outcome once; redeliveries and stale requests change nothing."""
+    async def handle_sign_completed(self, event: SignCompleted) -> bool:
+        """Apply the final signing outcome once; redeliveries and stale requests change nothing.
+
+        Returns whether it changed the form.
+        """
         if event.source != "eforms":
-            return
+            return False
         form = await self.forms.get(event.source_id)
         request = (form or {}).get("sign_request") or {}
         if (
@@ -337,7 +340,7 @@ class EformsService:
                 "sign outcome ignored (unknown, stale or already applied)",
                 extra={"form_id": event.source_id, "request_id": event.request_id},
             )
-            return
+            return False
         changes: dict[str, Any]
         if event.status == "signed" and event.signed_object is not None:
             source = event.signed_object
@@ -375,8 +378,9 @@ class EformsService:
             }
         if await self.forms.finish_signing(form["_id"], event.request_id, changes) is None:
             logger.info("sign outcome already applied", extra={"form_id": form["_id"]})
-        else:
-            logger.info(
-                "sign outcome applied",
-                extra={"form_id": form["_id"], "status": changes["status"]},
-            )
+            return False
+        logger.info(
+            "sign outcome applied",
+            extra={"form_id": form["_id"], "status": changes["status"]},
+        )
+        return True

@@ -5,8 +5,14 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 
 from hoso_common import topics
-from hoso_common.broker import subscriber
-from hoso_common.events import Envelope, SignApproved, SignRequested
+from hoso_common.broker import publish_envelope, subscriber
+from hoso_common.events import (
+    Envelope,
+    SignApproved,
+    SignRequested,
+    SignStatusQueried,
+    new_envelope,
+)
 from hoso_signing.workflow import SigningWorkflow
 
 
@@ -17,6 +23,8 @@ def register_subscribers(
     requests_group: str,
     finisher_group: str,
     workers: int,
+    status_group: str = "signing-status",
+    source: str = "/hoso/signing",
 ) -> None:
     @subscriber(broker, topics.SIGN_REQUESTED, group_id=requests_group, max_workers=workers)
     async def take_sign_request(envelope: Envelope[SignRequested]) -> None:
@@ -28,3 +36,13 @@ def register_subscribers(
         """Embed the CA's signature and complete the request; other outcomes are final already."""
         if envelope.data.outcome == "approved":
             await workflow.finish(envelope.data.request_id)
+
+    @subscriber(broker, topics.SIGN_STATUS_QUERIED, group_id=status_group)
+    async def answer_status_query(envelope: Envelope[SignStatusQueried]) -> None:
+        """Announce an ended request's outcome again to the service that still waits for it."""
+        completed = await workflow.answer_status_query(envelope.data)
+        if completed is not None:
+            await publish_envelope(
+                broker,
+                new_envelope(completed, source=source, correlation_id=envelope.correlationid),
+            )

@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         requests_group=settings.requests_group,
         finisher_group=settings.finisher_group,
         workers=settings.finish_concurrency,
+        source=settings.event_source or platform.source,
     )
     app = create_service_app(
         platform,

@@ -15,11 +15,22 @@ from typing import Any, Literal
 
 import bson
 
-from hoso_common.events import ObjectRef, SignApproved, SignCompleted, SignRequested
+from hoso_common.events import (
+    ObjectRef,
+    SignApproved,
+    SignCompleted,
+    SignRequested,
+    SignStatusQueried,
+)
 from hoso_common.storage import ObjectNotFound, ObjectStorage
 from hoso_signing.cades import finish_cades, prepare_cades
 from hoso_signing.config import Settings
-from hoso_signing.domain.states import SignStatus, completed_outcome, status_after_answer
+from hoso_signing.domain.states import (
+    SignStatus,
+    completed_outcome,
+    is_final,
+    status_after_answer,
+)
 from hoso_signing.pades import (
     FinishedSignature,
     InvalidProviderSignature,
@@ -520,6 +531,65 @@ class SigningWorkflow:
                     for i, (name, at) in enumerate(marks[1:])
                 },
             },
+        )
+
+    # Reconciliation ----------------------------------------------------------------------
+
+    async def answer_status_query(self, query: SignStatusQueried) -> SignCompleted | None:
+        """The outcome to announce again for a service that waited too long for it.
+
+        A request never received here is ended as failed first, so a late SignRequested
+        finds it final and cannot start a signature that nobody waits for any more. A request
+        still in progress answers nothing: it will end (at the latest when it expires) and
+        announce that itself.
+        """
+        doc = await self.repository.get(query.request_id, light=True)
+        if doc is None:
+            now = self.clock()
+            tombstone: Doc = {
+                "_id": query.request_id,
+                "status": SignStatus.FAILED.value,
+                "failure_reason": "request_lost",
+                "source": query.source,
+                "source_id": query.source_id,
+                "document_name": "",
+                "signer_id": "",
+                "signer_sub": "",
+                "provider": "",
+                "created_at": now,
+                "updated_at": now,
+                "outbox": [],
+            }
+            if not await self.repository.insert_requested(tombstone):
+                doc = await self.repository.get(query.request_id, light=True)
+            else:
+                logger.warning(
+                    "status query for a request never received; ended as failed",
+                    extra={"request_id": query.request_id, "source": query.source},
+                )
+                doc = tombstone
+        if doc is None or str(doc.get("source")) != query.source:
+            return None
+        status = SignStatus(doc["status"])
+        if not is_final(status):
+            logger.info(
+                "status query for a request still in progress",
+                extra={"request_id": query.request_id, "status": status.value},
+            )
+            return None
+        if status is SignStatus.COMPLETED:
+            signed = doc.get("signed_object")
+            return self._completed(
+                doc,
+                status,
+                signed_object=ObjectRef(**signed) if signed else None,
+                signature_format=doc.get("format"),
+                signed_at=doc.get("signed_at"),
+                pades_level=doc.get("signature_level") if doc.get("format") == "pades" else None,
+                reconciled=True,
+            )
+        return self._completed(
+            doc, status, failure_reason=doc.get("failure_reason"), reconciled=True
         )
 
     # Background work -------------------------------------------------------------------

@@ -11,8 +11,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from hoso_common.auth import CitizenUser, Principal
-from hoso_common.errors import AppError, BadRequest, problem
+from hoso_common.errors import AppError, BadRequest, ServiceUnavailable, problem
 from hoso_common.events import StampOptions
+from hoso_common.faults import is_transient
 from hoso_common.storage import ObjectNotFound
 from hoso_documents.api.deps import SettingsDep, ValidationClientDep, VaultDep
 from hoso_documents.api.schemas import (
@@ -156,6 +157,12 @@ async def create_document(
         if form is None or not form.finished:
             return _refusal(request, error)
         raise
+    except Exception as error:
+        # The database or the store went away mid-upload: 503 with Retry-After, and the
+        # rest of the body is not waited for.
+        if not is_transient(error):
+            raise
+        return _refusal(request, ServiceUnavailable())
     return DocumentPublic.of(document, settings.draft_ttl)
 
 
