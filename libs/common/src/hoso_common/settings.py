@@ -5,7 +5,11 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = frozenset({"hoso-local-secret", "change-me", "dev-webhook-secret", ""})
+from hoso_common.sandbox_keys import FPT_DEV_RELYING_PARTY_KEY
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"hoso-local-secret", "change-me", "dev-webhook-secret", "", FPT_DEV_RELYING_PARTY_KEY}
+)
 
 
 def shared(name: str) -> AliasChoices:
