@@ -51,7 +51,7 @@ class SandboxCa:
         response.raise_for_status()
         return list(response.json())
 
-    async def wait_pending(self, user_id: str, timeout_s: float = 30) -> dict[str, Any]:
+    async def wait_pending(self, user_id: str, timeout_s: float = 60) -> dict[str, Any]:
         async with asyncio.timeout(timeout_s):
             while True:
                 pending = await self.pending(user_id)
