@@ -236,8 +236,9 @@ class FptESignClient:
                 "relyingPartyBillCode": request_id,
                 "authorizeMethod": AUTHORIZE_METHODS[self.authorize_method],
                 "messagingMode": MESSAGING_ASYNC_SERVER,
+                # What the FPT app (or the OTP message) shows the citizen about the request.
                 "notificationSubject": "Yêu cầu ký số",
-                "notificationTemplate": f"Xác nhận ký tài liệu: {document_name}",
+                "notificationTemplate": document_name,
                 "hash": base64.b64encode(digest).decode(),
                 "hashAlgorithm": "SHA-256",
                 "mimeType": SHA256_MIME,
