@@ -3,6 +3,8 @@
 Starts a sandbox CA (manual approval) and two signing replicas as processes, opens the
 requests, waits until every one awaits approval, then calls POST /sandbox/approve-all and
 measures how long the replicas take to drain the burst, counting duplicate SignCompleted.
+Every BENCH_BURST_FPT_EVERY-th request (3: a third; 0: none) goes to FPT-CA, whose results
+are pushed to the other replica; the rest go to VNPT-CA.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from hoso_signing.testing.harness import SignRequestFeeder
 from hoso_signing.testing.pdfs import build_pdf
 
 REQUESTS = int(os.environ.get("BENCH_BURST_REQUESTS", "2000"))
+FPT_EVERY = int(os.environ.get("BENCH_BURST_FPT_EVERY", "3"))
 USERS = 20
 
 
@@ -50,6 +53,7 @@ async def main() -> None:
         ca = start_ca(
             started,
             webhook_url=f"http://127.0.0.1:{ports[0]}/v1/callbacks/vnpt-smartca",
+            fpt_webhook_url=f"http://127.0.0.1:{ports[1]}/v1/callbacks/fpt-esign",
             auto_approve=None,
         )
         await wait_live(ca)
@@ -76,9 +80,17 @@ async def main() -> None:
                 response.raise_for_status()
             ref = await feeder.upload(build_pdf(2), filename="burst.pdf")
             ids = []
+            providers: dict[str, str] = {}
             for i in range(REQUESTS):
-                request = feeder.request(ref, signer_id=users[i % USERS], signer_sub=f"c-{i}")
+                fpt = FPT_EVERY > 0 and i % FPT_EVERY == FPT_EVERY - 1
+                request = feeder.request(
+                    ref,
+                    signer_id=users[i % USERS],
+                    signer_sub=f"c-{i}",
+                    provider="fpt-esign" if fpt else "vnpt-smartca",
+                )
                 ids.append(request.request_id)
+                providers[request.request_id] = request.provider
                 await feeder.publish(request)
             await feeder.flush()
             mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
@@ -105,6 +117,14 @@ async def main() -> None:
         drain_s = (max(r["at"] for r in records) - released) if records else float("nan")
         signed = sum(1 for r in records if r["value"]["data"]["status"] == "signed")
         print(f"signed={signed} other outcomes={len(records) - signed - duplicates}")
+        for provider in sorted(set(providers.values())):
+            mine = {i for i, p in providers.items() if p == provider}
+            got = [r for r in records if r["value"]["data"]["request_id"] in mine]
+            ended = {r["value"]["data"]["request_id"] for r in got}
+            print(
+                f"{provider}: completed={len(ended)}/{len(mine)} lost={len(mine - ended)} "
+                f"duplicates={len(got) - len(ended)}"
+            )
         await watcher.stop()
         await feeder.stop()
         await mongo.drop_database(database)  # the run's requests, kept only for this run

@@ -86,12 +86,14 @@ def start_ca(
     webhook_url: str,
     auto_approve: float | None,
     data_dir: str | None = None,
+    fpt_webhook_url: str = "",
 ) -> str:
     port = free_port()
     environ = {
         "HOSO_CA_DATA_DIR": data_dir or tempfile.mkdtemp(prefix="hoso-ca-bench-"),
         "HOSO_CA_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "HOSO_CA_WEBHOOK_URL_VNPT": webhook_url,
+        "HOSO_CA_WEBHOOK_URL_FPT": fpt_webhook_url,
         "HOSO_CA_REQUEST_TTL_S": "600",
     }
     if auto_approve is not None:
@@ -112,6 +114,7 @@ def start_replica(
         "HOSO_SIGNING_MONGO_DATABASE": database,
         "HOSO_SIGNING_VNPT_BASE_URL": f"{ca_url}/vnpt",
         "HOSO_SIGNING_VIETTEL_BASE_URL": f"{ca_url}/viettel",
+        "HOSO_SIGNING_FPT_BASE_URL": f"{ca_url}/fpt/eSignCloud/restapi",
         "HOSO_SIGNING_TRUST_ROOTS": f"{ca_url}/pki/root.pem",
         "HOSO_SIGNING_TSA_URL": f"{ca_url}/pki/tsa",
         "HOSO_SIGNING_REQUESTS_GROUP": f"signing-bench-{RUN}",

@@ -144,3 +144,51 @@ async def test_flow1_expired_approval_leaves_the_original_only(
         f"/phone/requests/{notification['transaction_id']}/approve", headers=citizen.headers
     )
     assert late.status_code == 409
+
+
+async def test_flow1_with_fpt_ca_approved_on_the_phone_and_validated(
+    gateway: httpx.AsyncClient, ca: httpx.AsyncClient, citizen: TestUser
+) -> None:
+    providers = (await gateway.get("/api/signing/v1/providers")).json()
+    assert {"id": "fpt-esign", "name": "FPT-CA", "approval": "webhook"} in providers
+
+    document, name, original = await _upload_for_signing(gateway, citizen, "fpt-esign")
+    signing = await portal.wait_for_document(gateway, citizen, document["id"], {"signing"})
+    request_id = signing["signing"]["request_id"]
+    request = await portal.wait_for_sign_request(gateway, citizen, request_id, {"pending"})
+    assert request["provider_name"] == "FPT-CA" and request["authorization"] == "app"
+    notification = await portal.wait_for_phone_request(ca, citizen, name)
+    assert notification["provider"] == "fpt-esign"
+    await portal.approve_on_phone(ca, citizen, notification["transaction_id"])
+
+    signed = await portal.wait_for_document(
+        gateway, citizen, document["id"], {"signed", "sign_failed"}
+    )
+    assert signed["status"] == "signed", signed.get("failure")
+    download = await portal.download_document(gateway, citizen, document["id"])
+    assert download.content.startswith(original)
+    report = await portal.validate_file(gateway, citizen, download.content, "bang-tot-nghiep.pdf")
+    assert report["valid"] is True, report
+    [signature] = report["signatures"]
+    assert signature["intact"] and signature["trusted"]
+    assert signature["revocation"] == "good" and signature["pades_level"] == "B-LT"
+    assert signature["signer_name"] == citizen.name
+    assert citizen.citizen_id in (signature["signer"]["subject_serial"] or "")
+
+
+async def test_flow1_with_fpt_ca_rejected_on_the_phone(
+    gateway: httpx.AsyncClient, ca: httpx.AsyncClient, citizen: TestUser
+) -> None:
+    document, name, original = await _upload_for_signing(gateway, citizen, "fpt-esign")
+    notification = await portal.wait_for_phone_request(ca, citizen, name)
+    assert notification["provider"] == "fpt-esign"
+    await portal.reject_on_phone(ca, citizen, notification["transaction_id"])
+
+    failed = await portal.wait_for_document(
+        gateway, citizen, document["id"], {"signed", "sign_failed"}
+    )
+    assert failed["status"] == "sign_failed"
+    assert failed["failure"]["reason"] == "rejected"
+    assert "từ chối" in failed["failure"]["message"]
+    assert [v["version"] for v in failed["versions"]] == [1]
+    assert (await portal.download_document(gateway, citizen, document["id"])).content == original

@@ -5,8 +5,17 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hoso_common.sandbox_keys import FPT_DEV_RELYING_PARTY_KEY
+
 PLACEHOLDER_SECRETS = frozenset(
-    {"hoso-local-secret", "change-me", "dev-webhook-secret", "dev-capability-secret", ""}
+    {
+        "hoso-local-secret",
+        "change-me",
+        "dev-webhook-secret",
+        "dev-capability-secret",
+        "",
+        FPT_DEV_RELYING_PARTY_KEY,
+    }
 )
 
 

@@ -9,7 +9,7 @@ import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from hoso_sandbox_ca.citizens import Citizen, CitizenRegistry
 from hoso_sandbox_ca.domain.ledger import TransactionLedger
@@ -19,6 +19,7 @@ from hoso_sandbox_ca.domain.transactions import (
     SignTransaction,
     TransactionClosed,
     TransactionStatus,
+    signcloud_answer,
     vnpt_webhook_payload,
 )
 from hoso_sandbox_ca.webhooks import Notifier
@@ -34,6 +35,10 @@ class UnknownTransaction(LookupError):
     pass
 
 
+class OtpNotExpected(Exception):
+    """The transaction is authorized on the phone, not with a one-time code."""
+
+
 class ApprovalDesk:
     """Keeps every rule about a transaction's life in one place; the HTTP layers only map."""
 
@@ -46,7 +51,10 @@ class ApprovalDesk:
         ttl_s: float,
         auto_approve_delay_s: float | None,
         clock: Callable[[], float] = time.time,
+        webhook_urls: Mapping[Provider, str] | None = None,
     ) -> None:
+        # Providers other than VNPT whose results are pushed, and where to.
+        self.webhook_urls = dict(webhook_urls or {})
         self.ledger = ledger
         self.citizens = citizens
         self.notifier = notifier
@@ -61,8 +69,14 @@ class ApprovalDesk:
         citizen: Citizen,
         document_name: str,
         digests: Sequence[DigestToSign],
+        *,
+        otp_attempts: int | None = None,
     ) -> tuple[SignTransaction, bool]:
-        """The transaction for this caller id, created if new; True when created."""
+        """The transaction for this caller id, created if new; True when created.
+
+        With `otp_attempts` the signer authorizes with a one-time code (shown on the phone
+        page in place of an SMS) and may get it wrong that many times.
+        """
         existing = self.ledger.by_caller(provider, caller_transaction_id)
         if existing is not None:
             return existing, False
@@ -79,6 +93,9 @@ class ApprovalDesk:
             created_at=now,
             expires_at=now + self.ttl_s,
         )
+        if otp_attempts is not None:
+            transaction.otp = "".join(secrets.choice(string.digits) for _ in range(6))
+            transaction.otp_attempts_left = otp_attempts
         self.ledger.add(transaction)
         if self.auto_approve_delay_s is not None:
             asyncio.get_running_loop().call_later(
@@ -110,6 +127,25 @@ class ApprovalDesk:
         if not transaction.is_pending():
             raise TransactionClosed(transaction.status)
         self._sign(transaction)
+        return transaction
+
+    def authorize_otp(self, transaction_id: str, otp: str) -> SignTransaction:
+        """Sign if the code matches; a wrong code uses an attempt, the last one locks the bill.
+
+        TransactionClosed if no longer pending, OtpNotExpected for a phone-app transaction.
+        """
+        transaction = self.get(transaction_id)
+        if not transaction.is_pending():
+            raise TransactionClosed(transaction.status)
+        if transaction.otp is None:
+            raise OtpNotExpected()
+        if secrets.compare_digest(otp.encode(), transaction.otp.encode()):
+            self._sign(transaction)
+            return transaction
+        transaction.otp_attempts_left = max(transaction.otp_attempts_left - 1, 0)
+        if transaction.otp_attempts_left == 0:
+            transaction.otp_locked = True
+            self._finish(transaction, TransactionStatus.REJECTED)
         return transaction
 
     def reject(self, transaction_id: str) -> SignTransaction:
@@ -170,6 +206,8 @@ class ApprovalDesk:
         )
         if transaction.provider is Provider.VNPT:
             self.notifier.notify(vnpt_webhook_payload(transaction))
+        elif transaction.provider is Provider.FPT and Provider.FPT in self.webhook_urls:
+            self.notifier.notify(signcloud_answer(transaction), url=self.webhook_urls[Provider.FPT])
 
     def _auto_approve(self, transaction_id: str) -> None:
         with contextlib.suppress(UnknownTransaction, TransactionClosed):

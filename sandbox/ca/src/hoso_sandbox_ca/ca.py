@@ -12,6 +12,8 @@ from hoso_sandbox_ca.approvals import ApprovalDesk
 from hoso_sandbox_ca.citizens import CitizenRegistry
 from hoso_sandbox_ca.config import Settings
 from hoso_sandbox_ca.domain.ledger import TransactionLedger
+from hoso_sandbox_ca.domain.transactions import Provider
+from hoso_sandbox_ca.fpt_agreements import AgreementRegistry
 from hoso_sandbox_ca.pki.authority import CertificateAuthority
 from hoso_sandbox_ca.pki.files import write_atomically
 from hoso_sandbox_ca.pki.ocsp import OcspResponder
@@ -42,6 +44,7 @@ class SandboxCa:
     notifier: WebhookNotifier
     desk: ApprovalDesk
     tokens: AccessTokens
+    agreements: AgreementRegistry
 
     @classmethod
     def open(cls, settings: Settings) -> SandboxCa:
@@ -70,6 +73,9 @@ class SandboxCa:
             notifier,
             ttl_s=settings.request_ttl_s,
             auto_approve_delay_s=settings.auto_approve_delay_s,
+            webhook_urls={Provider.FPT: settings.webhook_url_fpt}
+            if settings.webhook_url_fpt
+            else {},
         )
         logger.info(
             "sandbox CA ready",
@@ -90,4 +96,5 @@ class SandboxCa:
             notifier=notifier,
             desk=desk,
             tokens=AccessTokens(_token_secret(data_dir / "token.key"), settings.token_ttl_s),
+            agreements=AgreementRegistry(data_dir / "fpt-agreements.json"),
         )

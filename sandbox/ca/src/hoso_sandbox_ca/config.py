@@ -25,6 +25,22 @@ class Settings(AuthSettings):
     viettel_client_id: str = "hoso-client"
     viettel_client_secret: SecretStr = SecretStr("hoso-client-secret")
     webhook_url_vnpt: str = "http://127.0.0.1:8080/api/signing/v1/callbacks/vnpt-smartca"
+    webhook_url_fpt: str = Field(
+        default="http://127.0.0.1:8080/api/signing/v1/callbacks/fpt-esign",
+        description="Where FPT.eSign results are pushed (empty: the relying party polls).",
+    )
+    fpt_relying_party: str = "HOSO"
+    fpt_relying_party_user: str = "hoso-rp"
+    fpt_relying_party_password: SecretStr = SecretStr("change-me")
+    fpt_relying_party_signature: SecretStr = SecretStr("change-me")
+    fpt_relying_party_public_key: str = Field(
+        default="",
+        description="PEM public key of the relying party (empty: the development key's).",
+    )
+    fpt_timestamp_window_s: float = Field(
+        default=300.0, gt=0, description="How far a call's timestamp may be from now."
+    )
+    fpt_otp_attempts: int = Field(default=3, ge=1, description="Wrong OTPs before a bill locks.")
     webhook_secret: SecretStr = SecretStr("dev-webhook-secret")
     webhook_attempts: int = Field(default=5, ge=1)
     webhook_backoff_s: float = Field(default=0.5, ge=0)
@@ -46,4 +62,6 @@ class Settings(AuthSettings):
             "vnpt_sp_password": self.vnpt_sp_password,
             "viettel_client_secret": self.viettel_client_secret,
             "webhook_secret": self.webhook_secret,
+            "fpt_relying_party_password": self.fpt_relying_party_password,
+            "fpt_relying_party_signature": self.fpt_relying_party_signature,
         }

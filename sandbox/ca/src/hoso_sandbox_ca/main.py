@@ -13,7 +13,7 @@ from hoso_common.auth import TokenVerifier
 from hoso_common.errors import install_error_handlers
 from hoso_common.health import health_router
 from hoso_common.log import configure_logging
-from hoso_sandbox_ca.api import phone, pki, sandbox, viettel, vnpt
+from hoso_sandbox_ca.api import fpt, phone, pki, sandbox, viettel, vnpt
 from hoso_sandbox_ca.ca import SandboxCa
 from hoso_sandbox_ca.config import Settings
 
@@ -42,14 +42,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="hoso sandbox CA",
-        description="Stand-in for remote-signing CAs (VNPT SmartCA, Viettel MySign) with a "
+        description="Stand-in for remote-signing CAs (VNPT SmartCA, Viettel MySign, FPT.eSign) "
+        "with a "
         "phone approval page, OCSP, CRL and an RFC 3161 TSA. Local and test use only.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
     app.state.ca = ca
     app.state.token_verifier = TokenVerifier(settings)
-    for router in (vnpt.router, viettel.router, phone.router, pki.router, sandbox.router):
+    for router in (
+        vnpt.router,
+        viettel.router,
+        fpt.router,
+        phone.router,
+        pki.router,
+        sandbox.router,
+    ):
         app.include_router(router)
     app.include_router(health_router({}))
     return app

@@ -28,7 +28,7 @@ def encode_body(payload: dict[str, Any]) -> bytes:
 
 
 class Notifier(Protocol):
-    def notify(self, payload: dict[str, Any]) -> object: ...
+    def notify(self, payload: dict[str, Any], *, url: str | None = None) -> object: ...
 
 
 class WebhookNotifier:
@@ -61,15 +61,16 @@ class WebhookNotifier:
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    def notify(self, payload: dict[str, Any]) -> asyncio.Task[bool]:
-        task = asyncio.create_task(self.deliver(payload))
+    def notify(self, payload: dict[str, Any], *, url: str | None = None) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self.deliver(payload, url=url))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def deliver(self, payload: dict[str, Any]) -> bool:
+    async def deliver(self, payload: dict[str, Any], *, url: str | None = None) -> bool:
         body = encode_body(payload)
-        transaction_id = payload.get("transaction_id")
+        target = url or self.url
+        transaction_id = payload.get("transaction_id") or payload.get("billCode")
         for attempt in range(1, self.attempts + 1):
             timestamp = str(int(time.time()))
             headers = {
@@ -79,7 +80,7 @@ class WebhookNotifier:
             }
             try:
                 async with self._slots:
-                    response = await self._client.post(self.url, content=body, headers=headers)
+                    response = await self._client.post(target, content=body, headers=headers)
                 if response.is_success:
                     self.delivered += 1
                     return True
@@ -93,7 +94,7 @@ class WebhookNotifier:
             if attempt < self.attempts:
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
         self.failed += 1
-        logger.error("webhook gave up", extra={"transaction_id": transaction_id, "url": self.url})
+        logger.error("webhook gave up", extra={"transaction_id": transaction_id, "url": target})
         return False
 
     async def drain(self, timeout_s: float) -> None:

@@ -57,7 +57,7 @@ class WebhookReceiver:
             return JSONResponse({"error": "try later"}, status_code=503)
         payload = json.loads(body)
         async with self._arrived:
-            self.received[payload["transaction_id"]] = payload
+            self.received[payload.get("transaction_id") or payload["billCode"]] = payload
             self._arrived.notify_all()
         return JSONResponse({"ok": True})
 
@@ -109,6 +109,7 @@ def start_ca(
             data_dir=str(overrides.pop("data_dir", shared_data_dir)),
             public_url=f"http://127.0.0.1:{port}",
             webhook_url_vnpt=receiver[1],
+            webhook_url_fpt=overrides.pop("webhook_url_fpt", receiver[1]),
             webhook_secret=WEBHOOK_SECRET,
             webhook_backoff_s=0.05,
             sweep_interval_s=0.1,

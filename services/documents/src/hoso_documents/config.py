@@ -6,9 +6,10 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from hoso_common.providers import PROVIDER_IDS
 from hoso_common.settings import PlatformSettings
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
@@ -54,8 +55,8 @@ class Settings(PlatformSettings):
     )
     signing_timeout_s: float = Field(default=30, gt=0)
     signing_providers: list[str] = Field(
-        default=["vnpt-smartca", "viettel-mysign"],
-        description="Remote-signing provider ids a citizen may choose.",
+        default_factory=lambda: list(PROVIDER_IDS),
+        description="Remote-signing provider ids a citizen may choose (hoso_common.providers).",
     )
     signing_approval_lifetime_s: float = Field(
         default=300,
@@ -71,6 +72,14 @@ class Settings(PlatformSettings):
     consumer_group: str = Field(
         default="documents", description="Kafka consumer group of the SignCompleted subscriber."
     )
+
+    @field_validator("signing_providers")
+    @classmethod
+    def _known_providers(cls, value: list[str]) -> list[str]:
+        unknown = [item for item in value if item not in PROVIDER_IDS]
+        if unknown:
+            raise ValueError(f"providers not in the catalogue: {unknown}")
+        return value
 
     @property
     def draft_ttl(self) -> timedelta:

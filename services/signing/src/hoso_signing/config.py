@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from hoso_common.sandbox_keys import FPT_DEV_RELYING_PARTY_KEY
 from hoso_common.settings import PlatformSettings
 
 PadesLevelSetting = Literal["B-B", "B-T", "B-LT", "B-LTA"]
@@ -55,6 +56,22 @@ class Settings(PlatformSettings):
     viettel_base_url: str = "http://127.0.0.1:8091/viettel"
     viettel_client_id: str = "hoso-client"
     viettel_client_secret: SecretStr = SecretStr("hoso-client-secret")
+    fpt_base_url: str = "http://127.0.0.1:8091/fpt/eSignCloud/restapi"
+    fpt_relying_party: str = Field(default="HOSO", description="Relying-party name at FPT-CA.")
+    fpt_relying_party_user: str = "hoso-rp"
+    fpt_relying_party_password: SecretStr = SecretStr("change-me")
+    fpt_relying_party_signature: SecretStr = Field(
+        default=SecretStr("change-me"),
+        description="The static signature string FPT-CA issued with the relying-party account.",
+    )
+    fpt_relying_party_key: SecretStr = Field(
+        default=SecretStr(FPT_DEV_RELYING_PARTY_KEY),
+        description="PEM RSA private key whose certificate FPT-CA registered for us.",
+    )
+    fpt_authorize_method: Literal["mobile", "sms", "email"] = Field(
+        default="mobile",
+        description="mobile: the citizen confirms in the FPT app; sms/email: an OTP in the portal.",
+    )
     webhook_secret: SecretStr = SecretStr("dev-webhook-secret")
     webhook_window_s: int = 300
     provider_timeout_s: float = 15.0
@@ -132,6 +149,9 @@ class Settings(PlatformSettings):
         return {
             **super().secrets_to_check(),
             "webhook_secret": self.webhook_secret,
+            "fpt_relying_party_password": self.fpt_relying_party_password,
+            "fpt_relying_party_signature": self.fpt_relying_party_signature,
+            "fpt_relying_party_key": self.fpt_relying_party_key,
         }
 
     def trust_root_sources(self) -> list[str]:

@@ -9,6 +9,7 @@ import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 logger = logging.getLogger(__name__)
+REVOCATION_TIME_TOLERANCE_S = 30
 
 
 def load_certificate(data: bytes) -> x509.Certificate:
@@ -336,4 +338,8 @@ async def signing_context(
         other_certs=other_certs,
         allow_fetching=True,
         fetchers=revocation.scoped(),
+        # The context's moment is fixed when it is built; a fresh OCSP response fetched a
+        # few seconds later (two fetches in a row, a loaded host, a responder's clock a
+        # little ahead) would otherwise count as issued in the future and be refused.
+        time_tolerance=timedelta(seconds=REVOCATION_TIME_TOLERANCE_S),
     )

@@ -15,6 +15,7 @@ from hoso_signing.config import Settings
 from hoso_signing.pades import PadesEngine
 from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.providers import ProviderClient
+from hoso_signing.providers.fpt import FptESignClient, RelyingParty
 from hoso_signing.providers.viettel import ViettelMySignClient
 from hoso_signing.providers.vnpt import VnptSmartCAClient
 from hoso_signing.repository import Doc, SignRequestRepository
@@ -43,6 +44,18 @@ class SigningRuntime:
                 settings.viettel_base_url,
                 settings.viettel_client_id,
                 settings.viettel_client_secret.get_secret_value(),
+                client=self.http,
+            ),
+            "fpt-esign": FptESignClient(
+                settings.fpt_base_url,
+                RelyingParty(
+                    name=settings.fpt_relying_party,
+                    user=settings.fpt_relying_party_user,
+                    password=settings.fpt_relying_party_password.get_secret_value(),
+                    signature=settings.fpt_relying_party_signature.get_secret_value(),
+                    private_key_pem=settings.fpt_relying_party_key.get_secret_value(),
+                ),
+                authorize_method=settings.fpt_authorize_method,
                 client=self.http,
             ),
         }

@@ -336,7 +336,7 @@ class SigningWorkflow:
         transaction_id: str,
         request_id: str | None,
         answer: ProviderAnswer,
-        via: Literal["webhook", "poll"],
+        via: Literal["webhook", "poll", "otp"],
     ) -> AnswerResult:
         """Conditional awaiting -> approved/rejected/expired/failed, with its events."""
         # An approval needs nothing from the stored request to build its event, so the read
@@ -370,7 +370,7 @@ class SigningWorkflow:
         provider_id: str,
         transaction_id: str,
         answer: ProviderAnswer,
-        via: Literal["webhook", "poll"],
+        via: Literal["webhook", "poll", "otp"],
     ) -> bool:
         """prepared/awaiting -> the answer's state, with its events; False when nothing matched.
 

@@ -61,7 +61,7 @@ class SandboxCa:
         self.signers |= {item["transaction_id"]: user_id for item in found}
         return found
 
-    async def wait_pending(self, user_id: str, timeout_s: float = 30) -> dict[str, Any]:
+    async def wait_pending(self, user_id: str, timeout_s: float = 60) -> dict[str, Any]:
         async with asyncio.timeout(timeout_s):
             while True:
                 pending = await self.pending(user_id)
@@ -96,6 +96,7 @@ async def sandbox_ca(
         data_dir=tempfile.mkdtemp(prefix="hoso-ca-test-"),
         public_url=f"http://127.0.0.1:{port}",
         webhook_url_vnpt=f"http://127.0.0.1:{ports['signing']}/v1/callbacks/vnpt-smartca",
+        webhook_url_fpt=f"http://127.0.0.1:{ports['signing']}/v1/callbacks/fpt-esign",
         request_ttl_s=300,
     )
     async with (
@@ -116,6 +117,7 @@ def signing_environ(ca_url: str, *, replica: str, group_suffix: str) -> dict[str
         "HOSO_SIGNING_MONGO_DATABASE": f"hoso_signing_test_{RUN}",
         "HOSO_SIGNING_VNPT_BASE_URL": f"{ca_url}/vnpt",
         "HOSO_SIGNING_VIETTEL_BASE_URL": f"{ca_url}/viettel",
+        "HOSO_SIGNING_FPT_BASE_URL": f"{ca_url}/fpt/eSignCloud/restapi",
         "HOSO_SIGNING_TRUST_ROOTS": f"{ca_url}/pki/root.pem",
         "HOSO_SIGNING_TSA_URL": f"{ca_url}/pki/tsa",
         "HOSO_SIGNING_REQUESTS_GROUP": f"signing-{group_suffix}",

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hoso_common.auth import Principal, TokenVerifier
 from hoso_common.errors import AppError, Forbidden, Unauthorized
+from hoso_common.providers import PROVIDERS
 from hoso_sandbox_ca.api.deps import CaDep
 from hoso_sandbox_ca.api.problems import SignRequestClosed, SignRequestNotFound
 from hoso_sandbox_ca.api.schemas import DecisionPublic, SignRequestPublic
@@ -30,7 +31,7 @@ from hoso_sandbox_ca.domain.transactions import (
 
 router = APIRouter(prefix="/phone", tags=["phone"])
 
-PROVIDER_NAMES = {"vnpt-smartca": "VNPT-CA (SmartCA)", "viettel-mysign": "Viettel-CA (MySign)"}
+PROVIDER_NAMES = {entry.id: entry.display_name for entry in PROVIDERS}
 NOTICES = {
     "approved": "Đã ký số thành công.",
     "rejected": "Đã từ chối yêu cầu ký.",
@@ -218,7 +219,9 @@ _HEAD = (
     "text-align:left}.notice{background:#eef7ee;padding:.5rem}form.inline{display:inline}"
     "textarea{width:100%}</style>"
     "<h1>Ứng dụng ký số từ xa</h1>"
-    "<p>Môi trường thử nghiệm (sandbox) của VNPT-CA (SmartCA) và Viettel-CA (MySign).</p>"
+    "<p>Môi trường thử nghiệm (sandbox) của "
+    + ", ".join(html.escape(entry.display_name) for entry in PROVIDERS)
+    + ".</p>"
 )
 
 
@@ -276,5 +279,24 @@ def render_phone_page(
                 "<button type=submit>Từ chối</button></form></td></tr>"
             )
         parts.append("</table>")
+        parts.append(render_otp_messages(pending))
     parts.append("</html>")
     return "".join(parts)
+
+
+def render_otp_messages(pending: list[SignTransaction]) -> str:
+    """The one-time codes the CA would send by SMS or e-mail, shown here instead."""
+    with_otp = [t for t in pending if t.otp is not None]
+    if not with_otp:
+        return ""
+    items = "".join(
+        f'<li data-transaction-id="{html.escape(t.id)}">Mã xác nhận '
+        f"{html.escape(t.tran_code)}: mã OTP <strong class=otp>{html.escape(t.otp or '')}"
+        f"</strong> (còn {t.otp_attempts_left} lần nhập)</li>"
+        for t in with_otp
+    )
+    return (
+        "<h2>Tin nhắn OTP (giả lập SMS)</h2>"
+        "<p>Nhập mã OTP này trên cổng dịch vụ công để xác nhận ký.</p>"
+        f"<ul id=otp-messages>{items}</ul>"
+    )

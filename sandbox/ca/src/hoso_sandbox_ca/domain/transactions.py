@@ -12,6 +12,7 @@ from typing import Any
 class Provider(StrEnum):
     VNPT = "vnpt-smartca"
     VIETTEL = "viettel-mysign"
+    FPT = "fpt-esign"
 
 
 class TransactionStatus(StrEnum):
@@ -52,6 +53,10 @@ class SignTransaction:
     status: TransactionStatus = TransactionStatus.PENDING
     finished_at: float | None = None
     signatures: tuple[bytes, ...] = field(default=(), repr=False)
+    # Set when the signer authorizes with a one-time code instead of the phone app.
+    otp: str | None = field(default=None, repr=False)
+    otp_attempts_left: int = 0
+    otp_locked: bool = False
 
     @property
     def doc_id(self) -> str:
@@ -132,3 +137,66 @@ def vnpt_webhook_payload(transaction: SignTransaction) -> dict[str, Any]:
             for item, signature in zip(transaction.digests, transaction.signatures, strict=False)
         ],
     }
+
+
+class SignCloudCode:
+    """FPT.eSign SignCloud response codes (0 and 1007 are public; the rest are ours)."""
+
+    SUCCESS = 0
+    CREDENTIALS_INVALID = 1001
+    RELYING_PARTY_SIGNATURE_INVALID = 1002
+    TIMESTAMP_INVALID = 1003
+    AGREEMENT_NOT_FOUND = 1004
+    OTP_INVALID = 1005
+    OTP_LOCKED = 1006
+    WAITING_AUTHORIZATION = 1007
+    BILL_NOT_FOUND = 1008
+    AUTHORIZATION_EXPIRED = 1009
+    REJECTED_BY_SIGNER = 1010
+    CERTIFICATE_REVOKED = 1011
+    CERTIFICATE_EXPIRED = 1012
+    REQUEST_INVALID = 1013
+
+
+SIGNCLOUD_MESSAGES = {
+    SignCloudCode.SUCCESS: "SUCCESSFULLY",
+    SignCloudCode.CREDENTIALS_INVALID: "INVALID RELYING PARTY CREDENTIALS",
+    SignCloudCode.RELYING_PARTY_SIGNATURE_INVALID: "INVALID RELYING PARTY SIGNATURE",
+    SignCloudCode.TIMESTAMP_INVALID: "TIMESTAMP OUT OF WINDOW",
+    SignCloudCode.AGREEMENT_NOT_FOUND: "AGREEMENT NOT FOUND",
+    SignCloudCode.OTP_INVALID: "INVALID AUTHORIZATION CODE",
+    SignCloudCode.OTP_LOCKED: "AUTHORIZATION CODE LOCKED",
+    SignCloudCode.WAITING_AUTHORIZATION: "WAITING FOR AUTHORIZATION",
+    SignCloudCode.BILL_NOT_FOUND: "BILLCODE NOT FOUND",
+    SignCloudCode.AUTHORIZATION_EXPIRED: "AUTHORIZATION EXPIRED",
+    SignCloudCode.REJECTED_BY_SIGNER: "REJECTED BY SIGNER",
+    SignCloudCode.CERTIFICATE_REVOKED: "CERTIFICATE REVOKED",
+    SignCloudCode.CERTIFICATE_EXPIRED: "CERTIFICATE EXPIRED",
+    SignCloudCode.REQUEST_INVALID: "INVALID REQUEST",
+}
+
+
+def signcloud_code(transaction: SignTransaction) -> int:
+    if transaction.otp_locked:
+        return SignCloudCode.OTP_LOCKED
+    return {
+        TransactionStatus.PENDING: SignCloudCode.WAITING_AUTHORIZATION,
+        TransactionStatus.SIGNED: SignCloudCode.SUCCESS,
+        TransactionStatus.REJECTED: SignCloudCode.REJECTED_BY_SIGNER,
+        TransactionStatus.EXPIRED: SignCloudCode.AUTHORIZATION_EXPIRED,
+    }[transaction.status]
+
+
+def signcloud_answer(transaction: SignTransaction) -> dict[str, Any]:
+    """A bill's state as SignCloud reports it, by polling or by notification."""
+    code = signcloud_code(transaction)
+    answer: dict[str, Any] = {
+        "responseCode": code,
+        "responseMessage": SIGNCLOUD_MESSAGES[code],
+        "billCode": transaction.id,
+        "relyingPartyBillCode": transaction.caller_transaction_id,
+        "transactionCode": transaction.tran_code,
+    }
+    if transaction.status is TransactionStatus.SIGNED:
+        answer["signatureValue"] = base64.b64encode(transaction.signatures[0]).decode()
+    return answer

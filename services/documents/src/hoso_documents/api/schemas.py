@@ -31,7 +31,9 @@ def _clean_optional(value: Any) -> Any:
 class SignOptionsFields(BaseModel):
     """Signing choices shared by the upload form and the sign request."""
 
-    provider: str = Field(description="Provider id, e.g. vnpt-smartca or viettel-mysign.")
+    provider: str = Field(
+        description="Provider id, e.g. vnpt-smartca, viettel-mysign or fpt-esign."
+    )
     reason: str | None = Field(default=None, max_length=255, description="Signing reason.")
     location: str | None = Field(default=None, max_length=255, description="Signing location.")
     visible_stamp: bool | StampOptions = Field(

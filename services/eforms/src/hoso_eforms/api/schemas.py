@@ -140,4 +140,6 @@ class SignStart(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provider: SignProvider = Field(description="vnpt-smartca or viettel-mysign.")
+    provider: SignProvider = Field(
+        description="Provider id from the catalogue: vnpt-smartca, viettel-mysign or fpt-esign."
+    )

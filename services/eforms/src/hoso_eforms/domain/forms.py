@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+
+from hoso_common.providers import PROVIDER_IDS, ProviderId
 
 SUCCESS_MESSAGE = "Thực hiện thành công"
-SIGN_PROVIDERS = ("vnpt-smartca", "viettel-mysign")
-SignProvider = Literal["vnpt-smartca", "viettel-mysign"]
-PROVIDER_NAMES = {"vnpt-smartca": "VNPT SmartCA", "viettel-mysign": "Viettel MySign"}
+SIGN_PROVIDERS = PROVIDER_IDS
+SignProvider = ProviderId
 
 
 class FormStatus(StrEnum):

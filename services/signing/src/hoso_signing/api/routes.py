@@ -24,6 +24,7 @@ from hoso_common.storage import ObjectNotFound
 from hoso_signing.api.deps import RuntimeDep
 from hoso_signing.api.schemas import (
     CallbackAck,
+    OtpCreate,
     ProviderPublic,
     SignatureReportPublic,
     SignerPublic,
@@ -33,6 +34,7 @@ from hoso_signing.api.schemas import (
     ValidationPublic,
 )
 from hoso_signing.domain.states import (
+    OTP_AWAITING_MESSAGE,
     STATUS_MESSAGES,
     SignStatus,
     failure_message,
@@ -40,7 +42,9 @@ from hoso_signing.domain.states import (
 )
 from hoso_signing.domain.verdicts import SignatureFindings, verdict
 from hoso_signing.domain.webhooks import verify_webhook
-from hoso_signing.providers import ProviderError
+from hoso_signing.providers import OtpAuthorizer, OtpRefused, ProviderClient, ProviderError
+from hoso_signing.repository import Doc
+from hoso_signing.runtime import SigningRuntime
 from hoso_signing.validation import UnreadableInput
 
 router = APIRouter(prefix="/v1", tags=["signing"])
@@ -54,6 +58,21 @@ class CallbackRefused(AppError):
 class UnknownProvider(AppError):
     status, code, title = 404, "unknown_provider", "Unknown provider"
     detail = "Nhà cung cấp chữ ký số không được hỗ trợ."
+
+
+class OtpNotExpected(AppError):
+    status, code, title = 409, "otp_not_expected", "No OTP expected"
+    detail = "Yêu cầu ký số này không chờ mã OTP."
+
+
+class OtpInvalid(AppError):
+    status, code, title = 422, "otp_invalid", "Wrong OTP"
+    detail = "Mã OTP không đúng."
+
+
+class ProviderUnavailable(AppError):
+    status, code, title = 503, "provider_unavailable", "Provider unavailable"
+    detail = "Nhà cung cấp chữ ký số tạm thời không phản hồi. Vui lòng thử lại sau."
 
 
 class UnreadableFile(AppError):
@@ -127,22 +146,21 @@ async def receive_callback(provider: str, request: Request, runtime: RuntimeDep)
     )
 
 
-@router.get("/sign-requests/{request_id}", response_model=SignRequestPublic)
-async def get_sign_request(
-    request_id: str, user: CitizenUser, runtime: RuntimeDep
-) -> SignRequestPublic:
-    """Show one of the caller's own sign requests (404 for anyone else's)."""
-    doc = await runtime.repository.get_for_signer(request_id, user.sub)
-    if doc is None:
-        raise NotFound("Không tìm thấy yêu cầu ký số.")
+def _expects_otp(provider: ProviderClient | None) -> bool:
+    return isinstance(provider, OtpAuthorizer) and provider.uses_otp
+
+
+def _sign_request_public(doc: Doc, runtime: SigningRuntime) -> SignRequestPublic:
     status = SignStatus(doc["status"])
     provider = runtime.providers.get(str(doc["provider"]))
     reason = doc.get("failure_reason")
+    otp = status is SignStatus.AWAITING_APPROVAL and _expects_otp(provider)
     return SignRequestPublic(
         request_id=str(doc["_id"]),
         status=status.value,
         phase=phase_of(status),
-        message=STATUS_MESSAGES[status],
+        message=OTP_AWAITING_MESSAGE if otp else STATUS_MESSAGES[status],
+        authorization="otp" if _expects_otp(provider) else "app",
         failure_reason=reason,
         failure_message=failure_message(reason),
         provider=str(doc["provider"]),
@@ -159,6 +177,62 @@ async def get_sign_request(
         signer_name=doc.get("signer_name"),
         signature_level=doc.get("signature_level"),
     )
+
+
+@router.get("/sign-requests/{request_id}", response_model=SignRequestPublic)
+async def get_sign_request(
+    request_id: str, user: CitizenUser, runtime: RuntimeDep
+) -> SignRequestPublic:
+    """Show one of the caller's own sign requests (404 for anyone else's)."""
+    doc = await runtime.repository.get_for_signer(request_id, user.sub)
+    if doc is None:
+        raise NotFound("Không tìm thấy yêu cầu ký số.")
+    return _sign_request_public(doc, runtime)
+
+
+@router.post(
+    "/sign-requests/{request_id}/otp",
+    response_model=SignRequestPublic,
+    responses={409: {"description": "Not awaiting an OTP"}, 422: {"description": "Wrong OTP"}},
+)
+async def authorize_with_otp(
+    request_id: str, body: OtpCreate, user: CitizenUser, runtime: RuntimeDep
+) -> SignRequestPublic:
+    """Authorize one of the caller's own sign requests with the OTP the CA sent them."""
+    doc = await runtime.repository.get_for_signer(request_id, user.sub)
+    if doc is None:
+        raise NotFound("Không tìm thấy yêu cầu ký số.")
+    provider = runtime.providers.get(str(doc["provider"]))
+    if (
+        not isinstance(provider, OtpAuthorizer)
+        or not provider.uses_otp
+        or SignStatus(doc["status"]) is not SignStatus.AWAITING_APPROVAL
+        or not doc.get("transaction_id")
+    ):
+        raise OtpNotExpected()
+    try:
+        answer = await provider.authorize_otp(
+            transaction_id=str(doc["transaction_id"]),
+            user_id=str(doc["signer_id"]),
+            otp=body.otp,
+        )
+    except OtpRefused as refused:
+        raise OtpInvalid(
+            f"Mã OTP không đúng. Bạn còn {refused.attempts_left} lần thử.",
+            extra={"attempts_left": refused.attempts_left},
+        ) from None
+    except ProviderError as error:
+        raise ProviderUnavailable(extra={"reason": error.code}) from error
+    if answer.outcome != "pending":
+        await runtime.workflow.record_answer(
+            provider_id=str(doc["provider"]),
+            transaction_id=str(doc["transaction_id"]),
+            request_id=request_id,
+            answer=answer,
+            via="otp",
+        )
+    fresh = await runtime.repository.get_for_signer(request_id, user.sub)
+    return _sign_request_public(fresh or doc, runtime)
 
 
 def _report(findings: SignatureFindings) -> SignatureReportPublic:

@@ -33,6 +33,10 @@ class SignRequestPublic(BaseModel):
         description="pending shows 'Thông báo chờ xử lý'; success or failure end it."
     )
     message: str = Field(description="Vietnamese message for the portal.")
+    authorization: Literal["app", "otp"] = Field(
+        default="app",
+        description="app: confirm in the CA's phone app; otp: POST the code to .../otp.",
+    )
     failure_reason: str | None = Field(default=None, description="Stable reason code.")
     failure_message: str | None = Field(default=None, description="Vietnamese reason.")
     provider: str
@@ -50,6 +54,12 @@ class SignRequestPublic(BaseModel):
     signed_at: datetime | None = None
     signer_name: str | None = None
     signature_level: str | None = None
+
+
+class OtpCreate(BaseModel):
+    """The one-time code the CA sent the citizen by SMS or e-mail."""
+
+    otp: str = Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits.")
 
 
 class ValidationCreate(BaseModel):

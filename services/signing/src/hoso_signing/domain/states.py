@@ -120,6 +120,12 @@ STATUS_MESSAGES: dict[SignStatus, str] = {
 }
 
 
+# Shown instead of the phone message while an OTP provider waits for the code.
+OTP_AWAITING_MESSAGE = (
+    "Thông báo chờ xử lý: vui lòng nhập mã OTP nhà cung cấp chữ ký số đã gửi cho bạn."
+)
+
+
 def phase_of(status: SignStatus) -> str:
     """pending | success | failure, the three things the portal distinguishes."""
     if status is SignStatus.COMPLETED:
@@ -144,6 +150,15 @@ FAILURE_MESSAGES: dict[str, str] = {
     "finish_attempts_exhausted": "Không thể hoàn tất chữ ký số sau nhiều lần thử.",
     "prepared_missing": "Không tìm thấy tài liệu đã chuẩn bị để ký, vui lòng ký lại.",
     "prepare_timeout": "Không gửi được yêu cầu ký tới nhà cung cấp chữ ký số.",
+    "certificate_revoked": "Chứng thư số của bạn đã bị thu hồi.",
+    "certificate_expired": "Chứng thư số của bạn đã hết hạn.",
+    "provider_certificate_revoked": "Chứng thư số của bạn đã bị thu hồi.",
+    "provider_certificate_expired": "Chứng thư số của bạn đã hết hạn.",
+    "otp_attempts_exhausted": "Bạn đã nhập sai mã OTP quá số lần cho phép.",
+    "provider_relying_party_refused": (
+        "Nhà cung cấp chữ ký số từ chối thông tin xác thực của hệ thống. Vui lòng thử lại sau."
+    ),
+    "provider_agreement_not_found": "Bạn chưa có thỏa thuận ký số từ xa với nhà cung cấp này.",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 AnswerOutcome = Literal["pending", "approved", "rejected", "expired", "failed"]
 
@@ -15,6 +15,14 @@ class ProviderError(Exception):
         super().__init__(message)
         self.retryable = retryable
         self.code = code
+
+
+class OtpRefused(Exception):
+    """The OTP was wrong; `attempts_left` more tries remain."""
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"wrong OTP, {attempts_left} attempts left")
+        self.attempts_left = attempts_left
 
 
 @dataclass(frozen=True)
@@ -77,3 +85,15 @@ class ProviderClient(Protocol):
     def parse_webhook(self, body: bytes) -> WebhookAnswer: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class OtpAuthorizer(Protocol):
+    """A provider whose signer may authorize with a one-time code typed into the portal."""
+
+    @property
+    def uses_otp(self) -> bool: ...
+
+    async def authorize_otp(
+        self, *, transaction_id: str, user_id: str, otp: str
+    ) -> ProviderAnswer: ...

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
+from hoso_common.providers import display_name
 from hoso_signing.providers import (
     ProviderAnswer,
     ProviderError,
@@ -19,7 +20,7 @@ from hoso_signing.providers import (
 from hoso_signing.providers.http import decode_b64, post_json
 
 PROVIDER_ID = "viettel-mysign"
-DISPLAY_NAME = "Viettel-CA (MySign)"
+DISPLAY_NAME = display_name(PROVIDER_ID)
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
 TOKEN_MARGIN_S = 60.0
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import httpx
 
+from hoso_common.providers import display_name
 from hoso_signing.providers import (
     ProviderAnswer,
     ProviderError,
@@ -17,7 +18,7 @@ from hoso_signing.providers import (
 from hoso_signing.providers.http import decode_b64, post_json
 
 PROVIDER_ID = "vnpt-smartca"
-DISPLAY_NAME = "VNPT-CA (SmartCA)"
+DISPLAY_NAME = display_name(PROVIDER_ID)
 
 _STATUS_OUTCOMES: dict[str, Literal["pending", "approved", "rejected", "expired", "failed"]] = {
     "wait": "pending",

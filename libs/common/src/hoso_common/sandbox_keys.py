@@ -1,0 +1,34 @@
+"""Development-only relying-party key for the sandbox FPT-CA; production refuses it."""
+
+# Anyone can read this key: it only lets a development stack talk to its own sandbox CA.
+# Settings refuse it outside development and test (see secrets_to_check).
+FPT_DEV_RELYING_PARTY_KEY = """\
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCfsE1NXnA2/Bdu
+uvPw25eVC0KNq4MJUdNiV9Xk3sClh3dxnYErtRdZO7G02GAI5uUGSSLuQdQUvzFW
+vXWc9kWZvViGqLaqiuMbnVx6ADeb+Wk0tHGzGAbNVpY+NqEw5TPwtjmHDa75X6N6
+oFlWG9rx7XHpSO0ZYlzbmOOBWP/AUu1tFv8QijMgbNHRkGWGLmEpFTwm4xYIAA2Z
+oQcMCIFZQqydQIJHTUfaEqVnSCXmaZF/xNSRwJExH64FAill04BEYrXs5NXUSxQC
+pZ5YsNRbVzWT2K6v/7HRnYXrW3Ln6gZaZ4ogBlJd7ppH4igycEHatI4RuMIymz09
+4odDO2OhAgMBAAECggEAAL8b32eYffNP/zslwoueQeq9bwjdGhUtOC2ZsQIXE7cG
+SIxQUyZbs3W3WxVzXntI2Q6MuKErZwTtS77jPr56fRFg6XE+uF2hmeqSiPn5CJRC
+CQZqbShIuNtFpMkP2BkMNPz/GBno5l7LdnprLH9BFuYxpQHrpNWcQkUM1DkYqfsf
+XTB3/rkp5tssYyusyY+vXliaAaNh0ad95Yl++zZhpxLfMAGgc8tBRoLLQk7pwPFT
+XzJWyCYZzlfGF72cfpojLJ9Dxwkoyvn3chIRBjR+iefA5P+yusypBYZgjZbT+pMj
+wBgwZiTOBL8uQIeK/PxCz+eId2K3y+G24dZtT3JdyQKBgQDgaj7II0WMgSJF7fs/
+UFlghzfjdi0zd3Vp3QVWRoqffmmx5GsmzGVDTp1b+r8axHDw4zuiq5uxTkHQnmxd
+Ry1NBTLozDghzUwc53NlLfNISw4iLNUaNwcqED1NA5/ZMogWXzshPZtWfLGBRdqr
+24DxEEAI8QHa/WZtdB38ZogueQKBgQC2KfFw8YW4rM539yql9e72ycnVaKFy/BJG
+IMIcmHw4Kmp3Au/r5G8CjAbel/IrhwJ+9fmz12kdxBetjUTc918MsqbZuThjR9mI
+rK5U7pA45zPU1iw6Vi1s93WsWPLL0ebwubxX5RFWSbpva0Y+YPZg14k0P8pIXWjQ
+lI4AeH30aQKBgDN4SrPuWwoxp+GwBlrsG8Om36uctBtEv7orBglWnn6cKLOzNtws
+LuF0C2VIKkKCYYDuLQRPJaNR1oh5fVMbewlaMuXvyMP/6QAMGYxQMKcZB8HQ1INx
+sYP1O4oJVcUj8NBowRALqC/6419J3TBjZLxlRLqIRCusyKw74JC+F2fJAoGAZYPW
+QyS1aocSwJQDNl1pgCpPyhf28Qc8f8w9oIXxo7MvhYcjgQfaPUcfhOiUUmF4qJwX
+PXur3qSqtVLmr2VDmOXuSaMIo3sk5R+mPzp7MNrXbaK1HwVrZzA4aYVgOOmOk1RO
+e4TyNm378Z+Mk7KhWrKCiZWK+uzjPmmrAOQk/RECgYEArdxnilkNujYh8ySlGnWV
+78WFzM74Evfn91gjrN7qkZa2Z9cRj9OGNJmOeKblBdfr0aIQlfBZHGFSGfY4bKD6
+1d7eAN6/9/UR2Zendx+6EFaI075tfzQSXKiwT3u/6DX99IrR6a6Ug+XxdkCTiD3g
+D7zEFmWotsBqQpXwfPnpJrY=
+-----END PRIVATE KEY-----
+"""
