@@ -38,6 +38,8 @@ CACHE = Path(os.environ.get("HOSO_CACHE") or Path.home() / ".cache" / "hoso")
 KAFKA_LIBS = CACHE / "kafka-4.1.1" / "libs"
 S3PROXY_LIBS = CACHE / "s3proxy-2.6.0" / "libs"
 FERRETDB_BIN = CACHE / "ferretdb-1.24.2" / "ferretdb"
+VICTORIAMETRICS_BIN = CACHE / "victoriametrics-1.148.8" / "victoria-metrics"
+ZIPKIN_JAR = CACHE / "zipkin-3.5.1" / "zipkin-server-3.5.1-exec.jar"
 
 HOST = "127.0.0.1"
 S3_ACCESS_KEY = "hoso-local"
@@ -59,6 +61,8 @@ FERRETDB_PORT = env_int("HOSO_FERRETDB_PORT", MONGO_PORT + 1)
 S3_PORT = env_int("HOSO_S3_PORT", 9000)
 IDP_PORT = env_int("HOSO_IDP_PORT", 8090)
 CA_PORT = env_int("HOSO_CA_PORT", 8091)
+METRICS_PORT = env_int("HOSO_METRICS_PORT", 8428)
+ZIPKIN_PORT = env_int("HOSO_ZIPKIN_PORT", 9411)
 SIGNING_REPLICAS = env_int("SIGNING_REPLICAS", 2)
 GATEWAY_MAX_BODY = os.environ.get("HOSO_GATEWAY_MAX_BODY", "110m")
 
@@ -88,6 +92,8 @@ def shared_env() -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # Traces go to the stack's Zipkin unless the caller points them elsewhere ("" = none).
+    env.setdefault("OTEL_EXPORTER_ZIPKIN_ENDPOINT", f"http://{HOST}:{ZIPKIN_PORT}/api/v2/spans")
     env.setdefault("HOSO_ENV", "development")
     env.setdefault("HOSO_OIDC_AUDIENCE", "hoso")
     env.setdefault("HOSO_LOG_LEVEL", "INFO")
@@ -452,6 +458,88 @@ class S3Proxy(Part):
         return http_status(self.url()) is not None
 
 
+class VictoriaMetrics(Part):
+    """The metrics server: scrapes every app's /metrics, query UI at /vmui/."""
+
+    name = "victoriametrics"
+    port = METRICS_PORT
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/vmui/  (via gateway /metrics-ui/)"
+
+    def prepare(self) -> None:
+        require(VICTORIAMETRICS_BIN, "the VictoriaMetrics binary")
+        (DATA / "victoriametrics").mkdir(parents=True, exist_ok=True)
+        jobs = [(name, [port]) for name, port in SERVICE_PORTS.items()]
+        jobs.append(("signing", [SIGNING_BASE_PORT + i for i in range(SIGNING_REPLICAS)]))
+        lines = ["global:", "  scrape_interval: 5s", "scrape_configs:"]
+        for job, ports in jobs:
+            targets = ", ".join(f'"{HOST}:{port}"' for port in ports)
+            lines += [f"  - job_name: {job}", f"    static_configs: [{{targets: [{targets}]}}]"]
+        lines += [
+            "  - job_name: victoriametrics",
+            f'    static_configs: [{{targets: ["{HOST}:{self.port}"]}}]',
+            "  - job_name: zipkin",
+            "    metrics_path: /prometheus",
+            f'    static_configs: [{{targets: ["{HOST}:{ZIPKIN_PORT}"]}}]',
+            "",
+        ]
+        (CONF / "victoriametrics-scrape.yml").write_text("\n".join(lines))
+
+    def command(self) -> list[str]:
+        return [
+            str(VICTORIAMETRICS_BIN),
+            f"-httpListenAddr={HOST}:{self.port}",
+            f"-storageDataPath={DATA / 'victoriametrics'}",
+            "-retentionPeriod=7d",
+            f"-promscrape.config={CONF / 'victoriametrics-scrape.yml'}",
+            # a shared developer machine: keep its caches small
+            "-memory.allowedBytes=256MiB",
+            "-loggerLevel=WARN",
+        ]
+
+    def ready(self) -> bool:
+        return http_status(f"http://{HOST}:{self.port}/health") == 200
+
+
+class Zipkin(Part):
+    """The trace store: the apps send spans to its JSON API, UI at /zipkin/."""
+
+    name = "zipkin"
+    port = ZIPKIN_PORT
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/zipkin/  (via gateway /traces/)"
+
+    def prepare(self) -> None:
+        require(ZIPKIN_JAR, "the Zipkin server jar")
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "QUERY_PORT": str(self.port),
+            "STORAGE_TYPE": "mem",
+            "MEM_MAX_SPANS": "200000",
+        }
+
+    def command(self) -> list[str]:
+        return [
+            java_bin(),
+            "-Xmx256m",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:TieredStopAtLevel=1",  # starts faster; its load here is small
+            "-Djava.awt.headless=true",
+            "-jar",
+            str(ZIPKIN_JAR),
+            f"--armeria.ports[0].ip={HOST}",
+            # the UI's <base> tag: the gateway serves it under /traces/
+            "--zipkin.ui.base-path=/traces/zipkin",
+        ]
+
+    def ready(self) -> bool:
+        return http_status(f"http://{HOST}:{self.port}/health") == 200
+
+
 @dataclass(frozen=True)
 class Route:
     prefix: str
@@ -459,6 +547,7 @@ class Route:
     ports: tuple[int, ...]
     streaming: bool = False
     openapi: bool = False
+    home: str = ""  # where the bare prefix sends a browser (a UI's start page)
 
 
 def gateway_routes() -> list[Route]:
@@ -470,6 +559,8 @@ def gateway_routes() -> list[Route]:
         Route("/api/signing/", "signing", signing_ports, openapi=True),
         Route("/idp/", "idp", (IDP_PORT,)),
         Route("/ca/", "ca", (CA_PORT,)),
+        Route("/metrics-ui/", "victoriametrics", (METRICS_PORT,), home="vmui/"),
+        Route("/traces/", "zipkin", (ZIPKIN_PORT,), home="zipkin/"),
     ]
 
 
@@ -564,6 +655,8 @@ class Gateway(Part):
             f"      return 200 '{index}\\n';",
             "    }",
         ]
+        # The services' /metrics is for the metrics server, which scrapes them directly.
+        lines.append("    location ~ ^/api/[^/]+/metrics$ { return 404; }")
         for route in routes:
             lines += self.render_route(route)
         lines += ["  }", "}", ""]
@@ -595,6 +688,8 @@ class Gateway(Part):
                 "      proxy_buffering off;",
             ]
         lines = [f"    location = {stem} {{ return 301 {prefix}; }}"]
+        if route.home:
+            lines.append(f"    location = {prefix} {{ return 302 {prefix}{route.home}; }}")
         lines += [f"    location {prefix} {{", *body, "    }"]
         if route.openapi:
             # The apps do not know the prefix the gateway strips: point Swagger UI at the
@@ -666,6 +761,7 @@ class App(Part):
 
 def all_parts() -> list[Part]:
     parts: list[Part] = [Kafka(), FerretDB(), MongoLock(), S3Proxy(), Gateway()]
+    parts += [VictoriaMetrics(), Zipkin()]  # metrics and traces of the local stack
     parts += [
         # Both sandboxes keep their keys under .stack/data, so a restart keeps tokens valid
         # and the CA's root (the signing service's trust anchor) the same.
@@ -948,6 +1044,12 @@ def print_urls(parts: list[Part]) -> None:
     if "ca" in names:
         rows.append(("CA", f"http://{HOST}:{CA_PORT}/  (via gateway {gateway}/ca/)"))
         rows.append(("CA phone page", f"{gateway}/ca/phone"))
+    if "victoriametrics" in names:
+        rows.append(
+            ("metrics UI", f"{gateway}/metrics-ui/  (VictoriaMetrics, {HOST}:{METRICS_PORT})")
+        )
+    if "zipkin" in names:
+        rows.append(("traces UI", f"{gateway}/traces/  (Zipkin, {HOST}:{ZIPKIN_PORT})"))
     if "kafka" in names:
         rows.append(("Kafka", f"{HOST}:{KAFKA_PORT}"))
     if "mongo-lock" in names:

@@ -61,6 +61,7 @@ class ApprovalDesk:
         citizen: Citizen,
         document_name: str,
         digests: Sequence[DigestToSign],
+        trace: dict[str, str] | None = None,
     ) -> tuple[SignTransaction, bool]:
         """The transaction for this caller id, created if new; True when created."""
         existing = self.ledger.by_caller(provider, caller_transaction_id)
@@ -78,6 +79,7 @@ class ApprovalDesk:
             digests=tuple(digests),
             created_at=now,
             expires_at=now + self.ttl_s,
+            trace=dict(trace or {}),
         )
         self.ledger.add(transaction)
         if self.auto_approve_delay_s is not None:
@@ -169,7 +171,7 @@ class ApprovalDesk:
             extra={"transaction_id": transaction.id, "status": status.value},
         )
         if transaction.provider is Provider.VNPT:
-            self.notifier.notify(vnpt_webhook_payload(transaction))
+            self.notifier.notify(vnpt_webhook_payload(transaction), transaction.trace)
 
     def _auto_approve(self, transaction_id: str) -> None:
         with contextlib.suppress(UnknownTransaction, TransactionClosed):

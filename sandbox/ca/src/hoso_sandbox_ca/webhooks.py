@@ -28,7 +28,7 @@ def encode_body(payload: dict[str, Any]) -> bytes:
 
 
 class Notifier(Protocol):
-    def notify(self, payload: dict[str, Any]) -> object: ...
+    def notify(self, payload: dict[str, Any], trace: dict[str, str] | None = None) -> object: ...
 
 
 class WebhookNotifier:
@@ -61,13 +61,15 @@ class WebhookNotifier:
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    def notify(self, payload: dict[str, Any]) -> asyncio.Task[bool]:
-        task = asyncio.create_task(self.deliver(payload))
+    def notify(
+        self, payload: dict[str, Any], trace: dict[str, str] | None = None
+    ) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self.deliver(payload, trace))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def deliver(self, payload: dict[str, Any]) -> bool:
+    async def deliver(self, payload: dict[str, Any], trace: dict[str, str] | None = None) -> bool:
         body = encode_body(payload)
         transaction_id = payload.get("transaction_id")
         for attempt in range(1, self.attempts + 1):
@@ -76,6 +78,7 @@ class WebhookNotifier:
                 "Content-Type": "application/json",
                 TIMESTAMP_HEADER: timestamp,
                 SIGNATURE_HEADER: webhook_signature(self.secret, timestamp, body),
+                **(trace or {}),
             }
             try:
                 async with self._slots:

@@ -20,6 +20,7 @@ from hoso_common.storage import ObjectNotFound, ObjectStorage
 from hoso_signing.cades import finish_cades, prepare_cades
 from hoso_signing.config import Settings
 from hoso_signing.domain.states import SignStatus, completed_outcome, status_after_answer
+from hoso_signing.metrics import record_outcome, record_signed
 from hoso_signing.pades import (
     FinishedSignature,
     InvalidProviderSignature,
@@ -315,6 +316,7 @@ class SigningWorkflow:
             [self._completed(doc, SignStatus.FAILED, failure_reason=reason)],
         )
         if moved is not None:
+            record_outcome(doc.get("provider"), SignStatus.FAILED.value, reason)
             self.announce(moved)
         return moved
 
@@ -409,6 +411,8 @@ class SigningWorkflow:
         )
         if moved is None:
             return False
+        if target is not SignStatus.APPROVED:
+            record_outcome(provider_id, target.value, reason)
         self.announce(moved)
         return True
 
@@ -510,6 +514,7 @@ class SigningWorkflow:
         )
         marks.append(("completed", time.perf_counter()))
         if moved is not None:
+            record_signed(doc, self.clock())
             self.announce(moved)
         logger.info(
             "sign request finished",

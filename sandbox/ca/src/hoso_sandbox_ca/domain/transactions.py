@@ -52,6 +52,8 @@ class SignTransaction:
     status: TransactionStatus = TransactionStatus.PENDING
     finished_at: float | None = None
     signatures: tuple[bytes, ...] = field(default=(), repr=False)
+    # The caller's W3C trace headers, echoed on the webhook so its trace continues there.
+    trace: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def doc_id(self) -> str:
