@@ -531,7 +531,10 @@ class Zipkin(Part):
             "-Djava.awt.headless=true",
             "-jar",
             str(ZIPKIN_JAR),
+            # the whole port entry: a list element set from the command line replaces it
             f"--armeria.ports[0].ip={HOST}",
+            f"--armeria.ports[0].port={self.port}",
+            "--armeria.ports[0].protocols[0]=http",
             # the UI's <base> tag: the gateway serves it under /traces/
             "--zipkin.ui.base-path=/traces/zipkin",
         ]

@@ -5,12 +5,14 @@
 * every alert that docs/operations.md's table asks for is there, and the page names it;
 * every `hoso_*` metric an expression reads is one the services export (instrument names
   in the source, in Prometheus form), so a renamed metric cannot leave a silent alert;
+* so is every metric the dashboards in deploy/grafana query;
 * the rule groups are written out as a plain rules file, for `vmalert -dryRun` to parse
   every expression and template (deploy/check.sh runs it).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -78,6 +80,15 @@ def main(argv: list[str]) -> int:
         for metric in METRIC.findall(str(rule["expr"])):
             if base_name(metric) not in known:
                 problems.append(f"{name}: {metric} is not a metric the services export")
+    for dashboard in sorted((root / "deploy" / "grafana").glob("*.json")):
+        panels = json.loads(dashboard.read_text()).get("panels", [])
+        exprs = [t.get("expr", "") for p in panels for t in p.get("targets", [])]
+        if not exprs:
+            problems.append(f"{dashboard.name}: no queries")
+        for expr in exprs:
+            for metric in METRIC.findall(expr):
+                if base_name(metric) not in known:
+                    problems.append(f"{dashboard.name}: {metric} is not exported")
     rules_out.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
     for problem in problems:
         print(f"FAIL: {problem}")
