@@ -94,10 +94,15 @@ def code_label(name: str, value: str) -> str:
 _provider: MeterProvider | None = None
 
 
-def meter_provider(service: str) -> MeterProvider:
+def metrics_enabled() -> bool:
+    """`HOSO_METRICS=off` leaves the no-op meter in place (to measure what metrics cost)."""
+    return os.environ.get("HOSO_METRICS", "on").strip().lower() not in {"off", "false", "0"}
+
+
+def meter_provider(service: str) -> MeterProvider | None:
     """One provider per process: a Prometheus reader always, OTLP when an endpoint is set."""
     global _provider
-    if _provider is not None:
+    if _provider is not None or not metrics_enabled():
         return _provider
     from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
@@ -225,7 +230,7 @@ class Sampler:
                 logger.warning("metric sample failed", extra={"metric": name}, exc_info=True)
 
     def start(self) -> None:
-        if self._fns and self._task is None:
+        if self._fns and self._task is None and metrics_enabled():
             self._task = asyncio.create_task(self._run(), name="metrics-sampler")
 
     async def stop(self) -> None:
