@@ -1,5 +1,6 @@
 """OpenTelemetry set-up: traces (OTLP and/or Zipkin when configured), HTTP metrics, `/metrics`."""
 
+import logging
 import os
 import time
 
@@ -78,6 +79,13 @@ class HttpMetricsMiddleware:
                 record_http(scope["method"], template, status, time.perf_counter() - began)
 
 
+class _NoScrapeLines(logging.Filter):
+    """Drops the access-log line of each scrape: one every few seconds would bury the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return '"GET /metrics ' not in record.getMessage()
+
+
 def metrics_endpoint(app: FastAPI) -> None:
     """`GET /metrics`: the Prometheus exposition (kept out of the OpenAPI schema).
 
@@ -85,6 +93,10 @@ def metrics_endpoint(app: FastAPI) -> None:
     gateway or an ingress (they set X-Forwarded-*) is answered 404, so the figures are not
     published to the internet.
     """
+
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoScrapeLines) for f in access_log.filters):
+        access_log.addFilter(_NoScrapeLines())
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
