@@ -461,11 +461,11 @@ class S3Proxy(Part):
 class VictoriaMetrics(Part):
     """The metrics server: scrapes every app's /metrics, query UI at /vmui/."""
 
-    name = "victoriametrics"
+    name = "metrics"
     port = METRICS_PORT
 
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}/vmui/  (via gateway /metrics-ui/)"
+        return f"http://{HOST}:{self.port}/vmui/  (VictoriaMetrics; gateway /metrics-ui/)"
 
     def prepare(self) -> None:
         require(VICTORIAMETRICS_BIN, "the VictoriaMetrics binary")
@@ -509,7 +509,7 @@ class Zipkin(Part):
     port = ZIPKIN_PORT
 
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}/zipkin/  (via gateway /traces/)"
+        return f"http://{HOST}:{self.port}/zipkin/  (gateway /traces/)"
 
     def prepare(self) -> None:
         require(ZIPKIN_JAR, "the Zipkin server jar")
@@ -1047,7 +1047,7 @@ def print_urls(parts: list[Part]) -> None:
     if "ca" in names:
         rows.append(("CA", f"http://{HOST}:{CA_PORT}/  (via gateway {gateway}/ca/)"))
         rows.append(("CA phone page", f"{gateway}/ca/phone"))
-    if "victoriametrics" in names:
+    if "metrics" in names:
         rows.append(
             ("metrics UI", f"{gateway}/metrics-ui/  (VictoriaMetrics, {HOST}:{METRICS_PORT})")
         )
