@@ -10,7 +10,9 @@
 #      missing or lax schema cannot pass silently.
 #   3. every kustomization (base, overlays/dev, overlays/production) builds;
 #   4. kubeconform -strict on every rendered object, CRDs included (no schema = failure);
-#   5. hoso's own rules on the rendered manifests (deploy/tools/check_manifests.py);
+#   5. hoso's own rules on the rendered manifests (deploy/tools/check_manifests.py), and
+#      the alert rules: deploy/tools/check_alerts.py, then `vmalert -dryRun` (VictoriaMetrics'
+#      rule checker, built by stack/install.sh) parses every expression and template;
 #   6. docker-compose.yml: compose-spec schema + rules (deploy/tools/check_compose.py),
 #      and the gateway's nginx config with `nginx -t` where nginx is installed;
 #   7. the Dockerfiles (deploy/tools/check_dockerfiles.py);
@@ -36,6 +38,8 @@ KUBECONFORM_VERSION=v0.8.0
 K8S_VERSION="${HOSO_K8S_VERSION:-1.33.0}"
 KUBERNETES_VALIDATE_VERSION=1.37.0   # ships schemas for Kubernetes 1.25 .. 1.37
 KEDA_VERSION=v2.16.1
+PROMETHEUS_OPERATOR_VERSION=v0.85.0  # ServiceMonitor and PrometheusRule CRDs
+VICTORIAMETRICS_VERSION=1.148.8      # vmalert -dryRun parses the alert rules (stack/install.sh)
 COMPOSE_GO_VERSION=v2.10.2           # the compose-spec schema of Docker Compose 2.40
 JSONSCHEMA_VERSION=4.26.0
 PYYAML_VERSION=6.0.4
@@ -46,6 +50,8 @@ K8S_SCHEMAS="$TOOLS/schemas/kubernetes-$KUBERNETES_VALIDATE_VERSION/v$K8S_VERSIO
 # ScaledObject and TriggerAuthentication (a directory apart from older layouts that held
 # only the ScaledObject).
 CRD_SCHEMAS="$TOOLS/schemas/keda-$KEDA_VERSION"
+MONITORING_SCHEMAS="$TOOLS/schemas/crds-prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+VMALERT="$CACHE/victoriametrics-$VICTORIAMETRICS_VERSION/vmalert"
 COMPOSE_SCHEMA="$TOOLS/schemas/compose-spec-$COMPOSE_GO_VERSION.json"
 
 started=$SECONDS
@@ -105,6 +111,19 @@ if [[ ! -f "$CRD_SCHEMAS/.complete" ]]; then
 fi
 echo "crds        keda.sh ScaledObject, TriggerAuthentication ($KEDA_VERSION)"
 
+if [[ ! -f "$MONITORING_SCHEMAS/.complete" ]]; then
+  echo "converting the Prometheus operator $PROMETHEUS_OPERATOR_VERSION CRDs"
+  rm -rf "$MONITORING_SCHEMAS"
+  operator_dir="$(go_module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
+  for kind in servicemonitors prometheusrules; do
+    py python "$ROOT/deploy/tools/k8s_schemas.py" crd \
+      "$operator_dir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml" "$MONITORING_SCHEMAS"
+  done
+  touch "$MONITORING_SCHEMAS/.complete"
+fi
+echo "crds        monitoring.coreos.com ServiceMonitor, PrometheusRule ($PROMETHEUS_OPERATOR_VERSION)"
+[[ -x "$VMALERT" ]] || die "vmalert not found at $VMALERT; run stack/install.sh"
+
 if [[ ! -f "$COMPOSE_SCHEMA" ]]; then
   compose_dir="$(go_module_dir "github.com/compose-spec/compose-go/v2@$COMPOSE_GO_VERSION")"
   cp "$compose_dir/schema/compose-spec.json" "$COMPOSE_SCHEMA.tmp"
@@ -116,6 +135,7 @@ kubeconform() {
   "$KUBECONFORM" -strict -summary -output text \
     -schema-location "$K8S_SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     -schema-location "$CRD_SCHEMAS/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" \
+    -schema-location "$MONITORING_SCHEMAS/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" \
     "$@"
 }
 
@@ -181,6 +201,28 @@ args=()
 for name in "${builds[@]}"; do args+=("$name=$OUT/$name.yaml"); done
 if ((${#args[@]})); then
   py python "$ROOT/deploy/tools/check_manifests.py" "${args[@]}" || fail "manifest rules"
+fi
+
+# --- 5b. alert rules ----------------------------------------------------------------------
+section "alert rules (components/monitoring)"
+printf 'groups:\n  - name: canary\n    rules:\n      - alert: Canary\n        expr: sum(rate(x[5m]) >\n' \
+  >"$OUT/canary-rules.yml"
+if "$VMALERT" -dryRun -loggerLevel=ERROR -rule="$OUT/canary-rules.yml" >"$OUT/canary-rules.log" 2>&1; then
+  fail "vmalert accepted a broken rule expression"
+else
+  echo "vmalert rejects a broken rule expression"
+fi
+if [[ " ${builds[*]} " == *" production "* ]]; then
+  if py python "$ROOT/deploy/tools/check_alerts.py" "$OUT/production.yaml" "$ROOT" "$OUT/rules.yml"; then
+    if "$VMALERT" -dryRun -loggerLevel=ERROR -rule="$OUT/rules.yml" >"$OUT/rules.log" 2>&1; then
+      echo "vmalert -dryRun: every expression and template parses"
+    else
+      cat "$OUT/rules.log"
+      fail "vmalert -dryRun on the alert rules"
+    fi
+  else
+    fail "alert rules"
+  fi
 fi
 
 # --- 6. compose and the gateway ---------------------------------------------------------

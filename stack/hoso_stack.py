@@ -41,6 +41,8 @@ FERRETDB_BIN = CACHE / "ferretdb-1.24.2" / "ferretdb"
 KEYCLOAK_HOME = CACHE / "keycloak-26.5.6"
 REALM_FILE = REPO / "deploy" / "keycloak" / "realm-hoso.json"
 THEMES = REPO / "deploy" / "keycloak" / "themes"
+VICTORIAMETRICS_BIN = CACHE / "victoriametrics-1.148.8" / "victoria-metrics"
+ZIPKIN_JAR = CACHE / "zipkin-3.5.1" / "zipkin-server-3.5.1-exec.jar"
 
 HOST = "127.0.0.1"
 S3_ACCESS_KEY = "hoso-local"
@@ -72,6 +74,8 @@ KEYCLOAK_MANAGEMENT_PORT = env_int("HOSO_KEYCLOAK_MANAGEMENT_PORT", KEYCLOAK_POR
 KEYCLOAK_ADMIN = "admin"
 KEYCLOAK_ADMIN_PASSWORD = "hoso-local-admin"  # noqa: S105 - the local stack's documented placeholder
 CA_PORT = env_int("HOSO_CA_PORT", 8091)
+METRICS_PORT = env_int("HOSO_METRICS_PORT", 8428)
+ZIPKIN_PORT = env_int("HOSO_ZIPKIN_PORT", 9411)
 SIGNING_REPLICAS = env_int("SIGNING_REPLICAS", 2)
 GATEWAY_MAX_BODY = os.environ.get("HOSO_GATEWAY_MAX_BODY", "110m")
 
@@ -109,6 +113,8 @@ def shared_env() -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # Traces go to the stack's Zipkin unless the caller points them elsewhere ("" = none).
+    env.setdefault("OTEL_EXPORTER_ZIPKIN_ENDPOINT", f"http://{HOST}:{ZIPKIN_PORT}/api/v2/spans")
     env.setdefault("HOSO_ENV", "development")
     env.setdefault("HOSO_OIDC_AUDIENCE", "hoso")
     env.setdefault("HOSO_LOG_LEVEL", "INFO")
@@ -599,6 +605,91 @@ class Keycloak(Part):
         return http_status(health) == 200 and http_status(realm) == 200
 
 
+class VictoriaMetrics(Part):
+    """The metrics server: scrapes every app's /metrics, query UI at /vmui/."""
+
+    name = "metrics"
+    port = METRICS_PORT
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/vmui/  (VictoriaMetrics; gateway /metrics-ui/)"
+
+    def prepare(self) -> None:
+        require(VICTORIAMETRICS_BIN, "the VictoriaMetrics binary")
+        (DATA / "victoriametrics").mkdir(parents=True, exist_ok=True)
+        jobs = [(name, [port]) for name, port in SERVICE_PORTS.items()]
+        jobs.append(("signing", [SIGNING_BASE_PORT + i for i in range(SIGNING_REPLICAS)]))
+        lines = ["global:", "  scrape_interval: 5s", "scrape_configs:"]
+        for job, ports in jobs:
+            targets = ", ".join(f'"{HOST}:{port}"' for port in ports)
+            lines += [f"  - job_name: {job}", f"    static_configs: [{{targets: [{targets}]}}]"]
+        lines += [
+            "  - job_name: victoriametrics",
+            f'    static_configs: [{{targets: ["{HOST}:{self.port}"]}}]',
+            "  - job_name: zipkin",
+            "    metrics_path: /prometheus",
+            f'    static_configs: [{{targets: ["{HOST}:{ZIPKIN_PORT}"]}}]',
+            "",
+        ]
+        (CONF / "victoriametrics-scrape.yml").write_text("\n".join(lines))
+
+    def command(self) -> list[str]:
+        return [
+            str(VICTORIAMETRICS_BIN),
+            f"-httpListenAddr={HOST}:{self.port}",
+            f"-storageDataPath={DATA / 'victoriametrics'}",
+            "-retentionPeriod=7d",
+            f"-promscrape.config={CONF / 'victoriametrics-scrape.yml'}",
+            # a shared developer machine: keep its caches small
+            "-memory.allowedBytes=256MiB",
+            "-loggerLevel=WARN",
+        ]
+
+    def ready(self) -> bool:
+        return http_status(f"http://{HOST}:{self.port}/health") == 200
+
+
+class Zipkin(Part):
+    """The trace store: the apps send spans to its JSON API, UI at /zipkin/."""
+
+    name = "zipkin"
+    port = ZIPKIN_PORT
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/zipkin/  (gateway /traces/)"
+
+    def prepare(self) -> None:
+        require(ZIPKIN_JAR, "the Zipkin server jar")
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "QUERY_PORT": str(self.port),
+            "STORAGE_TYPE": "mem",
+            "MEM_MAX_SPANS": "200000",
+        }
+
+    def command(self) -> list[str]:
+        return [
+            java_bin(),
+            "-Xmx256m",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:TieredStopAtLevel=1",  # starts faster; its load here is small
+            "-Djava.awt.headless=true",
+            "-jar",
+            str(ZIPKIN_JAR),
+            # the whole port entry: a list element set from the command line replaces it
+            f"--armeria.ports[0].ip={HOST}",
+            f"--armeria.ports[0].port={self.port}",
+            "--armeria.ports[0].protocols[0]=http",
+            # the UI's <base> tag: the gateway serves it under /traces/
+            "--zipkin.ui.base-path=/traces/zipkin",
+        ]
+
+    def ready(self) -> bool:
+        return http_status(f"http://{HOST}:{self.port}/health") == 200
+
+
 @dataclass(frozen=True)
 class Route:
     prefix: str
@@ -608,6 +699,7 @@ class Route:
     openapi: bool = False
     # False: the upstream serves under the same prefix (Keycloak's /auth)
     strip_prefix: bool = True
+    home: str = ""  # where the bare prefix sends a browser (a UI's start page)
 
 
 def gateway_routes() -> list[Route]:
@@ -619,6 +711,8 @@ def gateway_routes() -> list[Route]:
         Route("/api/signing/", "signing", signing_ports, openapi=True),
         Route("/auth/", "keycloak", (KEYCLOAK_PORT,), strip_prefix=False),
         Route("/ca/", "ca", (CA_PORT,)),
+        Route("/metrics-ui/", "victoriametrics", (METRICS_PORT,), home="vmui/"),
+        Route("/traces/", "zipkin", (ZIPKIN_PORT,), home="zipkin/"),
         # Everything else is the citizen portal; it streams uploads on to documents.
         Route("/", "portal", (PORTAL_PORT,), streaming=True),
     ]
@@ -716,6 +810,8 @@ class Gateway(Part):
             f"      return 200 '{index}\\n';",
             "    }",
         ]
+        # The services' /metrics is for the metrics server, which scrapes them directly.
+        lines.append("    location ~ ^/api/[^/]+/metrics$ { return 404; }")
         for route in routes:
             lines += self.render_route(route)
         lines += ["  }", "}", ""]
@@ -755,6 +851,8 @@ class Gateway(Part):
                 "      proxy_buffering off;",
             ]
         lines = [f"    location = {stem} {{ return 301 {prefix}; }}"] if stem else []
+        if route.home:
+            lines.append(f"    location = {prefix} {{ return 302 {prefix}{route.home}; }}")
         lines += [f"    location {prefix} {{", *body, "    }"]
         if route.openapi:
             # The apps do not know the prefix the gateway strips: point Swagger UI at the
@@ -830,6 +928,7 @@ class App(Part):
 
 def all_parts() -> list[Part]:
     parts: list[Part] = [Kafka(), FerretDB(), MongoLock(), S3Proxy(), Keycloak(), Gateway()]
+    parts += [VictoriaMetrics(), Zipkin()]  # metrics and traces of the local stack
     parts += [
         # The CA keeps its keys under .stack/data, so a restart keeps the CA's root (the
         # signing service's trust anchor) the same.
@@ -1132,6 +1231,12 @@ def print_urls(parts: list[Part]) -> None:
     if "ca" in names:
         rows.append(("CA", f"http://{HOST}:{CA_PORT}/  (via gateway {gateway}/ca/)"))
         rows.append(("CA phone page", f"{gateway}/ca/phone"))
+    if "metrics" in names:
+        rows.append(
+            ("metrics UI", f"{gateway}/metrics-ui/  (VictoriaMetrics, {HOST}:{METRICS_PORT})")
+        )
+    if "zipkin" in names:
+        rows.append(("traces UI", f"{gateway}/traces/  (Zipkin, {HOST}:{ZIPKIN_PORT})"))
     if "kafka" in names:
         rows.append(("Kafka", f"{HOST}:{KAFKA_PORT}"))
         rows.append(("Kafka SASL/SCRAM", f"{HOST}:{KAFKA_SASL_PORT} ({KAFKA_SASL_USER})"))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the local stack needs; safe to re-run (each step skips what is already there).
 #   apt packages, uv, the workspace venv, Kafka 4.1.1 jars, S3Proxy 2.6.0 jars, FerretDB 1.24.2,
-#   Keycloak 26.5.6 (the national-SSO stand-in), veraPDF.
+#   Keycloak 26.5.6 (the national-SSO stand-in), veraPDF, VictoriaMetrics 1.148.8 (metrics
+#   server, vmalert) and Zipkin 3.5.1 (trace store).
 # Downloads and builds are cached under ${HOSO_CACHE:-$HOME/.cache/hoso}.
 set -euo pipefail
 
@@ -186,4 +187,40 @@ else
     echo "$ASSETS_SUM" >"$ASSETS_DIR.tmp/package.sha256"
     rm -rf "$ASSETS_DIR" && mv "$ASSETS_DIR.tmp" "$ASSETS_DIR"
     done_step "installed htmx.org $(node -p "require('$ASSETS_DIR/node_modules/htmx.org/package.json').version")"
+fi
+
+# --- 9. VictoriaMetrics (the local metrics server and its query UI) --------------------------
+# vmalert comes from the same module: `make deploy-check` uses it to check the alert rules.
+VM_VERSION="1.148.8"
+VM_DIR="$CACHE/victoriametrics-$VM_VERSION"
+step "victoriametrics $VM_VERSION"
+if [ -x "$VM_DIR/victoria-metrics" ] && [ -x "$VM_DIR/vmalert" ]; then
+    done_step "cached"
+else
+    GO="$(command -v go || true)"
+    [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+    [ -z "$GO" ] && [ -x "$CACHE/go-toolchain/go/bin/go" ] && GO="$CACHE/go-toolchain/go/bin/go"
+    [ -n "$GO" ] || die "Go is needed to build VictoriaMetrics"
+    mkdir -p "$VM_DIR"
+    (GOTOOLCHAIN=auto GOFLAGS=-buildvcs=false GOBIN="$VM_DIR" "$GO" install -trimpath \
+        "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@v$VM_VERSION" \
+        "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert@v$VM_VERSION") \
+        >"$VM_DIR/build.log" 2>&1 || { tail -30 "$VM_DIR/build.log" >&2; die "go build of VictoriaMetrics failed"; }
+    done_step "built"
+fi
+
+# --- 10. Zipkin (the local trace store and its UI) --------------------------------------------
+ZIPKIN_VERSION="3.5.1"
+ZIPKIN_JAR="$CACHE/zipkin-$ZIPKIN_VERSION/zipkin-server-$ZIPKIN_VERSION-exec.jar"
+ZIPKIN_SHA1="38091e0934648a5dc884ad17c62cf2f6502f4ff2" # Maven Central publishes sha1 only
+step "zipkin $ZIPKIN_VERSION"
+if [ -s "$ZIPKIN_JAR" ]; then
+    done_step "cached"
+else
+    mkdir -p "$(dirname "$ZIPKIN_JAR")"
+    url="https://repo1.maven.org/maven2/io/zipkin/zipkin-server/$ZIPKIN_VERSION/zipkin-server-$ZIPKIN_VERSION-exec.jar"
+    curl -fsSL -o "$ZIPKIN_JAR.tmp" "$url" || die "could not download $url"
+    echo "$ZIPKIN_SHA1  $ZIPKIN_JAR.tmp" | sha1sum -c --quiet - || die "zipkin jar checksum mismatch"
+    mv "$ZIPKIN_JAR.tmp" "$ZIPKIN_JAR"
+    done_step "downloaded"
 fi

@@ -1,4 +1,4 @@
-"""Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, outbox relay."""
+"""Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, metrics, outbox."""
 
 from __future__ import annotations
 
@@ -13,16 +13,19 @@ from faststream_fastapi import AsyncAPIConfig, FastStreamAPI
 
 from hoso_common import topics
 from hoso_common.broker import ensure_topics
+from hoso_common.broker_metrics import register_consumer_lag
 from hoso_common.errors import ServiceUnavailable, install_error_handlers
 from hoso_common.health import DependencyMissing, health_router
 from hoso_common.log import configure_logging
+from hoso_common.metrics import Sampler
 from hoso_common.mongo import ping
-from hoso_common.outbox import OutboxRelay
+from hoso_common.outbox import OutboxRelay, register_outbox_gauges
 from hoso_common.platform import Platform
 from hoso_common.settings import KafkaSettings
 from hoso_common.telemetry import instrument_app
 
 Hook = Callable[[], Awaitable[None]]
+Gauges = Callable[[Sampler], None]
 
 
 class TopicsCheck:
@@ -61,11 +64,18 @@ def create_service_app(
     outbox_collections: Sequence[str] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    gauges: Sequence[Gauges] = (),
     version: str = "0.1.0",
 ) -> FastStreamAPI:
     settings = platform.settings
     configure_logging(platform.name, settings.log_level)
     relay = OutboxRelay(platform.broker, [platform.db[name] for name in outbox_collections])
+    # Gauges that need a query are sampled in the background; `gauges` adds the service's own.
+    sampler = Sampler()
+    register_outbox_gauges(sampler, relay.collections)
+    register_consumer_lag(sampler, platform.broker)
+    for register in gauges:
+        register(sampler)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -77,9 +87,11 @@ def create_service_app(
             await platform.storage.ensure_buckets(*buckets)
         for hook in on_startup:
             await hook()
+        sampler.start()
         try:
             yield {}
         finally:
+            await sampler.stop()
             await relay.stop()
             for hook in on_shutdown:
                 await hook()
@@ -98,6 +110,7 @@ def create_service_app(
     app.state.platform = platform
     app.state.token_verifier = platform.verifier
     app.state.outbox_relay = relay
+    app.state.metrics_sampler = sampler
     install_error_handlers(app)
     app.include_router(
         health_router(

@@ -20,8 +20,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
 from hoso_common import topics
+from hoso_common.broker_metrics import KafkaMetricsMiddleware
 from hoso_common.events import Envelope, cloudevent_headers
 from hoso_common.kafka_security import broker_security
+from hoso_common.metrics import NO_METRICS, record_dead_letter
 from hoso_common.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ class DeadLetterPolicy:
             key=record.key,
             headers=headers,
         )
+        record_dead_letter(record.topic)
         logger.error(
             "message sent to dead-letter topic",
             extra={
@@ -164,8 +167,9 @@ def create_broker(
         acks="all",
         enable_idempotence=True,
         middlewares=(
-            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider, meter_provider=NO_METRICS),
             dead_letters.middleware,
+            KafkaMetricsMiddleware,
         ),
         logger=logging.getLogger(f"{client_id}.broker"),
     )

@@ -20,6 +20,7 @@ from opentelemetry import propagate
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hoso_common.events import Envelope, EventData, cloudevent_headers, new_envelope
+from hoso_common.metrics import Sample, SampleFn, Sampler
 
 logger = logging.getLogger(__name__)
 
@@ -261,3 +262,62 @@ class OutboxRelay:
             if update:
                 await collection.update_one({"_id": doc_id}, update)
         return len(published)
+
+
+def outbox_sampler(
+    collections: list[AsyncCollection[dict[str, Any]]], *, limit: int = 1000
+) -> tuple[SampleFn, SampleFn]:
+    """Samplers of the outbox backlog (pending entries) and its oldest entry's age, per collection.
+
+    Both come from one pass over at most `limit` documents with pending entries, reading only
+    the entries' event times; a backlog beyond that is reported as at least `limit` documents.
+    """
+    cache: dict[str, tuple[float, float]] = {}
+
+    async def scan() -> None:
+        now = datetime.now(UTC)
+        for collection in collections:
+            count, oldest = 0, 0.0
+            pending = collection.find(
+                {OUTBOX_FIELD: {"$ne": []}, f"{OUTBOX_FIELD}.0": {"$exists": True}},
+                projection={f"{OUTBOX_FIELD}.value.time": 1},
+                limit=limit,
+            )
+            async for doc in pending:
+                for entry in doc.get(OUTBOX_FIELD) or []:
+                    count += 1
+                    stamp = (entry.get("value") or {}).get("time")
+                    with contextlib.suppress(TypeError, ValueError):
+                        at = datetime.fromisoformat(str(stamp))
+                        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+                        oldest = max(oldest, (now - at).total_seconds())
+            cache[collection.name] = (float(count), oldest)
+
+    async def backlog() -> Sample:
+        await scan()
+        return [({"collection": name}, count) for name, (count, _) in cache.items()]
+
+    async def oldest_age() -> Sample:
+        # The backlog sampler runs first in the same pass and has just filled the cache.
+        return [({"collection": name}, age) for name, (_, age) in cache.items()]
+
+    return backlog, oldest_age
+
+
+def register_outbox_gauges(
+    sampler: Sampler, collections: list[AsyncCollection[dict[str, Any]]]
+) -> None:
+    if not collections:
+        return
+    backlog, oldest_age = outbox_sampler(collections)
+    sampler.gauge(
+        "hoso.outbox.backlog",
+        backlog,
+        description="Outbox entries not yet published to Kafka, per collection.",
+    )
+    sampler.gauge(
+        "hoso.outbox.oldest_age",
+        oldest_age,
+        unit="s",
+        description="Age of the oldest outbox entry not yet published, per collection.",
+    )

@@ -1,14 +1,20 @@
-"""OpenTelemetry set-up: FastAPI and PyMongo instrumentation, OTLP export when configured."""
+"""OpenTelemetry set-up: traces (OTLP and/or Zipkin when configured), HTTP metrics, `/metrics`."""
 
+import logging
 import os
+import time
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hoso_common.errors import NotFound
+from hoso_common.metrics import NO_METRICS, meter_provider, prometheus_text, record_http
 
 _provider: TracerProvider | None = None
 
@@ -23,7 +29,12 @@ def service_name(default: str) -> str:
 
 
 def tracer_provider(service: str, *extra_processors: SpanProcessor) -> TracerProvider:
-    """One provider per process; the OTLP exporter is added only when an endpoint is set."""
+    """One provider per process; exporters are added only for the endpoints that are set.
+
+    OTLP/HTTP with `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`, Zipkin's JSON API with
+    `OTEL_EXPORTER_ZIPKIN_ENDPOINT` (the local stack's trace store). The meter provider is
+    set up at the same time, so every process that traces also counts.
+    """
     global _provider
     if _provider is None:
         _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name(service)}))
@@ -33,14 +44,83 @@ def tracer_provider(service: str, *extra_processors: SpanProcessor) -> TracerPro
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        if os.environ.get("OTEL_EXPORTER_ZIPKIN_ENDPOINT"):
+            from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+            _provider.add_span_processor(BatchSpanProcessor(ZipkinExporter()))
         trace.set_tracer_provider(_provider)
         PymongoInstrumentor().instrument(tracer_provider=_provider)
+        meter_provider(service)
     for processor in extra_processors:
         _provider.add_span_processor(processor)
     return _provider
 
 
+class HttpMetricsMiddleware:
+    """Counts and times every HTTP request by method, route template and status.
+
+    The route template (`/v1/documents/{document_id}`) is read after routing, from the
+    scope the router filled in; a request that matched no route is labelled `unmatched`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            if template != "/metrics":
+                record_http(scope["method"], template, status, time.perf_counter() - began)
+
+
+class _NoScrapeLines(logging.Filter):
+    """Drops the access-log line of each scrape: one every few seconds would bury the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return '"GET /metrics ' not in record.getMessage()
+
+
+def metrics_endpoint(app: FastAPI) -> None:
+    """`GET /metrics`: the Prometheus exposition (kept out of the OpenAPI schema).
+
+    The metrics server scrapes each process directly; a request that came through the
+    gateway or an ingress (they set X-Forwarded-*) is answered 404, so the figures are not
+    published to the internet.
+    """
+
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoScrapeLines) for f in access_log.filters):
+        access_log.addFilter(_NoScrapeLines())
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        if "x-forwarded-for" in request.headers or "x-forwarded-prefix" in request.headers:
+            raise NotFound()
+        body, content_type = prometheus_text()
+        return Response(body, media_type=content_type)
+
+
 def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls="health/live,health/ready"
+        app,
+        tracer_provider=provider,
+        meter_provider=NO_METRICS,
+        excluded_urls="health/live,health/ready,metrics",
     )
+    app.add_middleware(HttpMetricsMiddleware)
+    metrics_endpoint(app)

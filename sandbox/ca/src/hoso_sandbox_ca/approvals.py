@@ -69,6 +69,7 @@ class ApprovalDesk:
         citizen: Citizen,
         document_name: str,
         digests: Sequence[DigestToSign],
+        trace: dict[str, str] | None = None,
         *,
         otp_attempts: int | None = None,
     ) -> tuple[SignTransaction, bool]:
@@ -92,6 +93,7 @@ class ApprovalDesk:
             digests=tuple(digests),
             created_at=now,
             expires_at=now + self.ttl_s,
+            trace=dict(trace or {}),
         )
         if otp_attempts is not None:
             transaction.otp = "".join(secrets.choice(string.digits) for _ in range(6))
@@ -205,9 +207,13 @@ class ApprovalDesk:
             extra={"transaction_id": transaction.id, "status": status.value},
         )
         if transaction.provider is Provider.VNPT:
-            self.notifier.notify(vnpt_webhook_payload(transaction))
+            self.notifier.notify(vnpt_webhook_payload(transaction), transaction.trace)
         elif transaction.provider is Provider.FPT and Provider.FPT in self.webhook_urls:
-            self.notifier.notify(signcloud_answer(transaction), url=self.webhook_urls[Provider.FPT])
+            self.notifier.notify(
+                signcloud_answer(transaction),
+                transaction.trace,
+                url=self.webhook_urls[Provider.FPT],
+            )
 
     def _auto_approve(self, transaction_id: str) -> None:
         with contextlib.suppress(UnknownTransaction, TransactionClosed):

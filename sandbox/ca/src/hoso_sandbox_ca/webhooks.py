@@ -28,7 +28,9 @@ def encode_body(payload: dict[str, Any]) -> bytes:
 
 
 class Notifier(Protocol):
-    def notify(self, payload: dict[str, Any], *, url: str | None = None) -> object: ...
+    def notify(
+        self, payload: dict[str, Any], trace: dict[str, str] | None = None, *, url: str | None = None
+    ) -> object: ...
 
 
 class WebhookNotifier:
@@ -61,13 +63,17 @@ class WebhookNotifier:
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    def notify(self, payload: dict[str, Any], *, url: str | None = None) -> asyncio.Task[bool]:
-        task = asyncio.create_task(self.deliver(payload, url=url))
+    def notify(
+        self, payload: dict[str, Any], trace: dict[str, str] | None = None, *, url: str | None = None
+    ) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self.deliver(payload, trace, url=url))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def deliver(self, payload: dict[str, Any], *, url: str | None = None) -> bool:
+    async def deliver(
+        self, payload: dict[str, Any], trace: dict[str, str] | None = None, *, url: str | None = None
+    ) -> bool:
         body = encode_body(payload)
         target = url or self.url
         transaction_id = payload.get("transaction_id") or payload.get("billCode")
@@ -77,6 +83,7 @@ class WebhookNotifier:
                 "Content-Type": "application/json",
                 TIMESTAMP_HEADER: timestamp,
                 SIGNATURE_HEADER: webhook_signature(self.secret, timestamp, body),
+                **(trace or {}),
             }
             try:
                 async with self._slots:

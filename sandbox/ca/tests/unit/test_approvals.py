@@ -28,7 +28,7 @@ class RecordingNotifier:
     def __init__(self) -> None:
         self.payloads: list[dict[str, Any]] = []
 
-    def notify(self, payload: dict[str, Any]) -> None:
+    def notify(self, payload: dict[str, Any], trace: dict[str, str] | None = None) -> None:
         self.payloads.append(payload)
 
 

@@ -7,6 +7,7 @@ from hoso_common.platform import Platform
 from hoso_signing.api.routes import router
 from hoso_signing.config import Settings
 from hoso_signing.events import register_subscribers
+from hoso_signing.metrics import register_gauges
 from hoso_signing.repository import COLLECTION
 from hoso_signing.runtime import SigningRuntime
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         outbox_collections=[COLLECTION],
         on_startup=[runtime.start],
         on_shutdown=[runtime.stop],
+        gauges=[register_gauges(runtime.repository)],
     )
     # FastStreamAPI wraps the FastAPI app; its state holds the outbox relay that gets each
     # write with events at once, so events leave without waiting for the next scan.

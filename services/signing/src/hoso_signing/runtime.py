@@ -12,6 +12,7 @@ import httpx
 from hoso_common.outbox import OutboxRelay
 from hoso_common.platform import Platform
 from hoso_signing.config import Settings
+from hoso_signing.metrics import MeteredProvider
 from hoso_signing.pades import PadesEngine
 from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.providers import ProviderClient
@@ -33,7 +34,7 @@ class SigningRuntime:
             timeout=settings.provider_timeout_s,
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
         )
-        self.providers: dict[str, ProviderClient] = {
+        clients: dict[str, ProviderClient] = {
             "vnpt-smartca": VnptSmartCAClient(
                 settings.vnpt_base_url,
                 settings.vnpt_sp_id,
@@ -58,6 +59,9 @@ class SigningRuntime:
                 authorize_method=settings.fpt_authorize_method,
                 client=self.http,
             ),
+        }
+        self.providers: dict[str, ProviderClient] = {
+            name: MeteredProvider(client) for name, client in clients.items()
         }
         self.trust = TrustStore(settings.trust_root_sources())
         self.timestamper = HttpxTimeStamper(settings.tsa_url, self.http)

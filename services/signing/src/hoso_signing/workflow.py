@@ -31,6 +31,7 @@ from hoso_signing.domain.states import (
     is_final,
     status_after_answer,
 )
+from hoso_signing.metrics import record_outcome, record_signed
 from hoso_signing.pades import (
     FinishedSignature,
     InvalidProviderSignature,
@@ -326,6 +327,7 @@ class SigningWorkflow:
             [self._completed(doc, SignStatus.FAILED, failure_reason=reason)],
         )
         if moved is not None:
+            record_outcome(doc.get("provider"), SignStatus.FAILED.value, reason)
             self.announce(moved)
         return moved
 
@@ -420,6 +422,8 @@ class SigningWorkflow:
         )
         if moved is None:
             return False
+        if target is not SignStatus.APPROVED:
+            record_outcome(provider_id, target.value, reason)
         self.announce(moved)
         return True
 
@@ -521,6 +525,7 @@ class SigningWorkflow:
         )
         marks.append(("completed", time.perf_counter()))
         if moved is not None:
+            record_signed(doc, self.clock())
             self.announce(moved)
         logger.info(
             "sign request finished",

@@ -13,6 +13,7 @@ from hoso_submission.api.routes import router
 from hoso_submission.clients import DocumentsClient, EformsClient, SigningClient
 from hoso_submission.config import Settings
 from hoso_submission.domain.procedures import SEED_PROCEDURES
+from hoso_submission.metrics import register_gauges
 from hoso_submission.repository import (
     DOSSIERS,
     DossierRepository,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         outbox_collections=[DOSSIERS],
         on_startup=[prepare_database],
         on_shutdown=[close_http],
+        gauges=[register_gauges(dossiers, procedures)],
     )
     platform.dossier_service = DossierService(
         dossiers=dossiers,

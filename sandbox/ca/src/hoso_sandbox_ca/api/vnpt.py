@@ -6,7 +6,7 @@ import base64
 import hmac
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from hoso_sandbox_ca.api.deps import CaDep
 from hoso_sandbox_ca.api.problems import (
@@ -85,8 +85,11 @@ async def get_certificate(body: VnptCertificateQuery, ca: CaDep) -> dict[str, An
     }
 
 
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
 @router.post("/signatures/sign")
-async def sign(body: VnptSignCreate, ca: CaDep) -> dict[str, Any]:
+async def sign(body: VnptSignCreate, ca: CaDep, request: Request) -> dict[str, Any]:
     """Ask the citizen to approve signing SHA-256 digests (idempotent per transaction_id)."""
     check_sp(ca, body)
     existing = ca.ledger.by_caller(Provider.VNPT, body.transaction_id)
@@ -104,8 +107,9 @@ async def sign(body: VnptSignCreate, ca: CaDep) -> dict[str, Any]:
             raise VnptCredentialStatusInvalid("Số serial chứng thư số không khớp với thuê bao.")
         if ca.citizens.is_revoked(citizen):
             raise VnptCredentialStatusInvalid()
+        trace = {k: v for k in TRACE_HEADERS if (v := request.headers.get(k))}
         existing, _ = ca.desk.open(
-            Provider.VNPT, body.transaction_id, citizen, body.transaction_desc, digests
+            Provider.VNPT, body.transaction_id, citizen, body.transaction_desc, digests, trace
         )
     return {
         "status_code": 200,

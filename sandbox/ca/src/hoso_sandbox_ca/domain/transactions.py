@@ -57,6 +57,8 @@ class SignTransaction:
     otp: str | None = field(default=None, repr=False)
     otp_attempts_left: int = 0
     otp_locked: bool = False
+    # The caller's W3C trace headers, echoed on the webhook so its trace continues there.
+    trace: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def doc_id(self) -> str:

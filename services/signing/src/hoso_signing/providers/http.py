@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+from opentelemetry import propagate
 
 from hoso_signing.providers import ProviderError
 
@@ -20,8 +21,12 @@ async def post_json(
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """POST JSON; transport errors and 5xx are retryable, a non-JSON body is not."""
+    # The trace context goes along, so a CA that echoes it on its callback (the sandbox CA
+    # does) joins the approval to the trace of the document being signed.
+    traced = dict(headers or {})
+    propagate.inject(traced)
     try:
-        response = await client.post(url, json=payload, headers=headers)
+        response = await client.post(url, json=payload, headers=traced)
     except httpx.HTTPError as error:
         raise ProviderError(f"provider unreachable: {error!r}", retryable=True) from error
     if response.status_code >= 500:

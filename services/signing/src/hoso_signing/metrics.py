@@ -1,0 +1,169 @@
+"""Signing metrics: requests by state, the finishing backlog's age, outcomes, provider calls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Literal, TypeVar
+
+from pymongo import ASCENDING
+
+from hoso_common.metrics import Sample, Sampler, label, meter, seconds_since
+from hoso_signing.domain.states import FINAL_STATES, SignStatus
+from hoso_signing.providers import (
+    ProviderAnswer,
+    ProviderClient,
+    ProviderError,
+    SignerCertificate,
+    SignTicket,
+    WebhookAnswer,
+)
+from hoso_signing.repository import Doc, SignRequestRepository
+
+T = TypeVar("T")
+
+# The states a request passes through on its way; the final ones are counted as outcomes.
+PENDING_STATES = tuple(s for s in SignStatus if s not in FINAL_STATES)
+BEHIND_STATES = (SignStatus.APPROVED, SignStatus.FINISHING)
+
+_meter = meter()
+OUTCOMES = _meter.create_counter(
+    "hoso.signing.outcomes",
+    unit="{request}",
+    description="Sign requests that reached a final state, by provider, outcome and reason.",
+)
+APPROVAL_TO_SIGNED = _meter.create_histogram(
+    "hoso.signing.approval_to_signed.duration",
+    unit="s",
+    description="Time from the citizen's approval to SignCompleted, by provider.",
+)
+PROVIDER_CALLS = _meter.create_histogram(
+    "hoso.signing.provider.call.duration",
+    unit="s",
+    description="Calls to a CA provider, by provider, operation and outcome.",
+)
+
+
+def record_outcome(provider: object, outcome: str, reason: object = None) -> None:
+    OUTCOMES.add(
+        1,
+        {
+            "provider": label("provider", provider),
+            "outcome": label("outcome", outcome),
+            "reason": label("reason", reason),
+        },
+    )
+
+
+def record_signed(doc: Doc, now: datetime) -> None:
+    """A completed request: the outcome, and the time since the CA's approval."""
+    record_outcome(doc.get("provider"), "completed")
+    approved_at = (doc.get("answer") or {}).get("at")
+    if isinstance(approved_at, datetime):
+        APPROVAL_TO_SIGNED.record(
+            seconds_since(approved_at, now.timestamp()),
+            {"provider": label("provider", doc.get("provider"))},
+        )
+
+
+def register_gauges(repository: SignRequestRepository) -> Callable[[Sampler], None]:
+    """Requests per pending state, and how long the oldest approved/finishing one has waited."""
+
+    async def by_state() -> Sample:
+        counts = []
+        for state in PENDING_STATES:
+            n = await repository.collection.count_documents({"status": state.value})
+            counts.append(({"state": state.value}, float(n)))
+        return counts
+
+    async def oldest_behind() -> Sample:
+        ages = []
+        for state in BEHIND_STATES:
+            doc = await repository.collection.find_one(
+                {"status": state.value},
+                projection={"updated_at": 1},
+                sort=[("updated_at", ASCENDING)],
+            )
+            ages.append(({"state": state.value}, seconds_since((doc or {}).get("updated_at"))))
+        return ages
+
+    def register(sampler: Sampler) -> None:
+        sampler.gauge(
+            "hoso.signing.requests",
+            by_state,
+            unit="{request}",
+            description="Sign requests in each state that is not final.",
+        )
+        sampler.gauge(
+            "hoso.signing.oldest_pending_age",
+            oldest_behind,
+            unit="s",
+            description="Time the oldest approved or finishing request has been in its state.",
+        )
+
+    return register
+
+
+class MeteredProvider:
+    """A provider client whose calls are timed and counted by operation and outcome."""
+
+    def __init__(self, inner: ProviderClient) -> None:
+        self.inner = inner
+        self.provider_id = inner.provider_id
+        self.display_name = inner.display_name
+        self.supports_webhook = inner.supports_webhook
+
+    async def _timed(self, operation: str, call: Awaitable[T]) -> T:
+        began = time.perf_counter()
+        outcome: Literal["ok", "error", "retryable_error"] = "error"
+        try:
+            result = await call
+            outcome = "ok"
+            return result
+        except ProviderError as error:
+            outcome = "retryable_error" if error.retryable else "error"
+            raise
+        finally:
+            PROVIDER_CALLS.record(
+                time.perf_counter() - began,
+                {
+                    "provider": label("provider", self.provider_id),
+                    "operation": operation,
+                    "outcome": outcome,
+                },
+            )
+
+    async def get_certificate(self, user_id: str) -> SignerCertificate:
+        return await self._timed("get_certificate", self.inner.get_certificate(user_id))
+
+    async def sign_hash(
+        self,
+        *,
+        certificate: SignerCertificate,
+        request_id: str,
+        digest: bytes,
+        document_name: str,
+        file_type: Literal["pdf", "other"],
+    ) -> SignTicket:
+        return await self._timed(
+            "sign_hash",
+            self.inner.sign_hash(
+                certificate=certificate,
+                request_id=request_id,
+                digest=digest,
+                document_name=document_name,
+                file_type=file_type,
+            ),
+        )
+
+    async def get_status(self, *, transaction_id: str, user_id: str) -> ProviderAnswer:
+        return await self._timed(
+            "get_status", self.inner.get_status(transaction_id=transaction_id, user_id=user_id)
+        )
+
+    def parse_webhook(self, body: bytes) -> WebhookAnswer:
+        return self.inner.parse_webhook(body)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
