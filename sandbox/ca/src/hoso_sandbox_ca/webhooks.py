@@ -29,7 +29,11 @@ def encode_body(payload: dict[str, Any]) -> bytes:
 
 class Notifier(Protocol):
     def notify(
-        self, payload: dict[str, Any], trace: dict[str, str] | None = None, *, url: str | None = None
+        self,
+        payload: dict[str, Any],
+        trace: dict[str, str] | None = None,
+        *,
+        url: str | None = None,
     ) -> object: ...
 
 
@@ -64,7 +68,11 @@ class WebhookNotifier:
         return len(self._tasks)
 
     def notify(
-        self, payload: dict[str, Any], trace: dict[str, str] | None = None, *, url: str | None = None
+        self,
+        payload: dict[str, Any],
+        trace: dict[str, str] | None = None,
+        *,
+        url: str | None = None,
     ) -> asyncio.Task[bool]:
         task = asyncio.create_task(self.deliver(payload, trace, url=url))
         self._tasks.add(task)
@@ -72,7 +80,11 @@ class WebhookNotifier:
         return task
 
     async def deliver(
-        self, payload: dict[str, Any], trace: dict[str, str] | None = None, *, url: str | None = None
+        self,
+        payload: dict[str, Any],
+        trace: dict[str, str] | None = None,
+        *,
+        url: str | None = None,
     ) -> bool:
         body = encode_body(payload)
         target = url or self.url

@@ -62,9 +62,7 @@ async def call(
     return answer
 
 
-async def agreement_for(
-    ca: httpx.AsyncClient, citizen: TestUser | None = None
-) -> tuple[str, str]:
+async def agreement_for(ca: httpx.AsyncClient, citizen: TestUser | None = None) -> tuple[str, str]:
     user_id = citizen.citizen_id if citizen else None
     user_id = user_id or f"{secrets.randbelow(10**12):012d}"
     agreement = str(uuid.uuid4())

@@ -492,7 +492,9 @@ async def test_adapter_otp_against_the_sandbox(sandbox_ca: Any) -> None:
             file_type="pdf",
         )
         token = sandbox_ca.logins[user_id]["Authorization"].removeprefix("Bearer ")
-        await sandbox_ca.client.post(f"{sandbox_ca.url}/phone/session", data={"access_token": token})
+        await sandbox_ca.client.post(
+            f"{sandbox_ca.url}/phone/session", data={"access_token": token}
+        )
         page = await sandbox_ca.client.get(f"{sandbox_ca.url}/phone")
         found = re.search(r"<strong class=otp>(\d{6})</strong>", page.text)
         assert found, page.text
