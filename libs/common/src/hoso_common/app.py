@@ -16,8 +16,10 @@ from hoso_common.errors import ServiceUnavailable, install_error_handlers
 from hoso_common.health import health_router
 from hoso_common.log import configure_logging
 from hoso_common.mongo import ping
+from hoso_common.openapi import document_problems
 from hoso_common.outbox import OutboxRelay
 from hoso_common.platform import Platform
+from hoso_common.redirects import RelativeRedirectMiddleware
 from hoso_common.telemetry import instrument_app
 
 Hook = Callable[[], Awaitable[None]]
@@ -70,6 +72,8 @@ def create_service_app(
     app.state.token_verifier = platform.verifier
     app.state.outbox_relay = relay
     install_error_handlers(app)
+    app.add_middleware(RelativeRedirectMiddleware)
+    document_problems(app)
     app.include_router(
         health_router(
             {

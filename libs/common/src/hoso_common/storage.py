@@ -16,6 +16,7 @@ from minio import Minio
 from minio.error import S3Error
 
 from hoso_common.settings import S3Settings
+from hoso_common.validation import check_object_key
 
 # The S3 minimum part size: minio uploads three parts at once, so this bounds the memory
 # a streamed upload holds to a few parts.
@@ -133,6 +134,7 @@ class ObjectStorage:
         metadata: dict[str, str] | None = None,
     ) -> StoredObject:
         """Stream chunks into one object; an exception from `chunks` aborts the upload."""
+        check_object_key(key)
         pipe = _ChunkPipe()
         loop = asyncio.get_running_loop()
         upload = loop.run_in_executor(
@@ -186,6 +188,7 @@ class ObjectStorage:
     async def put_bytes(
         self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream"
     ) -> StoredObject:
+        check_object_key(key)
         if len(data) > PART_SIZE:
 
             async def one() -> AsyncIterator[bytes]:
@@ -212,6 +215,7 @@ class ObjectStorage:
     async def upload_file(
         self, bucket: str, key: str, path: str, *, content_type: str = "application/octet-stream"
     ) -> None:
+        check_object_key(key)
         await asyncio.to_thread(
             self.client.fput_object,
             bucket,
@@ -222,6 +226,7 @@ class ObjectStorage:
         )
 
     async def download_file(self, bucket: str, key: str, path: str) -> None:
+        check_object_key(key)
         try:
             await asyncio.to_thread(self.client.fget_object, bucket, key, path)
         except S3Error as error:
@@ -231,6 +236,7 @@ class ObjectStorage:
         self, bucket: str, key: str, chunk_size: int = DOWNLOAD_CHUNK
     ) -> AsyncIterator[bytes]:
         """Open an object and yield it chunk by chunk; NotFound is raised before the first yield."""
+        check_object_key(key)
         try:
             response = await asyncio.to_thread(self.client.get_object, bucket, key)
         except S3Error as error:
@@ -248,6 +254,7 @@ class ObjectStorage:
 
     async def read_bytes(self, bucket: str, key: str, *, limit: int = 64 * 1024 * 1024) -> bytes:
         """Read a whole small object (signing inputs, rendered forms); larger ones are refused."""
+        check_object_key(key)
 
         def fetch() -> bytes:
             response = self.client.get_object(bucket, key)
@@ -274,6 +281,7 @@ class ObjectStorage:
             raise self._translate(error) from error
 
     async def stat(self, bucket: str, key: str) -> ObjectInfo:
+        check_object_key(key)
         try:
             stat = await asyncio.to_thread(self.client.stat_object, bucket, key)
         except S3Error as error:
@@ -296,6 +304,8 @@ class ObjectStorage:
 
     async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
         """Server-side copy; the bytes never pass through this process."""
+        check_object_key(src_key)
+        check_object_key(dst_key)
         from minio.commonconfig import CopySource
 
         try:
@@ -306,6 +316,7 @@ class ObjectStorage:
             raise self._translate(error) from error
 
     async def delete(self, bucket: str, key: str) -> None:
+        check_object_key(key)
         await asyncio.to_thread(self.client.remove_object, bucket, key)
 
     async def list_keys(self, bucket: str, prefix: str = "") -> list[str]:
@@ -320,6 +331,7 @@ class ObjectStorage:
     async def presigned_get_url(
         self, bucket: str, key: str, expires: timedelta = timedelta(minutes=15)
     ) -> str:
+        check_object_key(key)
         return await asyncio.to_thread(self.client.presigned_get_object, bucket, key, expires)
 
     @staticmethod
