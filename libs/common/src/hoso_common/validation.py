@@ -102,13 +102,14 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
-def _bounded_depth(value: dict[str, Any]) -> dict[str, Any]:
+def _bounded_depth(value: Any) -> Any:
     if json_depth(value) > MAX_JSON_DEPTH:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     return value
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_depth)]
+JsonData = Annotated[Any, AfterValidator(_bounded_depth)]
 
 
 def parse_json(raw: bytes | str) -> Any:

@@ -7,6 +7,7 @@ from hoso_common.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    Unprocessable,
     UnsupportedMediaType,
 )
 
@@ -64,6 +65,11 @@ class DocumentBusy(Conflict):
 class SigningUnavailable(ServiceUnavailable):
     code = "signing_unavailable"
     detail = "Không kết nối được dịch vụ ký số để kiểm tra kết quả ký. Vui lòng thử lại sau."
+
+
+class SignaturesNotCheckable(Unprocessable):
+    code = "signatures_not_checkable"
+    detail = "Không kiểm tra được chữ ký số: tệp không đọc được."
 
 
 class SigningValidationFailed(AppError):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -15,6 +15,7 @@ from hoso_common.auth import CitizenUser, CurrentUser
 from hoso_common.errors import AppError, BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from hoso_common.events import ObjectRef
 from hoso_common.storage import ObjectNotFound
+from hoso_common.validation import HexIdPath, parse_json
 from hoso_signing.api.deps import RuntimeDep
 from hoso_signing.api.schemas import (
     CallbackAck,
@@ -115,7 +116,7 @@ async def receive_callback(provider: str, request: Request, runtime: RuntimeDep)
 
 @router.get("/sign-requests/{request_id}", response_model=SignRequestPublic)
 async def get_sign_request(
-    request_id: str, user: CitizenUser, runtime: RuntimeDep
+    request_id: HexIdPath, user: CitizenUser, runtime: RuntimeDep
 ) -> SignRequestPublic:
     """Show one of the caller's own sign requests (404 for anyone else's)."""
     doc = await runtime.repository.get_for_signer(request_id, user.sub)
@@ -253,9 +254,12 @@ async def validate_signatures(
             signature = await _read_upload(form.get("signature"), limit)
     elif content_type.startswith("application/json"):
         try:
-            body = ValidationCreate.model_validate(json.loads(await request.body()))
-        except (ValidationError, ValueError) as error:
-            raise BadRequest("Nội dung yêu cầu kiểm tra không hợp lệ.") from error
+            body = ValidationCreate.model_validate(parse_json(await request.body()))
+        except ValidationError as error:
+            # Field by field, as for any JSON body: a key like `../..` is a 422 that says where.
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+            ) from error
         data = await _read_object(runtime, body.bucket, body.key)
         if body.signature_bucket and body.signature_key:
             signature = await _read_object(runtime, body.signature_bucket, body.signature_key)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from hoso_common.events import ObjectRef
+from hoso_common.validation import BucketName, ObjectKey
 
 
 class ProviderPublic(BaseModel):
@@ -55,10 +56,10 @@ class SignRequestPublic(BaseModel):
 class ValidationCreate(BaseModel):
     """Validate an object already in storage (JSON form of POST /v1/validations)."""
 
-    bucket: str = Field(min_length=3, max_length=63)
-    key: str = Field(min_length=1, max_length=1024)
-    signature_bucket: str | None = Field(default=None, max_length=63)
-    signature_key: str | None = Field(default=None, max_length=1024)
+    bucket: BucketName
+    key: ObjectKey
+    signature_bucket: BucketName | None = None
+    signature_key: ObjectKey | None = None
 
 
 class SignerPublic(BaseModel):
