@@ -26,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import gateway_policy
+
 REPO = Path(__file__).resolve().parent.parent
 STACK = REPO / ".stack"
 DATA = STACK / "data"
@@ -459,6 +461,10 @@ class Route:
     ports: tuple[int, ...]
     streaming: bool = False
     openapi: bool = False
+    # Rate-limit zones of this route only (gateway_policy.limit_zones), e.g. ("login",).
+    limits: tuple[str, ...] = ()
+    # None leaves the upstream's own Content-Security-Policy (an IdP's login pages).
+    csp: str | None = gateway_policy.API_CSP
 
 
 def gateway_routes() -> list[Route]:
@@ -468,8 +474,8 @@ def gateway_routes() -> list[Route]:
         Route("/api/eforms/", "eforms", (8102,), openapi=True),
         Route("/api/submission/", "submission", (8104,), streaming=True, openapi=True),
         Route("/api/signing/", "signing", signing_ports, openapi=True),
-        Route("/idp/", "idp", (IDP_PORT,)),
-        Route("/ca/", "ca", (CA_PORT,)),
+        Route("/idp/", "idp", (IDP_PORT,), limits=("login",), csp=gateway_policy.PAGE_CSP),
+        Route("/ca/", "ca", (CA_PORT,), csp=gateway_policy.PAGE_CSP),
     ]
 
 
@@ -550,19 +556,25 @@ class Gateway(Part):
             "  map $http_x_request_id $hoso_request_id {",
             '    default $http_x_request_id; "" $request_id;',
             "  }",
+            *(f"  {line}" for line in gateway_policy.http_lines()),
         ]
         for route in routes:
             lines.append(f"  upstream {route.upstream} {{")
             lines += [f"    server {HOST}:{port} max_fails=0;" for port in route.ports]
-            lines += ["    keepalive 16;", "  }"]
+            # Idle connections are dropped before uvicorn drops them (--timeout-keep-alive),
+            # so nginx never sends a request on a connection the app is closing.
+            lines += ["    keepalive 16;", "    keepalive_timeout 60s;", "  }"]
         lines += [
             "  server {",
             f"    listen {HOST}:{self.port};",
             "    server_name localhost;",
+            *(f"    {line}" for line in gateway_policy.security_headers(gateway_policy.API_CSP)),
+            *(f"    {line}" for line in gateway_policy.server_lines("$hoso_request_id")),
             "    location = / {",
             "      default_type application/json;",
             f"      return 200 '{index}\\n';",
             "    }",
+            "    location / { return 404; }",
         ]
         for route in routes:
             lines += self.render_route(route)
@@ -586,8 +598,13 @@ class Gateway(Part):
             # exactly one X-Request-Id in the answer, the one the app saw
             "      proxy_hide_header X-Request-Id;",
             "      add_header X-Request-Id $hoso_request_id always;",
+            *(f"      {line}" for line in gateway_policy.limit_lines(route.limits)),
         ]
-        body = [f"      proxy_pass http://{route.upstream}/;", *common]
+        headers = [f"      {line}" for line in gateway_policy.security_headers(route.csp)]
+        page_headers = [
+            f"      {line}" for line in gateway_policy.security_headers(gateway_policy.PAGE_CSP)
+        ]
+        body = [f"      proxy_pass http://{route.upstream}/;", *common, *headers]
         if route.streaming:
             body += [
                 f"      client_max_body_size {GATEWAY_MAX_BODY};",
@@ -612,6 +629,7 @@ class Gateway(Part):
                     f"    location = {prefix}{page} {{",
                     f"      proxy_pass http://{route.upstream}/{page};",
                     *common,
+                    *(page_headers if page == "docs" else headers),
                     '      proxy_set_header Accept-Encoding "";',
                     *([f"      sub_filter_types {types};"] if types != "text/html" else []),
                     "      sub_filter_once on;",
@@ -655,6 +673,9 @@ class App(Part):
             HOST,
             "--port",
             str(self.port),
+            # longer than the gateway's upstream keepalive_timeout (60 s)
+            "--timeout-keep-alive",
+            "75",
         ]
 
     def env(self) -> dict[str, str]:
