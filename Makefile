@@ -11,7 +11,7 @@ STACK := python3 stack/hoso_stack.py
 TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests tests/e2e)
 
 .PHONY: help install up down reset status logs test test-unit test-integration test-e2e \
-	lint bench bench-upload bench-signing bench-burst deploy-check
+	lint fuzz bench bench-upload bench-signing bench-burst deploy-check
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) \
@@ -46,6 +46,9 @@ test-integration: ## run the integration tests against the local stack
 
 test-e2e: ## run the user flows through the gateway (needs `make up`)
 	uv run pytest tests/e2e -m e2e
+
+fuzz: ## schemathesis over every service's OpenAPI through the gateway (needs `make up`)
+	uv run pytest tests/fuzz -m fuzz -q -p no:cacheprovider
 
 lint: ## ruff check, ruff format --check and mypy --strict
 	uv run ruff check . && uv run ruff format --check . && uv run mypy
