@@ -99,6 +99,9 @@ def test_the_gateway_has_a_problem_for_each_error_it_can_make() -> None:
     # The same policy in the compose gateway, line by line.
     for line in gateway_policy.http_lines() + gateway_policy.server_lines("$hoso_request_id"):
         assert line in compose, line
+    # And the Kubernetes Ingress's error backend, generated from the same table.
+    error_backend = ROOT / "deploy/k8s/base/gateway-errors/default.conf"
+    assert error_backend.read_text() == gateway_policy.error_backend_conf()
 
 
 def test_upstream_connections_are_dropped_by_the_gateway_before_the_app_drops_them() -> None:
