@@ -56,6 +56,9 @@ test-faults: ## fault scenarios against the running stack (kills and stops its p
 dead-letters: ## list dead-letter topics; ARGS="replay hoso.signing.completed.dlt" replays one
 	uv run python -m hoso_common.dead_letters $(if $(ARGS),$(ARGS),list)
 
+fuzz: ## schemathesis over every service's OpenAPI through the gateway (needs `make up`)
+	uv run pytest tests/fuzz -m fuzz -q -p no:cacheprovider
+
 lint: ## ruff check, ruff format --check and mypy --strict
 	uv run ruff check . && uv run ruff format --check . && uv run mypy
 

@@ -26,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import gateway_policy
+
 REPO = Path(__file__).resolve().parent.parent
 STACK = REPO / ".stack"
 DATA = STACK / "data"
@@ -700,6 +702,10 @@ class Route:
     # False: the upstream serves under the same prefix (Keycloak's /auth)
     strip_prefix: bool = True
     home: str = ""  # where the bare prefix sends a browser (a UI's start page)
+    # Rate-limit zones of this route only (gateway_policy.limit_zones), e.g. ("login",).
+    limits: tuple[str, ...] = ()
+    # None leaves the upstream's own Content-Security-Policy (an IdP's login pages).
+    csp: str | None = gateway_policy.API_CSP
 
 
 def gateway_routes() -> list[Route]:
@@ -709,12 +715,21 @@ def gateway_routes() -> list[Route]:
         Route("/api/eforms/", "eforms", (8102,), openapi=True),
         Route("/api/submission/", "submission", (8104,), streaming=True, openapi=True),
         Route("/api/signing/", "signing", signing_ports, openapi=True),
-        Route("/auth/", "keycloak", (KEYCLOAK_PORT,), strip_prefix=False),
-        Route("/ca/", "ca", (CA_PORT,)),
-        Route("/metrics-ui/", "victoriametrics", (METRICS_PORT,), home="vmui/"),
-        Route("/traces/", "zipkin", (ZIPKIN_PORT,), home="zipkin/"),
-        # Everything else is the citizen portal; it streams uploads on to documents.
-        Route("/", "portal", (PORTAL_PORT,), streaming=True),
+        Route(
+            "/auth/", "keycloak", (KEYCLOAK_PORT,), strip_prefix=False, limits=("login",), csp=None
+        ),
+        Route("/ca/", "ca", (CA_PORT,), csp=gateway_policy.PAGE_CSP),
+        Route(
+            "/metrics-ui/",
+            "victoriametrics",
+            (METRICS_PORT,),
+            home="vmui/",
+            csp=gateway_policy.PAGE_CSP,
+        ),
+        Route("/traces/", "zipkin", (ZIPKIN_PORT,), home="zipkin/", csp=gateway_policy.PAGE_CSP),
+        # Everything else is the citizen portal, which sets its own policy (no inline
+        # scripts); it streams uploads on to documents.
+        Route("/", "portal", (PORTAL_PORT,), streaming=True, csp=None),
     ]
 
 
@@ -796,15 +811,20 @@ class Gateway(Part):
             "  map $http_x_request_id $hoso_request_id {",
             '    default $http_x_request_id; "" $request_id;',
             "  }",
+            *(f"  {line}" for line in gateway_policy.http_lines()),
         ]
         for route in routes:
             lines.append(f"  upstream {route.upstream} {{")
             lines += [f"    server {HOST}:{port} max_fails=0;" for port in route.ports]
-            lines += ["    keepalive 16;", "  }"]
+            # Idle connections are dropped before uvicorn drops them (--timeout-keep-alive),
+            # so nginx never sends a request on a connection the app is closing.
+            lines += ["    keepalive 16;", "    keepalive_timeout 60s;", "  }"]
         lines += [
             "  server {",
             f"    listen {HOST}:{self.port};",
             "    server_name localhost;",
+            *(f"    {line}" for line in gateway_policy.security_headers(gateway_policy.API_CSP)),
+            *(f"    {line}" for line in gateway_policy.server_lines("$hoso_request_id")),
             "    location = /gateway/health {",
             "      default_type application/json;",
             f"      return 200 '{index}\\n';",
@@ -838,9 +858,14 @@ class Gateway(Part):
             # exactly one X-Request-Id in the answer, the one the app saw
             "      proxy_hide_header X-Request-Id;",
             "      add_header X-Request-Id $hoso_request_id always;",
+            *(f"      {line}" for line in gateway_policy.limit_lines(route.limits)),
         ]
         target = "/" if route.strip_prefix else prefix
-        body = [f"      proxy_pass http://{route.upstream}{target};", *common]
+        headers = [f"      {line}" for line in gateway_policy.security_headers(route.csp)]
+        page_headers = [
+            f"      {line}" for line in gateway_policy.security_headers(gateway_policy.PAGE_CSP)
+        ]
+        body = [f"      proxy_pass http://{route.upstream}{target};", *common, *headers]
         if not route.strip_prefix:
             # Keycloak's login answers carry large cookies and headers
             body += ["      proxy_buffer_size 16k;", "      proxy_buffers 8 16k;"]
@@ -870,6 +895,7 @@ class Gateway(Part):
                     f"    location = {prefix}{page} {{",
                     f"      proxy_pass http://{route.upstream}/{page};",
                     *common,
+                    *(page_headers if page == "docs" else headers),
                     '      proxy_set_header Accept-Encoding "";',
                     *([f"      sub_filter_types {types};"] if types != "text/html" else []),
                     "      sub_filter_once on;",
@@ -917,6 +943,9 @@ class App(Part):
             # with requests still open.
             "--timeout-graceful-shutdown",
             "10",
+            # longer than the gateway's upstream keepalive_timeout (60 s)
+            "--timeout-keep-alive",
+            "75",
         ]
 
     def env(self) -> dict[str, str]:

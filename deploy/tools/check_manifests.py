@@ -238,6 +238,23 @@ def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
         if body != "25m" and not streams:
             errors.append(f"Ingress: /api/{svc} must stream uploads (proxy-request-buffering off)")
 
+    for ingress_name, ingress in by_kind.get("Ingress", {}).items():
+        annotations = ingress["metadata"].get("annotations", {})
+        if annotations.get("nginx.ingress.kubernetes.io/default-backend") != "gateway-errors":
+            errors.append(f"Ingress/{ingress_name}: errors must come from gateway-errors")
+        if "429" not in annotations.get("nginx.ingress.kubernetes.io/custom-http-errors", ""):
+            errors.append(f"Ingress/{ingress_name}: custom-http-errors must include 429")
+    limited = " ".join(
+        path
+        for path, (_, annotations) in routes.items()
+        if annotations.get("nginx.ingress.kubernetes.io/limit-rps")
+    )
+    for action in ("v1/documents)", "/upload)", "/sign)", "/submit)"):
+        if action not in limited:
+            errors.append(f"Ingress: no per-client rate limit on {action.rstrip(')')}")
+    if "Deployment" in by_kind and "gateway-errors" not in by_kind["Deployment"]:
+        errors.append("Deployment/gateway-errors (the Ingress's problem+json errors) missing")
+
     statefulsets = set(by_kind.get("StatefulSet", {}))
     if name == "dev" and not set(DATASTORES) <= statefulsets:
         errors.append(f"dev must run {DATASTORES} in-cluster, has {sorted(statefulsets)}")
@@ -249,6 +266,9 @@ def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
         for ingress in by_kind.get("Ingress", {}).values():
             if not ingress["spec"].get("tls"):
                 errors.append(f"production Ingress/{ingress['metadata']['name']} has no TLS")
+            annotations = ingress["metadata"].get("annotations", {})
+            if annotations.get("nginx.ingress.kubernetes.io/force-ssl-redirect") != "true":
+                errors.append(f"production Ingress/{ingress['metadata']['name']}: HTTPS only")
     return errors
 
 

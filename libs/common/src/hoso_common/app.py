@@ -19,8 +19,10 @@ from hoso_common.health import DependencyMissing, health_router
 from hoso_common.log import configure_logging
 from hoso_common.metrics import Sampler
 from hoso_common.mongo import ping
+from hoso_common.openapi import document_problems
 from hoso_common.outbox import OutboxRelay, register_outbox_gauges
 from hoso_common.platform import Platform
+from hoso_common.redirects import RelativeRedirectMiddleware
 from hoso_common.settings import KafkaSettings
 from hoso_common.telemetry import instrument_app
 
@@ -112,6 +114,8 @@ def create_service_app(
     app.state.outbox_relay = relay
     app.state.metrics_sampler = sampler
     install_error_handlers(app)
+    app.add_middleware(RelativeRedirectMiddleware)
+    document_problems(app)
     app.include_router(
         health_router(
             {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 5
@@ -108,6 +110,7 @@ _HTTP_CODES = {
     404: ("not_found", "Không tìm thấy dữ liệu yêu cầu."),
     405: ("method_not_allowed", "Phương thức không được hỗ trợ."),
     413: ("payload_too_large", "Tệp vượt quá dung lượng cho phép."),
+    415: ("unsupported_media_type", "Định dạng nội dung không được hỗ trợ."),
 }
 
 _PYDANTIC_MESSAGES = {
@@ -177,22 +180,58 @@ def install_error_handlers(app: FastAPI) -> None:
             dict(exc.headers) if exc.headers else None,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        from hoso_common.faults import is_transient  # faults builds on this module
+    app.add_middleware(UnhandledErrorMiddleware)
 
-        if is_transient(exc):
-            logger.warning(
-                "dependency unavailable on %s %s: %r", request.method, request.url.path, exc
-            )
-            unavailable = ServiceUnavailable()
-            return problem(
-                unavailable.status,
-                unavailable.code,
-                unavailable.title,
-                unavailable.detail,
-                request.url.path,
-                unavailable.headers,
-            )
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, AppError.code, AppError.title, AppError.detail, request.url.path)
+
+class UnhandledErrorMiddleware:
+    """Answers an unexpected exception with a 500 problem and keeps the connection usable.
+
+    Starlette's own handler for `Exception` re-raises after answering, and uvicorn then closes
+    the connection under the gateway's keep-alive pool: the gateway's next request on it got
+    a 502. Here the exception ends with the answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            if started:
+                raise  # half an answer is out: only closing the connection can end it
+            await _answer_unexpected(scope, receive, send)
+
+
+async def _answer_unexpected(scope: Scope, receive: Receive, send: Send) -> None:
+    """The answer to the exception being handled: 503 for an outage of a dependency, else 500."""
+    from hoso_common.faults import is_transient  # faults builds on this module
+
+    path = str(scope.get("path", ""))
+    error = sys.exc_info()[1]
+    if error is not None and is_transient(error):
+        logger.warning("dependency unavailable on %s %s: %r", scope.get("method"), path, error)
+        unavailable = ServiceUnavailable()
+        response = problem(
+            unavailable.status,
+            unavailable.code,
+            unavailable.title,
+            unavailable.detail,
+            path,
+            unavailable.headers,
+        )
+    else:
+        logger.exception("unhandled error on %s %s", scope.get("method"), path)
+        response = problem(500, AppError.code, AppError.title, AppError.detail, path)
+    await response(scope, receive, send)

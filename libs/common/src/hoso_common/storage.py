@@ -23,6 +23,7 @@ from minio.error import S3Error
 from hoso_common.errors import ServiceUnavailable
 from hoso_common.faults import is_transient
 from hoso_common.settings import S3Settings
+from hoso_common.validation import check_object_key
 
 T = TypeVar("T")
 
@@ -220,6 +221,7 @@ class ObjectStorage:
         metadata: dict[str, str] | None = None,
     ) -> StoredObject:
         """Stream chunks into one object; an exception from `chunks` aborts the upload."""
+        check_object_key(key)
         pipe = _ChunkPipe(stall_timeout_s=self.stall_timeout_s)
         self._pipes.add(pipe)
         upload = asyncio.ensure_future(
@@ -293,6 +295,7 @@ class ObjectStorage:
     async def put_bytes(
         self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream"
     ) -> StoredObject:
+        check_object_key(key)
         if len(data) > PART_SIZE:
 
             async def one() -> AsyncIterator[bytes]:
@@ -319,6 +322,7 @@ class ObjectStorage:
     async def upload_file(
         self, bucket: str, key: str, path: str, *, content_type: str = "application/octet-stream"
     ) -> None:
+        check_object_key(key)
         await self._run(
             self.client.fput_object,
             bucket,
@@ -329,6 +333,7 @@ class ObjectStorage:
         )
 
     async def download_file(self, bucket: str, key: str, path: str) -> None:
+        check_object_key(key)
         try:
             await self._run(self.client.fget_object, bucket, key, path)
         except S3Error as error:
@@ -338,6 +343,7 @@ class ObjectStorage:
         self, bucket: str, key: str, chunk_size: int = DOWNLOAD_CHUNK
     ) -> AsyncIterator[bytes]:
         """Open an object and yield it chunk by chunk; NotFound is raised before the first yield."""
+        check_object_key(key)
         try:
             response = await self._run(self.client.get_object, bucket, key)
         except S3Error as error:
@@ -354,6 +360,7 @@ class ObjectStorage:
 
     async def read_bytes(self, bucket: str, key: str, *, limit: int = 64 * 1024 * 1024) -> bytes:
         """Read a whole small object (signing inputs, rendered forms); larger ones are refused."""
+        check_object_key(key)
 
         def fetch() -> bytes:
             response = self.client.get_object(bucket, key)
@@ -380,6 +387,7 @@ class ObjectStorage:
             raise self._translate(error) from error
 
     async def stat(self, bucket: str, key: str) -> ObjectInfo:
+        check_object_key(key)
         try:
             stat = await self._run(self.client.stat_object, bucket, key)
         except S3Error as error:
@@ -402,6 +410,8 @@ class ObjectStorage:
 
     async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
         """Server-side copy; the bytes never pass through this process."""
+        check_object_key(src_key)
+        check_object_key(dst_key)
         from minio.commonconfig import CopySource
 
         try:
@@ -412,6 +422,7 @@ class ObjectStorage:
             raise self._translate(error) from error
 
     async def delete(self, bucket: str, key: str) -> None:
+        check_object_key(key)
         await self._run(self.client.remove_object, bucket, key)
 
     async def list_keys(self, bucket: str, prefix: str = "") -> list[str]:
@@ -426,6 +437,7 @@ class ObjectStorage:
     async def presigned_get_url(
         self, bucket: str, key: str, expires: timedelta = timedelta(minutes=15)
     ) -> str:
+        check_object_key(key)
         return await self._run(self.client.presigned_get_object, bucket, key, expires)
 
     @staticmethod

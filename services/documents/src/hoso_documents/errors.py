@@ -74,6 +74,11 @@ class SigningUnavailable(ServiceUnavailable):
     detail = "Không kết nối được dịch vụ ký số để kiểm tra kết quả ký. Vui lòng thử lại sau."
 
 
+class SignaturesNotCheckable(Unprocessable):
+    code = "signatures_not_checkable"
+    detail = "Không kiểm tra được chữ ký số: tệp không đọc được."
+
+
 class SigningValidationFailed(AppError):
     status, code, title = 502, "signing_validation_failed", "Bad gateway"
     detail = "Dịch vụ ký số không kiểm tra được chữ ký của tài liệu."

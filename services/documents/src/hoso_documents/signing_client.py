@@ -8,9 +8,22 @@ from typing import Any
 import httpx
 
 from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
-from hoso_documents.errors import SigningUnavailable, SigningValidationFailed
+from hoso_documents.errors import (
+    SignaturesNotCheckable,
+    SigningUnavailable,
+    SigningValidationFailed,
+)
 
 logger = logging.getLogger(__name__)
+
+PDF_MEDIA_TYPE = "application/pdf"
+# The report of a file that cannot carry an embedded signature and has no detached one.
+NO_SIGNATURE_REPORT: dict[str, Any] = {
+    "valid": False,
+    "verdict": "Tài liệu không có chữ ký số.",
+    "signature_count": 0,
+    "signatures": [],
+}
 
 
 class SignatureValidationClient:
@@ -59,6 +72,9 @@ class SignatureValidationClient:
         if response.status_code >= 500:
             logger.warning("signing validation unavailable", extra={"status": response.status_code})
             raise SigningUnavailable()
+        if response.status_code in {400, 413, 415, 422}:
+            # The file itself cannot be checked (not a PDF, damaged): say why, as signing did.
+            raise SignaturesNotCheckable(_problem_detail(response))
         if response.status_code >= 400:
             logger.warning(
                 "signing validation refused",
@@ -72,3 +88,11 @@ class SignatureValidationClient:
         if not isinstance(report, dict):
             raise SigningValidationFailed()
         return report
+
+
+def _problem_detail(response: httpx.Response) -> str | None:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    return detail if isinstance(detail, str) and detail else None

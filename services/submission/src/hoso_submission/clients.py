@@ -12,6 +12,7 @@ import httpx
 from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
 from hoso_common.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized
 from hoso_common.events import ObjectRef
+from hoso_common.validation import url_segment
 from hoso_submission.domain.dossier import SignatureCheck
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class DocumentsClient(UpstreamClient):
     service = "kho hồ sơ điện tử"
 
     async def document(self, document_id: str, token: str) -> VaultDocument | None:
-        body = await self._request("GET", f"/v1/documents/{document_id}", token)
+        body = await self._request("GET", f"/v1/documents/{url_segment(document_id)}", token)
         if body is None:
             return None
         versions = [
@@ -125,7 +126,7 @@ class EformsClient(UpstreamClient):
     service = "biểu mẫu điện tử"
 
     async def form(self, form_id: str, token: str) -> FilledForm | None:
-        body = await self._request("GET", f"/v1/forms/{form_id}", token)
+        body = await self._request("GET", f"/v1/forms/{url_segment(form_id)}", token)
         if body is None:
             return None
         signed = body.get("signed_pdf")

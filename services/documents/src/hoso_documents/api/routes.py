@@ -15,6 +15,7 @@ from hoso_common.errors import AppError, BadRequest, ServiceUnavailable, problem
 from hoso_common.events import StampOptions
 from hoso_common.faults import is_transient
 from hoso_common.storage import ObjectNotFound
+from hoso_common.validation import MAX_VERSION, HexIdPath, PageQuery, PageSizeQuery
 from hoso_documents.api.deps import SettingsDep, ValidationClientDep, VaultDep
 from hoso_documents.api.schemas import (
     DocumentPage,
@@ -35,6 +36,7 @@ from hoso_documents.errors import (
     MissingFile,
     VersionNotFound,
 )
+from hoso_documents.signing_client import NO_SIGNATURE_REPORT, PDF_MEDIA_TYPE
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -184,8 +186,8 @@ async def list_documents(
     principal: CitizenUser,
     vault: VaultDep,
     settings: SettingsDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageQuery = 1,
+    size: PageSizeQuery = 20,
     status: Annotated[
         list[PublicStatus] | None, Query(description="Keep only these states.")
     ] = None,
@@ -213,14 +215,16 @@ async def list_documents(
 
 @router.get("/{document_id}", response_model=DocumentPublic)
 async def get_document(
-    document_id: str, principal: CitizenUser, vault: VaultDep, settings: SettingsDep
+    document_id: HexIdPath, principal: CitizenUser, vault: VaultDep, settings: SettingsDep
 ) -> DocumentPublic:
     """One of the caller's documents, with every version's object reference."""
     return DocumentPublic.of(await vault.get(principal, document_id), settings.draft_ttl)
 
 
 @router.get("/{document_id}/versions", response_model=VersionList)
-async def list_versions(document_id: str, principal: CitizenUser, vault: VaultDep) -> VersionList:
+async def list_versions(
+    document_id: HexIdPath, principal: CitizenUser, vault: VaultDep
+) -> VersionList:
     """The versions of a document: 1 is the original, each signing adds one."""
     document = await vault.get(principal, document_id)
     return VersionList(
@@ -245,11 +249,11 @@ def _pick_version(versions: list[Version], number: int | None) -> Version:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def download(
-    document_id: str,
+    document_id: HexIdPath,
     principal: CitizenUser,
     vault: VaultDep,
     version: int | None = Query(
-        None, ge=1, description="Version number; the current one if unset."
+        None, ge=1, le=MAX_VERSION, description="Version number; the current one if unset."
     ),
     part: Literal["content", "signature"] = Query(
         "content", description="The file, or its detached .p7s signature (CAdES)."
@@ -282,7 +286,7 @@ async def download(
 
 @router.post("/{document_id}/sign", status_code=202, response_model=DocumentPublic)
 async def request_signing(
-    document_id: str,
+    document_id: HexIdPath,
     body: SignRequestCreate,
     principal: CitizenUser,
     vault: VaultDep,
@@ -296,14 +300,16 @@ async def request_signing(
 
 @router.post("/{document_id}/save", response_model=DocumentPublic)
 async def save_document(
-    document_id: str, principal: CitizenUser, vault: VaultDep, settings: SettingsDep
+    document_id: HexIdPath, principal: CitizenUser, vault: VaultDep, settings: SettingsDep
 ) -> DocumentPublic:
     """Keep the document ("Lưu"); unsaved drafts expire."""
     return DocumentPublic.of(await vault.save(principal, document_id), settings.draft_ttl)
 
 
 @router.delete("/{document_id}", status_code=204, response_class=Response)
-async def delete_document(document_id: str, principal: CitizenUser, vault: VaultDep) -> Response:
+async def delete_document(
+    document_id: HexIdPath, principal: CitizenUser, vault: VaultDep
+) -> Response:
     """Delete a document and all its files; refused (409) while signing is in flight."""
     await vault.delete(principal, document_id)
     return Response(status_code=204)
@@ -311,7 +317,7 @@ async def delete_document(document_id: str, principal: CitizenUser, vault: Vault
 
 @router.get("/{document_id}/signatures")
 async def check_signatures(
-    document_id: str,
+    document_id: HexIdPath,
     request: Request,
     principal: CitizenUser,
     vault: VaultDep,
@@ -321,6 +327,13 @@ async def check_signatures(
     document = await vault.get(principal, document_id)
     current = document.current
     detached = current.signature.detached if current.signature else None
+    if detached is None and current.content_type != PDF_MEDIA_TYPE:
+        # Only a PDF carries embedded signatures; anything else is signed by a .p7s or not at all.
+        return {
+            **NO_SIGNATURE_REPORT,
+            "document_id": document.id,
+            "version": current.version,
+        }
     report = await validation.validate(
         request.headers.get("authorization", ""),
         subject=principal.sub,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from hoso_common.auth import CitizenUser, OfficerUser
+from hoso_common.validation import VersionPath
 from hoso_eforms.api.deps import NudgeDep, ServiceDep
 from hoso_eforms.api.schemas import (
     CommunePublic,
@@ -57,7 +58,7 @@ async def get_template(code: TemplateCode, service: ServiceDep) -> TemplatePubli
 
 @templates_router.get("/{code}/versions/{version}", response_model=TemplatePublic)
 async def get_template_version(
-    code: TemplateCode, version: Annotated[int, Path(ge=1)], service: ServiceDep
+    code: TemplateCode, version: VersionPath, service: ServiceDep
 ) -> TemplatePublic:
     """Get one version of a template."""
     return TemplatePublic.of(await service.template_version(code, version))

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hoso_common.events import ObjectRef
+from hoso_common.validation import JsonData
 from hoso_eforms.domain.forms import SUCCESS_MESSAGE, FormStatus, SignProvider
 from hoso_eforms.domain.templates import PrintLayout, TemplateContent, TemplateVersion
 
@@ -66,7 +67,7 @@ class FormCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     template_code: str = Field(max_length=64, description="Template code, e.g. to-khai-khai-sinh.")
-    data: Any = Field(description="Field values, validated against the template's schema.")
+    data: JsonData = Field(description="Field values, validated against the template's schema.")
 
 
 class FormUpdate(BaseModel):
@@ -74,7 +75,9 @@ class FormUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data: Any = Field(description="Field values, validated against the form's template version.")
+    data: JsonData = Field(
+        description="Field values, validated against the form's template version."
+    )
 
 
 class SignatureInfo(BaseModel):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hoso_common.validation import JsonObject
 from hoso_eforms.domain.schema_walk import parse_pointer, subschema
 from hoso_eforms.domain.validation import SchemaProblem, check_template_schema
 
@@ -62,7 +62,7 @@ class TemplateContent(BaseModel):
     procedure_code: str = Field(pattern=PROCEDURE_CODE_PATTERN, description="Procedure code.")
     title: str = Field(min_length=1, max_length=300, description="Template name (Vietnamese).")
     description: str | None = Field(default=None, max_length=2000)
-    form_schema: dict[str, Any] = Field(
+    form_schema: JsonObject = Field(
         alias="schema", description="JSON Schema 2020-12 with Vietnamese titles and descriptions."
     )
     layout: PrintLayout

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -21,6 +21,7 @@ from hoso_common.capability import (
 from hoso_common.errors import AppError, BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from hoso_common.events import ObjectRef
 from hoso_common.storage import ObjectNotFound
+from hoso_common.validation import HexIdPath, parse_json
 from hoso_signing.api.deps import RuntimeDep
 from hoso_signing.api.schemas import (
     CallbackAck,
@@ -181,7 +182,7 @@ def _sign_request_public(doc: Doc, runtime: SigningRuntime) -> SignRequestPublic
 
 @router.get("/sign-requests/{request_id}", response_model=SignRequestPublic)
 async def get_sign_request(
-    request_id: str, user: CitizenUser, runtime: RuntimeDep
+    request_id: HexIdPath, user: CitizenUser, runtime: RuntimeDep
 ) -> SignRequestPublic:
     """Show one of the caller's own sign requests (404 for anyone else's)."""
     doc = await runtime.repository.get_for_signer(request_id, user.sub)
@@ -196,7 +197,7 @@ async def get_sign_request(
     responses={409: {"description": "Not awaiting an OTP"}, 422: {"description": "Wrong OTP"}},
 )
 async def authorize_with_otp(
-    request_id: str, body: OtpCreate, user: CitizenUser, runtime: RuntimeDep
+    request_id: HexIdPath, body: OtpCreate, user: CitizenUser, runtime: RuntimeDep
 ) -> SignRequestPublic:
     """Authorize one of the caller's own sign requests with the OTP the CA sent them."""
     doc = await runtime.repository.get_for_signer(request_id, user.sub)
@@ -352,17 +353,17 @@ async def validate_signatures(
         if form.get("signature") is not None:
             signature = await _read_upload(form.get("signature"), limit)
     elif content_type.startswith("application/json"):
-        try:
-            raw = json.loads(await request.body())
-        except ValueError as error:
-            raise BadRequest("Nội dung yêu cầu kiểm tra không hợp lệ.") from error
+        raw = parse_json(await request.body())
         if isinstance(raw, dict) and "capability" not in raw and "bucket" in raw:
             # A bare bucket and key would let anyone read anyone's files.
             raise ReferenceRefused(extra={"reason": "raw_reference"})
         try:
             body = ValidationCreate.model_validate(raw)
         except ValidationError as error:
-            raise BadRequest("Nội dung yêu cầu kiểm tra không hợp lệ.") from error
+            # Field by field, as for any JSON body: a bad field is a 422 that says where.
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+            ) from error
         grant = _granted(runtime, body.capability, user)
         data = await _read_object(runtime, grant.bucket, grant.key)
         if grant.signature_bucket and grant.signature_key:

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from hoso_common.auth import CitizenUser, CurrentUser, OfficerUser
 from hoso_common.errors import AppError, BadRequest, Unprocessable
 from hoso_common.storage import ObjectNotFound
+from hoso_common.validation import HexIdPath, LimitQuery, OffsetQuery
 from hoso_submission.api.deps import AccessToken, Procedures, Service
 from hoso_submission.api.multipart import MultipartFileReader
 from hoso_submission.api.schemas import (
@@ -33,8 +34,9 @@ from hoso_submission.errors import (
 
 router = APIRouter(prefix="/v1")
 
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = LimitQuery
+Offset = OffsetQuery
+DossierId = HexIdPath
 StatusQuery = Annotated[list[DossierStatus] | None, Query(alias="status")]
 
 
@@ -95,7 +97,7 @@ async def lookup_dossier(receipt_code: str, user: CitizenUser, service: Service)
 
 
 @router.get("/dossiers/{dossier_id}", response_model=DossierPublic, tags=["dossiers"])
-async def read_dossier(dossier_id: str, user: CurrentUser, service: Service) -> DossierPublic:
+async def read_dossier(dossier_id: DossierId, user: CurrentUser, service: Service) -> DossierPublic:
     """Read a dossier: its owner, or an officer of its agency once submitted."""
     return DossierPublic.of(await service.get(user, dossier_id))
 
@@ -120,7 +122,7 @@ async def read_dossier(dossier_id: str, user: CurrentUser, service: Service) -> 
     },
 )
 async def attach_upload(
-    dossier_id: str, code: str, request: Request, user: CitizenUser, service: Service
+    dossier_id: DossierId, code: str, request: Request, user: CitizenUser, service: Service
 ) -> DossierPublic:
     """ "Từ máy tính": stream a file from the citizen's computer into a component."""
     reader = MultipartFileReader(request)
@@ -141,7 +143,7 @@ async def attach_upload(
     tags=["components"],
 )
 async def attach_from_vault(
-    dossier_id: str,
+    dossier_id: DossierId,
     code: str,
     body: VaultAttachmentCreate,
     user: CitizenUser,
@@ -167,7 +169,7 @@ async def attach_from_vault(
     tags=["components"],
 )
 async def attach_eform(
-    dossier_id: str,
+    dossier_id: DossierId,
     code: str,
     body: EformAttachmentCreate,
     user: CitizenUser,
@@ -183,7 +185,7 @@ async def attach_eform(
     "/dossiers/{dossier_id}/components/{code}", response_model=DossierPublic, tags=["components"]
 )
 async def detach_component(
-    dossier_id: str, code: str, user: CitizenUser, service: Service
+    dossier_id: DossierId, code: str, user: CitizenUser, service: Service
 ) -> DossierPublic:
     """Remove a component's file while the dossier can still be changed."""
     return DossierPublic.of(await service.detach(user, dossier_id, code))
@@ -191,7 +193,7 @@ async def detach_component(
 
 @router.get("/dossiers/{dossier_id}/components/{code}/content", tags=["components"])
 async def download_component(
-    dossier_id: str, code: str, user: CurrentUser, service: Service
+    dossier_id: DossierId, code: str, user: CurrentUser, service: Service
 ) -> StreamingResponse:
     """Download a component's file (its owner, or an officer of the dossier's agency)."""
     dossier = await service.get(user, dossier_id)
@@ -216,7 +218,7 @@ async def download_component(
 
 @router.post("/dossiers/{dossier_id}/submit", response_model=SubmissionPublic, tags=["dossiers"])
 async def submit_dossier(
-    dossier_id: str,
+    dossier_id: DossierId,
     user: CitizenUser,
     token: AccessToken,
     service: Service,
@@ -231,7 +233,7 @@ async def submit_dossier(
 
 @router.post("/dossiers/{dossier_id}/withdraw", response_model=DossierPublic, tags=["dossiers"])
 async def withdraw_dossier(
-    dossier_id: str, user: CitizenUser, service: Service, body: WithdrawCreate | None = None
+    dossier_id: DossierId, user: CitizenUser, service: Service, body: WithdrawCreate | None = None
 ) -> DossierPublic:
     """ "Rút hồ sơ": the citizen withdraws a dossier before processing starts."""
     note = body.note if body else None
@@ -240,7 +242,7 @@ async def withdraw_dossier(
 
 @router.post("/dossiers/{dossier_id}/actions", response_model=DossierPublic, tags=["processing"])
 async def act_on_dossier(
-    dossier_id: str, body: ActionCreate, user: OfficerUser, service: Service
+    dossier_id: DossierId, body: ActionCreate, user: OfficerUser, service: Service
 ) -> DossierPublic:
     """An officer of the dossier's agency accepts, refuses, asks for more, processes, returns."""
     if body.action not in OFFICER_ACTIONS:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from hoso_common.events import ObjectRef
+from hoso_common.validation import MAX_VERSION, HexId
 from hoso_submission.domain.dossier import (
     Attachment,
     Dossier,
@@ -31,8 +32,8 @@ class VaultAttachmentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document_id: str = Field(min_length=1, max_length=100)
-    version: int = Field(ge=1, description="Version of the document to attach.")
+    document_id: HexId = Field(description="Id of the document in the vault.")
+    version: int = Field(ge=1, le=MAX_VERSION, description="Version of the document to attach.")
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of that version.")
 
 
@@ -41,7 +42,7 @@ class EformAttachmentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    form_id: str = Field(min_length=1, max_length=100)
+    form_id: HexId = Field(description="Id of the e-form instance.")
 
 
 class ActionCreate(BaseModel):
