@@ -9,6 +9,7 @@ from hoso_common.settings import PlatformSettings
 
 def test_production_refuses_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOSO_ENV", "production")
+    monkeypatch.setenv("HOSO_OBJECT_CAPABILITY_SECRET", "another-real-secret-from-the-vault")
     monkeypatch.setenv("HOSO_S3_SECRET_KEY", "hoso-local-secret")
     with pytest.raises(ValidationError, match="placeholder"):
         PlatformSettings()

@@ -73,7 +73,8 @@ def test_portal_phases_and_messages() -> None:
     assert phase_of(SignStatus.COMPLETED) == "success"
     assert phase_of(SignStatus.REJECTED) == "failure"
     assert failure_message("encrypted_pdf") == (
-        "Tệp PDF được bảo vệ bằng mật khẩu nên không thể ký số."
+        "Tệp PDF được đặt mật khẩu (mã hóa) nên không ký số được. "
+        "Vui lòng bỏ mật khẩu rồi tải lên lại."
     )
     assert failure_message("provider_500") is not None
     assert failure_message(None) is None
