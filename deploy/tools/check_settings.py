@@ -73,6 +73,8 @@ SECRET_KEYS = {
     "hoso-s3": {"access-key", "secret-key"},
     "hoso-signing-secrets": {"vnpt-sp-password", "viettel-client-secret", "webhook-secret"},
     "hoso-kafka-client": {"username", "password", "ca.crt"},
+    "hoso-capability": {"secret"},
+    "hoso-fpt-relying-party": {"password", "signature", "key"},
 }
 _KAFKA = (
     "HOSO_KAFKA_BOOTSTRAP_SERVERS",
@@ -92,6 +94,7 @@ _PLATFORM = (
     "HOSO_S3_SECURE",
     "HOSO_OIDC_ISSUER",
     "HOSO_OIDC_JWKS_URL",
+    "HOSO_OBJECT_CAPABILITY_SECRET",
 )
 # What a production overlay must provide: defaults of these point at the local stack.
 REQUIRED_PRODUCTION = {
@@ -105,6 +108,9 @@ REQUIRED_PRODUCTION = {
         "HOSO_SIGNING_VIETTEL_BASE_URL",
         "HOSO_SIGNING_VIETTEL_CLIENT_ID",
         "HOSO_SIGNING_VIETTEL_CLIENT_SECRET",
+        "HOSO_SIGNING_FPT_RELYING_PARTY_PASSWORD",
+        "HOSO_SIGNING_FPT_RELYING_PARTY_SIGNATURE",
+        "HOSO_SIGNING_FPT_RELYING_PARTY_KEY",
         "HOSO_SIGNING_WEBHOOK_SECRET",
         "HOSO_SIGNING_TSA_URL",
         "HOSO_SIGNING_TRUST_ROOTS",
