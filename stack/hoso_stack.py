@@ -830,6 +830,9 @@ class Gateway(Part):
             f"      return 200 '{index}\\n';",
             "    }",
         ]
+        # An API path no service serves is the gateway's own 404 (problem+json); every other
+        # unknown path is the portal's page for people.
+        lines.append("    location /api/ { return 404; }")
         # The services' /metrics is for the metrics server, which scrapes them directly.
         lines.append("    location ~ ^/api/[^/]+/metrics$ { return 404; }")
         for route in routes:

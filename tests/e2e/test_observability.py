@@ -80,7 +80,7 @@ async def sign_one_document(
     assert response.status_code == 201, response.text
     document: dict[str, Any] = response.json()
     notification = await portal.wait_for_phone_request(ca, citizen, name)
-    await portal.approve_on_phone(ca, notification["transaction_id"])
+    await portal.approve_on_phone(ca, citizen, notification["transaction_id"])
     signed = await portal.wait_for_document(
         gateway, citizen, document["id"], {"signed", "sign_failed"}
     )

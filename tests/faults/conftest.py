@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
 
 from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_common.testing.identity import IdpClient, TestUser
 
 from .driver import APPROVAL_LIFETIME_S, AUTO_APPROVE_DELAY_S, all_ready
 
@@ -42,13 +41,7 @@ async def ca(endpoints: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest_asyncio.fixture
 async def citizen(idp: IdpClient, ca: httpx.AsyncClient) -> TestUser:
-    user = TestUser(
-        sub=f"citizen-faults-{uuid.uuid4().hex[:12]}",
-        name="Trần Thị Sự Cố",
-        roles=["citizen"],
-        citizen_id=random_citizen_id(),
-    )
-    user.token = await idp.token(user)
+    user = await idp.citizen("Trần Thị Sự Cố")
     response = await ca.post("/sandbox/users", json={"user_id": user.citizen_id, "name": user.name})
     assert response.status_code in (200, 201), response.text
     return user

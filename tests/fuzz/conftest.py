@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
@@ -18,8 +19,15 @@ def callers(endpoints: Endpoints) -> dict[str, dict[str, str]]:
     """Authorization headers of a citizen and an officer, from the IdP as the tests get them."""
 
     async def fetch() -> dict[str, dict[str, str]]:
-        idp = IdpClient(endpoints.idp_url)
-        citizen, officer = await idp.citizen(), await idp.officer(OFFICER_AGENCY)
+        idp = IdpClient(
+            endpoints.keycloak_url,
+            admin_user=os.environ.get("HOSO_TEST_KEYCLOAK_ADMIN", "admin"),
+            admin_password=os.environ.get("HOSO_TEST_KEYCLOAK_ADMIN_PASSWORD", "hoso-local-admin"),
+        )
+        try:
+            citizen, officer = await idp.citizen(), await idp.officer(OFFICER_AGENCY)
+        finally:
+            await idp.aclose()
         return {"citizen": citizen.headers, "officer": officer.headers}
 
     return asyncio.run(fetch())

@@ -129,12 +129,17 @@ async def test_an_unreachable_store_is_a_service_unavailable() -> None:
 
 async def test_closing_frees_the_workers_of_uploads_still_open() -> None:
     """At shutdown no worker stays inside an upload, so the process can exit in its grace."""
+    # Only this adapter's workers: other adapters of the same test process have their own.
+    before = set(threading.enumerate())
     client = FakeMinio()
     storage = ObjectStorage(settings(), client=client)  # type: ignore[arg-type]
     upload = asyncio.create_task(storage.upload_stream("b", "k", stalled(asyncio.Event(), False)))
     await asyncio.to_thread(client.reading.acquire)
     storage.close()
-    workers = [t for t in threading.enumerate() if t.name.startswith("s3-upload")]
-    await asyncio.to_thread(lambda: [t.join(timeout=2) for t in workers])
+    workers = [
+        t for t in threading.enumerate() if t.name.startswith("s3-upload") and t not in before
+    ]
+    assert workers, "the upload ran on a storage worker"
+    await asyncio.to_thread(lambda: [t.join(timeout=10) for t in workers])
     assert not any(t.is_alive() for t in workers), "a storage worker outlived the shutdown"
     upload.cancel()

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,9 @@ from hoso_common.testing.identity import IdpClient
 
 pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}
+# The OCSP answer is fetched after the signing time; on a busy host seconds later, which the
+# validator's default 1 s tolerance counts as "issued in the future" (as signing's pki does).
+REVOCATION_TOLERANCE = timedelta(seconds=30)
 
 
 def blank_pdf() -> bytes:
@@ -121,7 +125,9 @@ async def test_pades_b_lt_validates_with_pyhanko_and_pdfsig(
             md_algorithm="sha256",
             subfilter=fields.SigSeedSubFilter.PADES,
             embed_validation_info=True,
-            validation_context=ValidationContext(trust_roots=[root], allow_fetching=True),
+            validation_context=ValidationContext(
+                trust_roots=[root], allow_fetching=True, time_tolerance=REVOCATION_TOLERANCE
+            ),
         ),
         signer=SandboxCaSigner(ca, user_id, chain, citizen.headers),
         timestamper=HTTPTimeStamper(f"{base}/pki/tsa"),
@@ -134,7 +140,12 @@ async def test_pades_b_lt_validates_with_pyhanko_and_pdfsig(
     dss = DocumentSecurityStore.read_dss(reader)
     assert dss.ocsps or dss.crls, "B-LT must embed revocation info"
     offline = dss.as_validation_context(
-        {"trust_roots": [root], "allow_fetching": False, "revocation_mode": "hard-fail"}
+        {
+            "trust_roots": [root],
+            "allow_fetching": False,
+            "revocation_mode": "hard-fail",
+            "time_tolerance": REVOCATION_TOLERANCE,
+        }
     )
     (embedded,) = reader.embedded_signatures
     status = await async_validate_pdf_signature(embedded, offline, ts_validation_context=offline)

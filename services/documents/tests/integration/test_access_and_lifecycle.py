@@ -142,7 +142,7 @@ async def test_cleanup_removes_expired_drafts_and_orphaned_uploads(
     )
 
     # An upload whose process died after writing the object but before the metadata.
-    orphan_id = "orphan" + expired["id"][:10]
+    orphan_id = expired["id"][::-1]  # an id of the minted shape that names no document
     orphan_key = version_key(user.sub, orphan_id, 1)
     await service.vault.repository.start_upload(
         orphan_id, user.sub, orphan_key, now() - timedelta(hours=1)

@@ -101,7 +101,7 @@ class SignRequestFeeder:
         request_id: str | None = None,
     ) -> SignRequested:
         return SignRequested(
-            request_id=request_id or str(uuid.uuid4()),
+            request_id=request_id or uuid.uuid4().hex,
             source="documents",
             source_id=f"doc-{uuid.uuid4().hex[:12]}",
             document_name=f"Tờ khai {ref.filename}",
