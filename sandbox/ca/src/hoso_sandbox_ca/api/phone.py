@@ -9,6 +9,7 @@ id in an HttpOnly, SameSite=Lax cookie; the session's access token is verified o
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -255,15 +256,32 @@ _HEAD = (
     "<!doctype html><html lang=vi><meta charset=utf-8>"
     '<meta name=viewport content="width=device-width, initial-scale=1">'
     "<title>Ứng dụng ký số từ xa (sandbox)</title>"
-    "<style>body{font-family:sans-serif;max-width:46rem;margin:1rem auto;padding:0 1rem}"
-    "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.4rem;"
-    "text-align:left}.notice{background:#eef7ee;padding:.5rem}form.inline{display:inline}"
-    "textarea{width:100%}</style>"
+    "<style>body{font-family:sans-serif;max-width:40rem;margin:0 auto;padding:.5rem 1rem;"
+    "line-height:1.4}h1{font-size:1.4rem}h2{font-size:1.15rem}"
+    ".notice{background:#eef7ee;border-left:4px solid #2e7d32;padding:.6rem}"
+    "[role=alert].notice{background:#fdecea;border-color:#c62828}"
+    ".who{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;justify-content:space-between}"
+    "ul.requests{list-style:none;padding:0}li.request{border:1px solid #bbb;border-radius:.5rem;"
+    "padding:.75rem;margin:0 0 1rem}li.request h3{margin:0 0 .5rem;font-size:1.1rem}"
+    "dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:0 0 .75rem}"
+    "dt{color:#555}dd{margin:0;overflow-wrap:anywhere}.code{font-size:1.2rem;"
+    "letter-spacing:.1em}.actions{display:flex;gap:.75rem}.actions form{flex:1}"
+    "button,a.button{font:inherit;padding:.6rem 1rem;border-radius:.4rem;border:1px solid #666;"
+    "background:#f4f4f4;color:#000;text-decoration:none;display:inline-block}"
+    ".actions button{width:100%;min-height:3rem}button.approve{background:#1b5e20;color:#fff;"
+    "border-color:#1b5e20}button.reject{background:#fff;color:#b71c1c;border-color:#b71c1c}"
+    "strong.otp{font-size:1.3rem;letter-spacing:.15em}</style>"
     "<h1>Ứng dụng ký số từ xa</h1>"
     "<p>Môi trường thử nghiệm (sandbox) của "
     + ", ".join(html.escape(entry.display_name) for entry in PROVIDERS)
     + ".</p>"
 )
+# Vietnam keeps UTC+7 all year: no daylight saving to look up.
+VIETNAM = timezone(timedelta(hours=7))
+
+
+def local_time(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, VIETNAM).strftime("%H:%M, %d/%m/%Y")
 
 
 def _notice(notice: str | None) -> str:
@@ -307,32 +325,36 @@ def render_phone_page(
     parts = [
         _HEAD.replace("<title>", '<meta http-equiv=refresh content="5"><title>', 1),
         _notice(notice),
-        f"<p>Đã đăng nhập: {who} (CCCD {html.escape(citizen.citizen_id or '')}) "
-        f"{_logout_button()}</p>",
+        f"<div class=who><p>Đã đăng nhập: {who}<br>CCCD {html.escape(citizen.citizen_id or '')}"
+        f"</p>{_logout_button()}</div>",
         "<h2>Yêu cầu ký đang chờ xác nhận</h2>",
     ]
     if not pending:
         parts.append("<p id=empty>Không có yêu cầu ký nào đang chờ xác nhận.</p>")
     else:
         parts.append(
-            "<table id=requests><tr><th>Mã xác nhận</th><th>Đơn vị ký số</th>"
-            "<th>Mã tài liệu</th><th>Tên tài liệu</th><th>Hết hạn lúc</th><th></th></tr>"
+            "<p>Kiểm tra mã xác nhận trùng với mã trên cổng dịch vụ công trước khi đồng ý.</p>"
+            "<ul id=requests class=requests>"
         )
         for transaction in pending:
             tid = html.escape(transaction.id)
             parts.append(
-                f'<tr data-transaction-id="{tid}">'
-                f"<td>{html.escape(transaction.tran_code)}</td>"
-                f"<td>{html.escape(PROVIDER_NAMES.get(transaction.provider.value, ''))}</td>"
-                f"<td>{html.escape(', '.join(d.doc_id for d in transaction.digests))}</td>"
-                f"<td>{html.escape(transaction.document_name or '(không có tên)')}</td>"
-                f"<td>{iso_time(transaction.expires_at)}</td><td>"
-                f'<form class=inline method=post action="phone/requests/{tid}/approve">'
-                "<button type=submit>Đồng ý ký</button></form> "
-                f'<form class=inline method=post action="phone/requests/{tid}/reject">'
-                "<button type=submit>Từ chối</button></form></td></tr>"
+                f'<li class=request data-transaction-id="{tid}">'
+                f"<h3>{html.escape(transaction.document_name or '(không có tên)')}</h3><dl>"
+                f"<dt>Mã xác nhận</dt><dd><strong class=code>"
+                f"{html.escape(transaction.tran_code)}</strong></dd>"
+                f"<dt>Đơn vị ký số</dt>"
+                f"<dd>{html.escape(PROVIDER_NAMES.get(transaction.provider.value, ''))}</dd>"
+                f"<dt>Hết hạn lúc</dt><dd>{local_time(transaction.expires_at)}</dd>"
+                f"<dt>Mã tài liệu</dt>"
+                f"<dd><small>{html.escape(', '.join(d.doc_id for d in transaction.digests))}"
+                "</small></dd></dl><div class=actions>"
+                f'<form method=post action="phone/requests/{tid}/approve">'
+                "<button type=submit class=approve>Đồng ý ký</button></form>"
+                f'<form method=post action="phone/requests/{tid}/reject">'
+                "<button type=submit class=reject>Từ chối</button></form></div></li>"
             )
-        parts.append("</table>")
+        parts.append("</ul>")
         parts.append(render_otp_messages(pending))
     parts.append("</html>")
     return "".join(parts)
