@@ -15,8 +15,9 @@ kubeconform proves each object is well-formed; this proves the set is what hoso 
   limits, upload routes stream, and production Ingresses have TLS;
 * the dev build runs the data stores in-cluster, the production build does not;
 * the dev build runs Keycloak with the repository's realm (deploy/keycloak/realm-hoso.json);
-  the production build trusts an external HTTPS issuer and carries no Keycloak, no demo
-  user and no trace of the hoso-tests client.
+  the phone page's client (sandbox-ca-phone) uses the code flow with PKCE S256 and exact
+  redirect URIs; the production build trusts an external HTTPS issuer and carries no
+  Keycloak, no demo user and no trace of the sandbox clients (hoso-tests, sandbox-ca-phone).
 
 Usage: check_manifests.py <name>=<rendered.yaml>...   (name: base, dev or production)
 """
@@ -40,6 +41,9 @@ SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$)", re.I)
 NOT_SECRET = {"HOSO_S3_ACCESS_KEY"}
 REALM_FILE = Path(__file__).resolve().parents[1] / "keycloak" / "realm-hoso.json"
 TEST_CLIENT = "hoso-tests"
+PHONE_CLIENT = "sandbox-ca-phone"
+# Clients of the local stack and the dev sandbox only: production never names them.
+SANDBOX_CLIENTS = (TEST_CLIENT, PHONE_CLIENT)
 
 
 def keycloak_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
@@ -48,15 +52,19 @@ def keycloak_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
     demo_users = [u["username"] for u in realm.get("users", [])]
     clients = {c["clientId"]: c for c in realm.get("clients", [])}
     errors: list[str] = []
-    if TEST_CLIENT not in clients or "portal" not in clients:
-        errors.append(f"{REALM_FILE.name}: clients portal and {TEST_CLIENT} expected")
+    if any(c not in clients for c in ("portal", *SANDBOX_CLIENTS)):
+        errors.append(f"{REALM_FILE.name}: clients portal, {', '.join(SANDBOX_CLIENTS)} expected")
     portal = clients.get("portal", {})
     if portal.get("publicClient") or portal.get("implicitFlowEnabled"):
         errors.append("portal must be confidential, without the implicit flow")
-    if portal.get("attributes", {}).get("pkce.code.challenge.method") != "S256":
-        errors.append("portal must require PKCE S256")
-    if any("*" in uri for uri in portal.get("redirectUris", [])):
-        errors.append("portal redirect URIs must be exact")
+    phone = clients.get(PHONE_CLIENT, {})
+    if phone.get("implicitFlowEnabled") or phone.get("directAccessGrantsEnabled"):
+        errors.append(f"{PHONE_CLIENT} must use the code flow only")
+    for client_id, client in (("portal", portal), (PHONE_CLIENT, phone)):
+        if client.get("attributes", {}).get("pkce.code.challenge.method") != "S256":
+            errors.append(f"{client_id} must require PKCE S256")
+        if any("*" in uri for uri in client.get("redirectUris", [])):
+            errors.append(f"{client_id} redirect URIs must be exact")
     deployments = {o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"}
     configmaps = {base_name(o): o for o in objects if o["kind"] == "ConfigMap"}
     platform = configmaps.get("hoso-platform", {}).get("data", {})
@@ -71,7 +79,7 @@ def keycloak_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
             errors.append("production must not run Keycloak: it trusts the external issuer")
         rendered = yaml.safe_dump_all(objects)
         # "admin" is also a MongoDB authSource: the demo usernames with a dash are distinctive
-        for word in (TEST_CLIENT, *(u for u in demo_users if "-" in u)):
+        for word in (*SANDBOX_CLIENTS, *(u for u in demo_users if "-" in u)):
             if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", rendered):
                 errors.append(f"production contains {word!r} (test client or demo user)")
         for key in ("HOSO_OIDC_ISSUER", "HOSO_OIDC_JWKS_URL"):
@@ -273,15 +281,18 @@ def build_errors(name: str, objects: list[dict[str, Any]]) -> list[str]:
 
 
 def keycloak_self_test() -> bool:
-    """The production rule must see a test client slipped into any object."""
+    """The production rule must see a sandbox client slipped into any object."""
     platform = {
         "kind": "ConfigMap",
         "metadata": {"name": "hoso-platform"},
         "data": {"HOSO_OIDC_ISSUER": "https://sso", "HOSO_OIDC_JWKS_URL": "https://sso/k"},
     }
-    leaked = {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"c": f"[{TEST_CLIENT}]"}}
     clean = keycloak_errors("production", [platform])
-    return not clean and bool(keycloak_errors("production", [platform, leaked]))
+    for client in SANDBOX_CLIENTS:
+        leaked = {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"c": f"[{client}]"}}
+        if not keycloak_errors("production", [platform, leaked]):
+            return False
+    return not clean
 
 
 def main(argv: list[str]) -> int:
@@ -289,7 +300,7 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(__doc__ or "")
         return 2
     if not keycloak_self_test():
-        print("self-test FAILED: the production rule misses a leaked hoso-tests client")
+        print("self-test FAILED: the production rule misses a leaked sandbox client")
         return 1
     failed = 0
     for arg in argv[1:]:

@@ -83,14 +83,22 @@ async def keep_still(phone: Page) -> None:
     await phone.route(re.compile(r".*/ca/phone(\?.*)?$"), without_refresh)
 
 
-async def answer_on_phone(
-    phone: Page, person: TestUser, name: str, button: str, screens: Screens
-) -> None:
+async def log_in_on_phone(phone: Page, person: TestUser, screens: Screens) -> None:
+    """The citizen opens the CA's app on the phone: it asks for the same IdP login."""
+    await phone.goto("/ca/phone")
+    await phone.get_by_label(re.compile("Tên đăng nhập")).fill(person.username)
+    await phone.get_by_label("Mật khẩu", exact=True).fill(person.password)
+    await screens.shot(phone, "phone-idp-login")
+    await phone.get_by_role("button", name="Đăng nhập").click()
+    await expect(phone.get_by_text(f"Đã đăng nhập: {person.name}")).to_be_visible()
+
+
+async def answer_on_phone(phone: Page, name: str, button: str, screens: Screens) -> None:
     """The citizen's phone: the CA's page lists the request; they press approve or reject."""
-    row = phone.get_by_role("row").filter(has_text=name)
+    row = phone.get_by_role("listitem").filter(has_text=name)
     deadline = time.monotonic() + APPROVAL_WAIT_MS / 1000
     while True:
-        await phone.goto(f"/ca/phone?user_id={person.citizen_id}")
+        await phone.goto("/ca/phone")
         if await row.count():
             break
         assert time.monotonic() < deadline, "the request never reached the phone"
@@ -119,7 +127,13 @@ async def test_flow1_approved_with_javascript(
 
     phone = await phone_screen.new_page()
     await keep_still(phone)
-    await answer_on_phone(phone, person, name, "Đồng ý ký", screens)
+    await log_in_on_phone(phone, person, screens)
+    await answer_on_phone(phone, name, "Đồng ý ký", screens)
+    await screens.shot(phone, "phone-answered")
+    # Logging out on the phone ends its session there and at the IdP: the login form again.
+    await phone.get_by_role("button", name="Đăng xuất").click()
+    await expect(phone.get_by_label("Mật khẩu", exact=True)).to_be_visible()
+    await screens.shot(phone, "phone-logged-out")
 
     # no reload: htmx swaps the notice in place
     url_before = page.url
@@ -169,7 +183,8 @@ async def test_flow1_rejected_then_retry_without_javascript(
 
     phone = await phone_screen.new_page()
     await keep_still(phone)
-    await answer_on_phone(phone, person, name, "Từ chối", screens)
+    await log_in_on_phone(phone, person, screens)
+    await answer_on_phone(phone, name, "Từ chối", screens)
 
     # without JavaScript the page refreshes itself (meta refresh inside <noscript>)
     deadline = time.monotonic() + APPROVAL_WAIT_MS / 1000
@@ -182,7 +197,7 @@ async def test_flow1_rejected_then_retry_without_javascript(
 
     await page.get_by_role("button", name="Thử lại").click()
     await expect(page.get_by_role("status")).to_contain_text("Thông báo chờ xử lý")
-    await answer_on_phone(phone, person, name, "Đồng ý ký", screens)
+    await answer_on_phone(phone, name, "Đồng ý ký", screens)
     deadline = time.monotonic() + APPROVAL_WAIT_MS / 1000
     while "thành công" not in ((await status.text_content()) or ""):
         assert time.monotonic() < deadline, "the success never showed"

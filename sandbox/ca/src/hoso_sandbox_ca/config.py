@@ -55,6 +55,24 @@ class Settings(AuthSettings):
         default=3600.0, gt=0, description="How long finished transactions stay queryable."
     )
     token_ttl_s: int = Field(default=3600, gt=0)
+    phone_url: str = Field(
+        default="http://127.0.0.1:8080/ca/phone",
+        description="Where people open the phone page; the IdP returns to <this>/callback.",
+    )
+    phone_client_id: str = Field(
+        default="sandbox-ca-phone", description="The phone page's client in the IdP's realm."
+    )
+    phone_oidc_token_url: str = Field(
+        default="",
+        description="The IdP's token endpoint as this process reaches it (empty: beside "
+        "HOSO_OIDC_JWKS_URL, Keycloak's layout).",
+    )
+
+    @property
+    def phone_token_url(self) -> str:
+        if self.phone_oidc_token_url:
+            return self.phone_oidc_token_url
+        return self.oidc_jwks_url.rsplit("/", 1)[0] + "/token"
 
     def secrets_to_check(self) -> dict[str, SecretStr]:
         return {

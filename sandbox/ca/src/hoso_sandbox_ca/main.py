@@ -16,6 +16,7 @@ from hoso_common.log import configure_logging
 from hoso_sandbox_ca.api import fpt, phone, pki, sandbox, viettel, vnpt
 from hoso_sandbox_ca.ca import SandboxCa
 from hoso_sandbox_ca.config import Settings
+from hoso_sandbox_ca.phone_login import PhoneLogin
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("ca", settings.log_level)
     ca = SandboxCa.open(settings)
+    verifier = TokenVerifier(settings)
+    phone_login = PhoneLogin(settings, verifier)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await sweeper
             await ca.notifier.drain(timeout_s=5)
             await ca.notifier.aclose()
+            await phone_login.aclose()
 
     app = FastAPI(
         title="hoso sandbox CA",
@@ -49,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.state.ca = ca
-    app.state.token_verifier = TokenVerifier(settings)
+    app.state.token_verifier = verifier
+    app.state.phone_login = phone_login
     for router in (
         vnpt.router,
         viettel.router,

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from hoso_common.sandbox_keys import FPT_DEV_RELYING_PARTY_KEY
+from hoso_common.testing.identity import browser, log_in_on_phone
 
 if TYPE_CHECKING:
     from conftest import WebhookReceiver
@@ -79,8 +80,9 @@ async def agreement_for(ca: httpx.AsyncClient, citizen: TestUser | None = None) 
 
 async def phone_page(ca: httpx.AsyncClient, citizen: TestUser) -> str:
     """The phone page as the citizen sees it after logging in on it."""
-    await ca.post("/phone/session", data={"access_token": citizen.token})
-    return (await ca.get("/phone")).text
+    async with browser() as person:
+        _, page = await log_in_on_phone(person, f"{ca.base_url}/phone", citizen)
+    return page
 
 
 def hash_bill(agreement: str, digest: bytes, method: int, bill: str) -> dict[str, Any]:

@@ -9,10 +9,12 @@ import re
 import secrets
 import time
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from hoso_common.testing.identity import browser, log_in_on_phone
 from hoso_sandbox_ca.domain.transactions import DigestToSign, Provider
 
 if TYPE_CHECKING:
@@ -59,25 +61,53 @@ async def test_phone_page_click_through(
     keep = await open_request(ca, user_id, "doc-keep", "Giấy xác nhận tình trạng hôn nhân")
     drop = await open_request(ca, user_id, "doc-drop", "Đơn đề nghị <b>không</b> hợp lệ")
 
-    # Without a login the page asks for one and shows nobody's requests.
-    login = await ca.get("/phone", params={"user_id": user_id})
-    assert login.status_code == 200 and login.headers["content-type"].startswith("text/html")
-    assert "Đăng nhập" in login.text and "doc-keep" not in login.text
-    assert 'action="phone/session"' in login.text
-    refused = await ca.post("/phone/session", data={"access_token": "not-a-token"})
-    assert refused.status_code == 303 and "hoso_phone_token" not in refused.headers.get(
-        "set-cookie", ""
-    )
-    logged_in = await ca.post(
-        "/phone/session", data={"access_token": citizen.token}, follow_redirects=False
-    )
-    assert logged_in.status_code == 303
-    cookie = logged_in.headers["set-cookie"]
-    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    phone = f"{ca.base_url}/phone"
+    async with browser() as anonymous, browser(base_url=ca.base_url) as person:
+        # Without a login the page sends the visitor to the IdP and shows nobody's requests.
+        start = await anonymous.get(phone)
+        assert start.status_code == 303 and start.headers["location"] == "phone/login"
+        login = await anonymous.get(f"{phone}/login")
+        assert login.status_code == 303
+        cookie = login.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        query = parse_qs(urlsplit(login.headers["location"]).query)
+        assert query["client_id"] == ["sandbox-ca-phone"]
+        assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
+        assert query["redirect_uri"] == ["http://127.0.0.1:8080/ca/phone/callback"]
+        form = await anonymous.get(login.headers["location"])
+        assert form.status_code == 200 and "Mật khẩu" in form.text
+        assert "doc-keep" not in form.text
+        # A callback that this browser did not start logs nobody in.
+        forged = await anonymous.get(f"{phone}/callback", params={"code": "x", "state": "y"})
+        assert forged.status_code == 400 and "không khớp" in forged.text
 
-    page = await ca.get(httpx.URL(str(logged_in.url)).join(logged_in.headers["location"]))
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    html = page.text
+        landed, html = await log_in_on_phone(person, phone, citizen)
+        cookie = landed.headers["set-cookie"].lower()
+        assert "hoso_phone_session=" in cookie
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        # The code and state are for one use only.
+        replayed = await anonymous.get(str(landed.request.url))
+        assert replayed.status_code == 400
+        await click_through(person, hook, html, keep, drop)
+        out = await person.post(f"{phone}/logout")
+        assert out.status_code == 303
+        ended = parse_qs(urlsplit(out.headers["location"]).query)
+        assert ended["post_logout_redirect_uri"] == ["http://127.0.0.1:8080/ca/phone"]
+        assert ended["id_token_hint"] and ended["client_id"] == ["sandbox-ca-phone"]
+        # Keycloak ends its session and sends the browser back to the (gateway's) page.
+        back = await person.get(out.headers["location"])
+        assert back.status_code == 302, back.text[:500]
+        assert back.headers["location"] == "http://127.0.0.1:8080/ca/phone"
+        again = await person.get(phone)
+        assert again.status_code == 303
+        relogin = await person.get(f"{phone}/login")
+        form = await person.get(relogin.headers["location"])
+        assert form.status_code == 200 and "Mật khẩu" in form.text, "the IdP asks again"
+
+
+async def click_through(
+    ca: httpx.AsyncClient, hook: WebhookReceiver, html: str, keep: str, drop: str
+) -> None:
     assert "Giấy xác nhận tình trạng hôn nhân" in html and "doc-keep" in html
     assert "&lt;b&gt;không&lt;/b&gt;" in html, "document names are escaped"
     actions = re.findall(r'action="(phone/requests/[0-9a-f]+/(?:approve|reject))"', html)
@@ -109,9 +139,6 @@ async def test_phone_page_click_through(
     assert (await hook.wait_for(keep))["status"] == "signed"
     assert (await hook.wait_for(drop))["status"] == "rejected"
 
-    await ca.post("/phone/logout", follow_redirects=False)
-    assert "doc-" not in (await ca.get("/phone")).text
-
 
 async def test_only_the_signer_can_answer_on_the_phone(
     ca: httpx.AsyncClient, idp: IdpClient
@@ -137,11 +164,28 @@ async def test_only_the_signer_can_answer_on_the_phone(
             headers={"Authorization": f"Bearer {owner.token[:-4]}AAAA"},
         )
         assert forged.status_code == 401
-        # The page's form post is no way around the login either.
+        # The page's form post is no way around the login either: it leads to the login.
         from_page = await ca.post(
             f"/phone/requests/{transaction}/{decision}", data={"user_id": user_id}
         )
-        assert from_page.status_code == 401
+        assert from_page.status_code == 303
+        assert from_page.headers["location"] == "../../../phone"
+
+    phone = f"{ca.base_url}/phone"
+    async with browser(base_url=ca.base_url) as stranger_phone, browser() as officer_phone:
+        # Another citizen logged in on the page neither sees nor answers the request.
+        _, page = await log_in_on_phone(stranger_phone, phone, other)
+        assert "doc-own" not in page and "Không có yêu cầu ký nào" in page
+        for decision in ("approve", "reject"):
+            answered = await stranger_phone.post(
+                f"/phone/requests/{transaction}/{decision}", headers=BROWSER_FORM
+            )
+            assert answered.headers["location"] == "../../../phone?notice=not_found"
+        # An officer's login is no citizen's: the page refuses it and offers to log out.
+        await log_in_on_phone(officer_phone, phone, officer)
+        refused = await officer_phone.get(phone)
+        assert refused.status_code == 403 and "không phải tài khoản công dân" in refused.text
+        assert "doc-own" not in refused.text
     assert (await ca.get(f"/phone/{user_id}/requests")).status_code == 401
     listed = await ca.get(f"/phone/{user_id}/requests", headers=other.headers)
     assert listed.status_code == 403

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
+from hoso_common.testing.identity import browser, log_in_on_phone
+
 if TYPE_CHECKING:
     from conftest import StartCa, WebhookReceiver
 
@@ -162,9 +164,8 @@ async def test_sign_phone_approve_status_and_webhook(
     ] == [(started["transaction_id"], doc_id, name, "vnpt-smartca")]
     assert shown[0]["status"] == "pending" and shown[0]["tran_code"] == started["tran_code"]
     assert (await ca.get(f"/phone/{citizen_id()}/requests", headers=phone)).status_code == 403
-    page = (
-        await ca.post("/phone/session", data={"access_token": citizen.token}, follow_redirects=True)
-    ).text
+    async with browser() as person:
+        _, page = await log_in_on_phone(person, f"{ca.base_url}/phone", citizen)
     assert doc_id in page and name in page and "Đồng ý ký" in page and "Từ chối" in page
 
     approved = await ca.post(f"/phone/requests/{started['transaction_id']}/approve", headers=phone)

@@ -40,6 +40,8 @@ class SandboxCa:
     idp: Any
     # The phone answers only the signer's own login: citizen id -> Authorization header.
     logins: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Citizen id -> the IdP user, for tests that log in on the phone page itself.
+    citizens: dict[str, Any] = field(default_factory=dict)
     signers: dict[str, str] = field(default_factory=dict)
 
     async def enroll(self, name: str) -> str:
@@ -50,6 +52,7 @@ class SandboxCa:
         )
         response.raise_for_status()
         self.logins[user_id] = citizen.headers
+        self.citizens[user_id] = citizen
         return user_id
 
     async def pending(self, user_id: str) -> list[dict[str, Any]]:

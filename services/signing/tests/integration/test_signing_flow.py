@@ -15,6 +15,7 @@ from hoso_common import topics
 from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
 from hoso_common.events import StampOptions
 from hoso_common.storage import ObjectStorage
+from hoso_common.testing.identity import browser, log_in_on_phone
 from hoso_signing.config import Settings
 from hoso_signing.providers import OtpRefused
 from hoso_signing.providers.fpt import FptESignClient, RelyingParty
@@ -491,13 +492,13 @@ async def test_adapter_otp_against_the_sandbox(sandbox_ca: Any) -> None:
             document_name="Tờ khai",
             file_type="pdf",
         )
-        token = sandbox_ca.logins[user_id]["Authorization"].removeprefix("Bearer ")
-        await sandbox_ca.client.post(
-            f"{sandbox_ca.url}/phone/session", data={"access_token": token}
-        )
-        page = await sandbox_ca.client.get(f"{sandbox_ca.url}/phone")
-        found = re.search(r"<strong class=otp>(\d{6})</strong>", page.text)
-        assert found, page.text
+        # The CA "texts" the OTP to the citizen's phone: its page, after the citizen's login.
+        async with browser() as phone:
+            _, page = await log_in_on_phone(
+                phone, f"{sandbox_ca.url}/phone", sandbox_ca.citizens[user_id]
+            )
+        found = re.search(r"<strong class=otp>(\d{6})</strong>", page)
+        assert found, page
         wrong = "000000" if found.group(1) != "000000" else "111111"
         with pytest.raises(OtpRefused) as refused:
             await adapter.authorize_otp(

@@ -8,12 +8,15 @@ tokens craft them themselves.
 
 from __future__ import annotations
 
+import html
 import random
+import re
 import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import jwt
@@ -175,3 +178,56 @@ class IdpClient:
 
     async def officer(self, agency: str, name: str = "Cán Bộ Kiểm Thử") -> TestUser:
         return await self.create_user("officer", name, agency=agency)
+
+
+def browser(**options: Any) -> httpx.AsyncClient:
+    """A client that keeps cookies like a browser on the local stack's http://127.0.0.1.
+
+    Browsers count http://127.0.0.1 as a secure context and send Keycloak's `Secure`
+    cookies to it; httpx does not, so the cookies are stored again without the flag.
+    """
+    client = httpx.AsyncClient(timeout=60, **options)
+
+    async def keep(response: httpx.Response) -> None:
+        for cookie in response.cookies.jar:
+            client.cookies.set(cookie.name, cookie.value or "", cookie.domain, cookie.path)
+
+    client.event_hooks["response"] = [keep]
+    return client
+
+
+async def log_in_on_phone(
+    client: httpx.AsyncClient, phone_url: str, user: TestUser
+) -> tuple[httpx.Response, str]:
+    """Log `user` in on the sandbox CA's phone page as a person does.
+
+    Returns the CA's answer to the IdP's callback and the page it leads to.
+
+    The page sends the browser to Keycloak's login form, the form is filled in, and
+    Keycloak's answer (to the realm's registered callback) is delivered to `phone_url`'s
+    callback: the same code and state, whichever address this CA is served at.
+    """
+    start = await client.get(phone_url)
+    assert start.status_code == 303, start.text[:500]
+    to_login = urljoin(phone_url, start.headers["location"])
+    idp = await client.get(to_login)
+    assert idp.status_code == 303, idp.text[:500]
+    form = await client.get(idp.headers["location"])
+    assert form.status_code == 200, form.text[:500]
+    answer = await client.post(
+        form_action(form.text), data={"username": user.username, "password": user.password}
+    )
+    assert answer.status_code == 302, answer.text[:2000]
+    back = urlsplit(answer.headers["location"])
+    assert back.path.endswith("/phone/callback"), answer.headers["location"]
+    landed = await client.get(f"{phone_url}/callback?{back.query}")
+    assert landed.status_code == 303, landed.text[:500]
+    page = await client.get(urljoin(f"{phone_url}/callback", landed.headers["location"]))
+    return landed, page.text
+
+
+def form_action(page: str) -> str:
+    """The action of the first form of an HTML page (Keycloak's login form)."""
+    found = re.search(r'<form[^>]*\baction="([^"]+)"', page)
+    assert found, f"no form in the page: {page[:500]}"
+    return html.unescape(found.group(1))
