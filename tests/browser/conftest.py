@@ -59,7 +59,9 @@ async def person(idp: IdpClient, ca_api: httpx.AsyncClient) -> TestUser:
     citizen_id = f"001090{random.randint(0, 999_999):06d}"
     user = await idp.citizen(f"Nguyễn Văn {random.choice(GIVEN_NAMES)}", citizen_id=citizen_id)
     enrolled = await ca_api.post(
-        "/sandbox/users", json={"user_id": user.citizen_id, "name": user.name}
+        # Certificates carry the holder's name in capitals, as Vietnamese CAs issue them.
+        "/sandbox/users",
+        json={"user_id": user.citizen_id, "name": user.name.upper()},
     )
     assert enrolled.status_code in (200, 201), enrolled.text
     return user

@@ -158,7 +158,7 @@ async def test_flow1_approved_with_javascript(
     assert signed.startswith(b"%PDF") and signed != original
     assert hashlib.sha256(signed).hexdigest() != hashlib.sha256(original).hexdigest()
 
-    await row.get_by_role("link", name=name).click()
+    await row.get_by_role("link", name=name, exact=True).click()
     await page.get_by_role("link", name="Kiểm tra kết quả ký số").click()
     await expect(page.get_by_role("heading", name="Chữ ký số hợp lệ")).to_be_visible()
     await expect(page.get_by_text("Tổ chức cấp chứng thư")).to_be_visible()
