@@ -9,9 +9,11 @@ import io
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+import pytest_asyncio
 from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
@@ -26,6 +28,11 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from hoso_common.testing.identity import IdpClient
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from conftest import StartCa
 
 pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}
@@ -97,6 +104,16 @@ class SandboxCaSigner(signers.Signer):
         assert approved.status_code == 200
         status = await self.ca.post(f"/vnpt/v1/signatures/sign/{tran_id}/status", json=SP)
         return base64.b64decode(status.json()["data"]["signatures"][0]["signature_value"])
+
+
+@pytest_asyncio.fixture
+async def ca(start_ca: StartCa, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A CA with a PKI of its own. The session's shared PKI was issued by CAs on other
+    ports, and the OCSP and CRL addresses in its TSA and issuing certificates name those."""
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    async with start_ca(data_dir=pki) as running:
+        yield running.client
 
 
 async def test_pades_b_lt_validates_with_pyhanko_and_pdfsig(
