@@ -209,3 +209,19 @@ class CapabilitySettings(BaseServiceSettings):
 
 class PlatformSettings(KafkaSettings, MongoSettings, S3Settings, AuthSettings, CapabilitySettings):
     """Everything a hoso service needs to reach the platform's servers."""
+
+
+class ReconcilerSettings(BaseServiceSettings):
+    """The reconciler of a service that waits on signing (its own env prefix applies)."""
+
+    signing_approval_lifetime_s: float = Field(
+        default=300,
+        gt=0,
+        description="How long a CA keeps a sign request open (signing's ca_request_ttl_s).",
+    )
+    reconcile_margin_s: float = Field(
+        default=120,
+        ge=0,
+        description="Waited past the approval lifetime before signing is asked for the outcome.",
+    )
+    reconcile_interval_s: float = Field(default=30, gt=0, description="Reconciler period.")

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from hoso_common.providers import PROVIDER_IDS
-from hoso_common.settings import PlatformSettings
+from hoso_common.settings import PlatformSettings, ReconcilerSettings
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
@@ -29,7 +29,7 @@ def parse_size(value: Any) -> Any:
 ByteSize = Annotated[int, BeforeValidator(parse_size)]
 
 
-class Settings(PlatformSettings):
+class Settings(PlatformSettings, ReconcilerSettings):
     model_config = SettingsConfigDict(env_prefix="HOSO_DOCUMENTS_", extra="ignore")
 
     service_name: str = "documents"
@@ -58,17 +58,6 @@ class Settings(PlatformSettings):
         default_factory=lambda: list(PROVIDER_IDS),
         description="Remote-signing provider ids a citizen may choose (hoso_common.providers).",
     )
-    signing_approval_lifetime_s: float = Field(
-        default=300,
-        gt=0,
-        description="How long a CA keeps a sign request open (signing's ca_request_ttl_s).",
-    )
-    reconcile_margin_s: float = Field(
-        default=120,
-        ge=0,
-        description="Waited past the approval lifetime before signing is asked for the outcome.",
-    )
-    reconcile_interval_s: float = Field(default=30, gt=0, description="Reconciler period.")
     consumer_group: str = Field(
         default="documents", description="Kafka consumer group of the SignCompleted subscriber."
     )

@@ -5,12 +5,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from hoso_common.settings import PlatformSettings
+from hoso_common.settings import PlatformSettings, ReconcilerSettings
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
-class Settings(PlatformSettings):
+class Settings(PlatformSettings, ReconcilerSettings):
     model_config = SettingsConfigDict(env_prefix="HOSO_EFORMS_", extra="ignore")
 
     service_name: str = "eforms"
@@ -31,14 +31,3 @@ class Settings(PlatformSettings):
         description="Base URL of submission, whose procedure catalogue names each agency.",
     )
     upstream_timeout_s: float = Field(default=10.0, gt=0)
-    signing_approval_lifetime_s: float = Field(
-        default=300,
-        gt=0,
-        description="How long a CA keeps a sign request open (signing's ca_request_ttl_s).",
-    )
-    reconcile_margin_s: float = Field(
-        default=120,
-        ge=0,
-        description="Waited past the approval lifetime before signing is asked for the outcome.",
-    )
-    reconcile_interval_s: float = Field(default=30, gt=0, description="Reconciler period.")
