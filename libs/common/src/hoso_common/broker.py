@@ -24,6 +24,7 @@ from hoso_common.broker_metrics import KafkaMetricsMiddleware
 from hoso_common.events import Envelope, cloudevent_headers
 from hoso_common.kafka_security import broker_security
 from hoso_common.metrics import NO_METRICS, record_dead_letter
+from hoso_common.producer_guard import ProducerGuard
 from hoso_common.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def create_broker(
     settings: KafkaSettings, *, client_id: str, tracer_provider: TracerProvider | None = None
 ) -> KafkaBroker:
     dead_letters = DeadLetterPolicy(settings.kafka_max_attempts)
+    guard = ProducerGuard(settings.kafka_publish_timeout_s)
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
@@ -170,10 +172,11 @@ def create_broker(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider, meter_provider=NO_METRICS),
             dead_letters.middleware,
             KafkaMetricsMiddleware,
+            guard.middleware,
         ),
         logger=logging.getLogger(f"{client_id}.broker"),
     )
-    dead_letters.broker = broker
+    dead_letters.broker = guard.broker = broker
     return broker
 
 
