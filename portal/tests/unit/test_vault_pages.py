@@ -222,3 +222,24 @@ def test_pending_notice_before_signing_knows_the_request(harness: PortalHarness)
     assert page.status_code == 200
     assert "Thông báo chờ xử lý" in page.text and "Đang gửi yêu cầu ký số" in page.text
     assert 'hx-trigger="sse:signing, resync, every 2s"' in page.text
+
+
+def test_the_sign_requests_outcome_shows_before_the_vault_records_it(
+    harness: PortalHarness,
+) -> None:
+    # the live event reaches the portal and the vault at once: signing's status is the truth
+    harness.documents.items = [document("d1", "Bằng", status="signing")]
+    harness.signing.requests["req-d1"] = {
+        "request_id": "req-d1",
+        "phase": "failure",
+        "failure_reason": "expired",
+        "failure_message": "Yêu cầu đã hết hạn.",
+        "provider": "vnpt-smartca",
+    }
+    harness.login()
+    fragment = harness.client.get("/ho-so-dien-tu/d1/ky-so", headers={"HX-Request": "true"}).text
+    assert "Yêu cầu ký số đã hết hạn" in fragment and ">Thử lại</button>" in fragment
+    assert "hx-trigger" not in fragment
+    harness.signing.requests["req-d1"] = {"request_id": "req-d1", "phase": "success"}
+    fragment = harness.client.get("/ho-so-dien-tu/d1/ky-so", headers={"HX-Request": "true"}).text
+    assert "Ký số thành công" in fragment and ">OK</a>" in fragment
