@@ -84,11 +84,17 @@ def p95(values: list[float]) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--gateway", default=os.environ.get("HOSO_GATEWAY_URL", "http://127.0.0.1:8080"))
+    parser.add_argument(
+        "--gateway", default=os.environ.get("HOSO_GATEWAY_URL", "http://127.0.0.1:8080")
+    )
     parser.add_argument("--keycloak", default="http://127.0.0.1:8080/auth")
-    parser.add_argument("--citizens", type=int, default=int(os.environ.get("BENCH_PORTAL_CITIZENS", 4)))
+    parser.add_argument(
+        "--citizens", type=int, default=int(os.environ.get("BENCH_PORTAL_CITIZENS", 4))
+    )
     parser.add_argument("--documents", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_PORTAL_SECONDS", 20)))
+    parser.add_argument(
+        "--seconds", type=float, default=float(os.environ.get("BENCH_PORTAL_SECONDS", 20))
+    )
     parser.add_argument("--page-size", type=int, default=10, help="the portal's page size")
     args = parser.parse_args()
 
@@ -106,7 +112,10 @@ async def main() -> None:
     async with httpx.AsyncClient(base_url=args.gateway, timeout=60, limits=limits) as api:
         began = time.monotonic()
         await asyncio.gather(*(seed(api, user, args.documents) for user in citizens))
-        print(f"seeded {args.citizens} x {args.documents} documents in {time.monotonic() - began:.0f}s")
+        print(
+            f"seeded {args.citizens} x {args.documents} documents "
+            f"in {time.monotonic() - began:.0f}s"
+        )
         portals = [await portal_login(args.gateway, user) for user in citizens]
         try:
 
@@ -145,7 +154,10 @@ async def main() -> None:
 
     portal_rate = portal_n / args.seconds
     api_rate = api_n / args.seconds
-    print(f"portal: {portal_n} page pairs, {portal_rate:.1f}/s; api: {api_n} call pairs, {api_rate:.1f}/s")
+    print(
+        f"portal: {portal_n} page pairs, {portal_rate:.1f}/s; "
+        f"api: {api_n} call pairs, {api_rate:.1f}/s"
+    )
     print(
         f"portal_ratio={portal_rate / api_rate:.2f} portal_p95_ms={p95(portal_ms):.0f} "
         f"api_p95_ms={p95(api_ms):.0f}"

@@ -44,6 +44,7 @@ def portal_assets_dir() -> Path:
     pins = (REPO / "portal" / "assets" / "package.json").read_bytes()
     return CACHE / f"portal-assets-{hashlib.sha256(pins).hexdigest()[:16]}" / "node_modules"
 
+
 KAFKA_LIBS = CACHE / "kafka-4.1.1" / "libs"
 S3PROXY_LIBS = CACHE / "s3proxy-2.6.0" / "libs"
 FERRETDB_BIN = CACHE / "ferretdb-1.24.2" / "ferretdb"
@@ -1009,6 +1010,8 @@ def all_parts() -> list[Part]:
                     "HOSO_PORTAL_OIDC_CLIENT_SECRET", "portal-local-secret"
                 ),
                 "HOSO_PORTAL_ASSETS_DIR": str(portal_assets_dir()),
+                # FerretDB refuses TTL indexes: the portal purges ended sessions itself
+                "HOSO_PORTAL_SESSION_PURGE_INTERVAL_S": "300",
             },
         )
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hoso_common.settings import KafkaSettings, MongoSettings
@@ -25,6 +25,11 @@ class Settings(MongoSettings, KafkaSettings):
     oidc_discovery_url: str = Field(
         default="http://127.0.0.1:8080/auth/realms/hoso/.well-known/openid-configuration",
         description="The IdP's OpenID Connect discovery document.",
+    )
+    oidc_backchannel_url: str = Field(
+        default="",
+        description="The IdP's in-cluster origin for the portal's token and key requests; "
+        "empty: the addresses the discovery document gives.",
     )
     oidc_client_id: str = "portal"
     oidc_client_secret: SecretStr = Field(
@@ -69,6 +74,18 @@ class Settings(MongoSettings, KafkaSettings):
         ge=0,
         description="Delete expired sessions this often; 0 leaves it to MongoDB's TTL index.",
     )
+
+    @model_validator(mode="after")
+    def _refuse_local_addresses_in_production(self) -> Settings:
+        # The local stack's addresses are the defaults: production must name its own, and
+        # serve citizens over https only (the cookies are Secure then).
+        if self.env == "production":
+            if not self.public_url.startswith("https://"):
+                raise ValueError("HOSO_PORTAL_PUBLIC_URL must be https in production")
+            local = ("://127.0.0.1", "://localhost")
+            if any(mark in self.oidc_discovery_url for mark in local):
+                raise ValueError("HOSO_PORTAL_OIDC_DISCOVERY_URL must be the real IdP's")
+        return self
 
     @property
     def live_group(self) -> str:
