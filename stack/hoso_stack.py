@@ -9,6 +9,7 @@ import argparse
 import base64
 import contextlib
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -36,6 +37,13 @@ PIDS = STACK / "pids"
 CONF = STACK / "conf"
 RUN = STACK / "run"
 CACHE = Path(os.environ.get("HOSO_CACHE") or Path.home() / ".cache" / "hoso")
+
+
+def portal_assets_dir() -> Path:
+    """The portal's npm assets, in the folder stack/install.sh made for this package.json."""
+    pins = (REPO / "portal" / "assets" / "package.json").read_bytes()
+    return CACHE / f"portal-assets-{hashlib.sha256(pins).hexdigest()[:16]}" / "node_modules"
+
 
 KAFKA_LIBS = CACHE / "kafka-4.1.1" / "libs"
 S3PROXY_LIBS = CACHE / "s3proxy-2.6.0" / "libs"
@@ -1001,7 +1009,9 @@ def all_parts() -> list[Part]:
                 "HOSO_PORTAL_OIDC_CLIENT_SECRET": os.environ.get(
                     "HOSO_PORTAL_OIDC_CLIENT_SECRET", "portal-local-secret"
                 ),
-                "HOSO_PORTAL_ASSETS_DIR": str(CACHE / "portal-assets" / "node_modules"),
+                "HOSO_PORTAL_ASSETS_DIR": str(portal_assets_dir()),
+                # FerretDB refuses TTL indexes: the portal purges ended sessions itself
+                "HOSO_PORTAL_SESSION_PURGE_INTERVAL_S": "300",
             },
         )
     ]

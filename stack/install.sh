@@ -174,10 +174,11 @@ done_step "ok"
 
 # --- 8. portal front-end assets (htmx from npm, pinned in portal/assets/package.json) --------
 step "portal assets (npm)"
-ASSETS_DIR="$CACHE/portal-assets"
+# One folder per package.json: worktrees or branches with other pins, sharing this cache,
+# never replace each other's assets (hoso_stack.py points the portal at the same folder).
 ASSETS_SUM="$(sha256sum "$REPO/portal/assets/package.json" | cut -d' ' -f1)"
-if [ -f "$ASSETS_DIR/node_modules/htmx.org/dist/htmx.min.js" ] \
-    && [ "$(cat "$ASSETS_DIR/package.sha256" 2>/dev/null)" = "$ASSETS_SUM" ]; then
+ASSETS_DIR="$CACHE/portal-assets-${ASSETS_SUM:0:16}"
+if [ -f "$ASSETS_DIR/node_modules/htmx.org/dist/htmx.min.js" ]; then
     done_step "cached"
 else
     rm -rf "$ASSETS_DIR.tmp" && mkdir -p "$ASSETS_DIR.tmp"

@@ -1,7 +1,7 @@
 """Check that every runnable workspace member has a Dockerfile built the agreed way.
 
-No Docker engine is needed: the rules are read from the files. Each of services/* and
-sandbox/* must have a multi-stage Dockerfile that installs the package from uv.lock
+No Docker engine is needed: the rules are read from the files. Each of services/*, sandbox/*
+and portal must have a multi-stage Dockerfile that installs the package from uv.lock
 (`uv sync --frozen --no-dev --package <dist>`), runs on python:3.11-slim as a numeric
 non-root user, has a HEALTHCHECK on /health/live and starts the package's app factory.
 Services that render PDFs carry fonts.
@@ -53,7 +53,11 @@ def main(argv: list[str]) -> int:
     errors: list[str] = []
     members = sorted(
         p.parent
-        for pattern in ("services/*/pyproject.toml", "sandbox/*/pyproject.toml")
+        for pattern in (
+            "services/*/pyproject.toml",
+            "sandbox/*/pyproject.toml",
+            "portal/pyproject.toml",
+        )
         for p in root.glob(pattern)
     )
     for member in members:

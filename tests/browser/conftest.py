@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
 ACTION_TIMEOUT_MS = 90_000
 NARROW_WIDTH = 360
 expect.set_options(timeout=ACTION_TIMEOUT_MS)
+SHORT_REQUEST_TTL_S = 20.0
 GIVEN_NAMES = ("An", "Bình", "Cường", "Dũng", "Hùng", "Khoa", "Long", "Minh")
 
 
@@ -51,6 +52,18 @@ async def browser() -> AsyncIterator[Browser]:
 async def ca_api(endpoints: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=endpoints.ca_url, timeout=30) as client:
         yield client
+
+
+@pytest_asyncio.fixture
+async def short_approval_window(ca_api: httpx.AsyncClient) -> AsyncIterator[float]:
+    """Sign requests opened during the test lapse after 20 s instead of the CA's minutes."""
+    previous = (await ca_api.get("/sandbox/request-ttl")).json()["ttl_s"]
+    changed = await ca_api.post("/sandbox/request-ttl", json={"ttl_s": SHORT_REQUEST_TTL_S})
+    changed.raise_for_status()
+    try:
+        yield SHORT_REQUEST_TTL_S
+    finally:
+        await ca_api.post("/sandbox/request-ttl", json={"ttl_s": previous})
 
 
 @pytest_asyncio.fixture

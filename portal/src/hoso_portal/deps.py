@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +12,8 @@ from hoso_portal.clients.documents import DocumentsClient
 from hoso_portal.clients.signing import SigningClient
 from hoso_portal.config import Settings
 from hoso_portal.errors import CsrfRefused, LoginRequired
+from hoso_portal.live import LiveHub
+from hoso_portal.notices import NoticeStore
 from hoso_portal.oidc import IdentityProvider, RefreshRefused
 from hoso_portal.security import safe_next, same_token
 from hoso_portal.sessions import Session, SessionStore, utcnow
@@ -28,6 +30,8 @@ class Portal:
     idp: IdentityProvider
     documents: DocumentsClient
     signing: SigningClient
+    notices: NoticeStore | None = None
+    hub: LiveHub = field(default_factory=LiveHub)
 
 
 def get_portal(request: Request) -> Portal:
@@ -82,6 +86,9 @@ async def current_session(request: Request, portal: PortalDep) -> UserSession:
         session.id_token = tokens.id_token or session.id_token
         await portal.store.update_tokens(session_id, session)
     request.state.session = session
+    if portal.notices is not None and request.headers.get("hx-request") != "true":
+        # the header's badge: whole pages only, fragments keep the one they came with
+        request.state.unread = await portal.notices.unread(session.sub)
     return UserSession(session_id, session)
 
 

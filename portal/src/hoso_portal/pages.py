@@ -70,6 +70,7 @@ def render(
         "csrf_token": session.csrf if session else "",
         "path": request.url.path,
         "htmx": request.headers.get("hx-request") == "true",
+        "unread": getattr(request.state, "unread", 0),
     }
     return templates.TemplateResponse(
         request, template, {**base, **(context or {})}, status_code=status_code, headers=headers

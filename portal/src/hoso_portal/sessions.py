@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,25 @@ class MongoSessionStore:
             except PyMongoError as error:
                 # Expiry is checked on every read as well; the index only reclaims space.
                 logger.warning("no TTL index on %s: %r", collection.name, error)
+
+    async def purge_expired(self) -> int:
+        """Delete ended sessions and logins: for servers that accept TTL indexes but ignore them."""
+        now = utcnow()
+        deleted = 0
+        for collection in (self.sessions, self.logins):
+            result = await collection.delete_many({"expires_at": {"$lte": now}})
+            deleted += result.deleted_count
+        return deleted
+
+    async def purge_forever(self, interval_s: float) -> None:
+        while True:
+            try:
+                deleted = await self.purge_expired()
+                if deleted:
+                    logger.info("purged %d expired sessions and logins", deleted)
+            except PyMongoError as error:
+                logger.warning("session purge failed, will retry: %r", error)
+            await asyncio.sleep(interval_s)
 
     async def create(self, session: Session) -> str:
         session_id = new_token()

@@ -64,3 +64,10 @@ ERR_NOT_FOUND: Final = "Không tìm thấy trang hoặc dữ liệu bạn yêu c
 ERR_FORBIDDEN: Final = "Bạn không có quyền xem trang này."
 ERR_LOGIN_FAILED: Final = "Đăng nhập không thành công. Vui lòng thử lại."
 ERR_GENERIC: Final = "Đã có lỗi xảy ra. Vui lòng thử lại sau."
+
+# Notices ("Thông báo")
+UNREAD: Final = "Chưa đọc"
+MARK_READ: Final = "Đánh dấu đã đọc"
+MARK_ALL_READ: Final = "Đánh dấu tất cả đã đọc"
+NOTICE_OPEN: Final = "Xem chi tiết"
+NO_NOTICES: Final = "Bạn chưa có thông báo nào."

@@ -10,6 +10,7 @@ from typing import Any
 
 from hoso_portal.clients.base import Download
 from hoso_portal.errors import ApiProblem, PageNotFound, ServiceDown
+from hoso_portal.notices import Notice
 from hoso_portal.oidc import RefreshRefused, TokenSet
 from hoso_portal.security import new_token, token_hash
 from hoso_portal.sessions import PendingLogin, Session, utcnow
@@ -206,3 +207,32 @@ class FakeSigning:
         self, token: str, *, content_type: str, body: AsyncIterable[bytes], timeout_s: float
     ) -> dict[str, Any]:
         return {"valid": False, "verdict": "Tài liệu không có chữ ký số.", "signatures": []}
+
+
+class FakeNotices:
+    """The notice store in memory, keyed like the real one by the notice id."""
+
+    def __init__(self) -> None:
+        self.notices: dict[str, Notice] = {}
+
+    async def add(self, notice: Notice) -> bool:
+        if notice.id in self.notices:
+            return False
+        self.notices[notice.id] = replace(notice)
+        return True
+
+    async def page(self, sub: str, *, page: int, size: int) -> tuple[list[Notice], int]:
+        mine = sorted(
+            (n for n in self.notices.values() if n.sub == sub),
+            key=lambda n: (n.created_at, n.id),
+            reverse=True,
+        )
+        return [replace(n) for n in mine[(page - 1) * size : page * size]], len(mine)
+
+    async def unread(self, sub: str) -> int:
+        return sum(1 for n in self.notices.values() if n.sub == sub and not n.read)
+
+    async def mark_read(self, sub: str, notice_id: str | None = None) -> None:
+        for notice in self.notices.values():
+            if notice.sub == sub and notice_id in (None, notice.id):
+                notice.read = True

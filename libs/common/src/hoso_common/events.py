@@ -130,6 +130,10 @@ class SignCompleted(EventData):
     source: SignSource = Field(description="Service that asked for the signature.")
     source_id: str = Field(description="Id of the document or e-form in the source service.")
     status: SignOutcome = Field(description="Final outcome.")
+    signer_sub: str | None = Field(
+        default=None,
+        description="OIDC subject of the citizen who was asked to sign; whom a notice is for.",
+    )
     signed_object: ObjectRef | None = Field(
         default=None, description="The signed file (or the .p7s for CAdES), when signed."
     )
@@ -215,6 +219,9 @@ class DossierStatusChanged(EventData):
     from_status: int | None = Field(description="Previous DVCQG status code.")
     to_status: int = Field(ge=1, le=10, description="New DVCQG status code.")
     actor: str = Field(description="OIDC subject of who made the change.")
+    owner_id: str | None = Field(
+        default=None, description="OIDC subject of the citizen whose dossier it is."
+    )
     note: str | None = Field(default=None, description="Note recorded with the change.")
     changed_at: datetime = Field(description="When the change happened.")
 

@@ -193,6 +193,18 @@ async def _notice(portal: PortalDep, session: UserSession, doc_id: str) -> dict[
             # signing learns of the request from an event, a moment after the vault does
             return context
         context["sign_request"] = sign_request
+        # The live event reaches the portal as it reaches the vault: the sign request's own
+        # status is the truth when the vault has not recorded the outcome yet.
+        if sign_request.get("phase") == "success":
+            context["phase"] = "success"
+            return context
+        if sign_request.get("phase") == "failure":
+            context["phase"] = "failure"
+            context["failure_title"] = words.FAILURE_TITLES.get(
+                str(sign_request.get("failure_reason")), words.FAILURE_TITLE_DEFAULT
+            )
+            context["failure_message"] = sign_request.get("failure_message") or words.ERR_GENERIC
+            return context
         expires = parse_time(sign_request.get("expires_at"))
         if expires:
             context["remaining_s"] = max(0, int((expires - utcnow()).total_seconds()))

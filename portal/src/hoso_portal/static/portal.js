@@ -31,3 +31,15 @@
   document.addEventListener("DOMContentLoaded", focusSummary);
   document.addEventListener("htmx:afterSettle", focusSummary);
 })();
+
+// Live notices: on every (re)connection of the stream, what the page shows is read again from
+// the APIs, since events sent while the stream was down are not replayed.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:sseOpen", function () {
+    if (!window.htmx) { return; }
+    document.querySelectorAll("[data-resync]").forEach(function (el) {
+      window.htmx.trigger(el, "resync");
+    });
+  });
+})();

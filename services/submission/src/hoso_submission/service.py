@@ -454,6 +454,7 @@ class DossierService:
             from_status=None if entry.from_status is None else int(entry.from_status),
             to_status=int(entry.to_status),
             actor=entry.actor,
+            owner_id=dossier.owner_id,
             note=entry.note,
             changed_at=entry.at,
         )
