@@ -19,13 +19,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hoso_common.log import configure_logging
 from hoso_common.mongo import create_mongo_client, database
 from hoso_portal.clients.documents import DocumentsClient
+from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
+from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings
 from hoso_portal.deps import Portal
 from hoso_portal.errors import ApiProblem, LoginRequired, NotAllowed, PageNotFound, PortalError
 from hoso_portal.oidc import OidcClient
 from hoso_portal.pages import build_templates, render
-from hoso_portal.routes import auth, frame, vault
+from hoso_portal.routes import auth, dossiers, eforms, frame, procedures, vault
 from hoso_portal.sessions import MongoSessionStore
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
             idp=OidcClient(settings),
             documents=DocumentsClient(settings.documents_url, http),
             signing=SigningClient(settings.signing_url, http),
+            eforms=EformsClient(settings.eforms_url, http),
+            submission=SubmissionClient(settings.submission_url, http),
         )
 
     @asynccontextmanager
@@ -148,5 +152,8 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
     app.include_router(auth.router)
     app.include_router(frame.router)
     app.include_router(vault.router)
+    app.include_router(procedures.router)
+    app.include_router(dossiers.router)
+    app.include_router(eforms.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -64,3 +64,31 @@ ERR_NOT_FOUND: Final = "Không tìm thấy trang hoặc dữ liệu bạn yêu c
 ERR_FORBIDDEN: Final = "Bạn không có quyền xem trang này."
 ERR_LOGIN_FAILED: Final = "Đăng nhập không thành công. Vui lòng thử lại."
 ERR_GENERIC: Final = "Đã có lỗi xảy ra. Vui lòng thử lại sau."
+
+# Flow 2
+SUBMIT_DOSSIER: Final = "Nộp hồ sơ"
+RESUBMIT: Final = "Nộp bổ sung"
+COMPONENTS: Final = "Thành phần hồ sơ"
+EFORM_ONLINE: Final = "Nhập thông tin trực tuyến (E-Form)"
+FROM_COMPUTER: Final = "Từ máy tính"
+FROM_VAULT: Final = "Từ Hồ sơ điện tử"
+SIGNED_EFORM: Final = "Biểu mẫu điện tử đã ký số"
+ADD: Final = "Thêm"
+UPDATE: Final = "Cập nhật"
+PRINT: Final = "In"
+CLOSE: Final = "Đóng"
+DONE: Final = "Thực hiện thành công"
+WITHDRAW: Final = "Rút hồ sơ"
+RECEIPT_CODE: Final = "Mã hồ sơ"
+ADD_ROW: Final = "Thêm dòng"
+REMOVE_ROW: Final = "Xóa dòng"
+SEARCH: Final = "Tìm kiếm"
+SOURCES: Final = {"upload": FROM_COMPUTER, "vault": FROM_VAULT, "eform": SIGNED_EFORM}
+FORM_STATUS: Final = {
+    "saved": "Đã lưu, chưa ký số",
+    "signing": "Đang chờ ký số",
+    "signed": "Đã ký số",
+    "sign_failed": "Ký số không thành công",
+}
+ERR_PICK_DOCUMENT: Final = "Chọn một giấy tờ trong Hồ sơ điện tử."
+ERR_PICK_FORM: Final = "Chọn một biểu mẫu đã ký số."

@@ -15,8 +15,6 @@ router = APIRouter()
 HTMX_FILE = ("htmx.org", "dist", "htmx.min.js")
 
 SECTIONS = {
-    "/thu-tuc": words.NAV_PROCEDURES,
-    "/ho-so-da-nop": words.NAV_DOSSIERS,
     "/thong-bao": words.NAV_NOTICES,
 }
 
