@@ -172,11 +172,13 @@ HOSO_CACHE="$CACHE" bash "$REPO/services/eforms/tools/verapdf/install.sh" >/dev/
     || die "veraPDF install failed"
 done_step "ok"
 
-# --- 8. portal front-end assets (htmx from npm, pinned in portal/assets/package.json) --------
+# --- 8. portal front-end assets (htmx, and axe-core for the browser tests; pinned in
+#        portal/assets/package.json) ---------------------------------------------------------
 step "portal assets (npm)"
 ASSETS_DIR="$CACHE/portal-assets"
 ASSETS_SUM="$(sha256sum "$REPO/portal/assets/package.json" | cut -d' ' -f1)"
 if [ -f "$ASSETS_DIR/node_modules/htmx.org/dist/htmx.min.js" ] \
+    && [ -f "$ASSETS_DIR/node_modules/axe-core/axe.min.js" ] \
     && [ "$(cat "$ASSETS_DIR/package.sha256" 2>/dev/null)" = "$ASSETS_SUM" ]; then
     done_step "cached"
 else
@@ -186,7 +188,8 @@ else
         >npm.log 2>&1) || { cat "$ASSETS_DIR.tmp/npm.log" >&2; die "npm install of the portal assets failed"; }
     echo "$ASSETS_SUM" >"$ASSETS_DIR.tmp/package.sha256"
     rm -rf "$ASSETS_DIR" && mv "$ASSETS_DIR.tmp" "$ASSETS_DIR"
-    done_step "installed htmx.org $(node -p "require('$ASSETS_DIR/node_modules/htmx.org/package.json').version")"
+    node_version() { node -p "require('$ASSETS_DIR/node_modules/$1/package.json').version"; }
+    done_step "installed htmx.org $(node_version htmx.org), axe-core $(node_version axe-core)"
 fi
 
 # --- 9. VictoriaMetrics (the local metrics server and its query UI) --------------------------

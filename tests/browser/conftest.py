@@ -16,6 +16,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
 
+from .a11y import assert_accessible
+
 CHROMIUM = os.environ.get("HOSO_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "browser"
 # Debian's chromium, quiet: no sandbox (root in CI), no GPU, no calls home.
@@ -68,7 +70,8 @@ async def person(idp: IdpClient, ca_api: httpx.AsyncClient) -> TestUser:
 
 
 class Screens:
-    """Saves a full-page screenshot of every step under .artifacts/browser/<test>/."""
+    """Saves a full-page screenshot of every step under .artifacts/browser/<test>/, and checks
+    every portal page it shows with axe-core."""
 
     def __init__(self, test_name: str) -> None:
         self.folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]", "_", test_name)
@@ -86,6 +89,7 @@ class Screens:
             narrow = self.folder / f"{self.count:02d}-{step}-{NARROW_WIDTH}px.png"
             await page.screenshot(path=str(narrow), full_page=True)
             await page.set_viewport_size(size)
+        await assert_accessible(page, step)
 
 
 @pytest.fixture

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DATA_POINTER = "/data"
-_DATE_VN = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # A repeated group grows by a button; this bounds what one post can ask for.
 MAX_ROWS = 50
-INPUT_OF_FORMAT = {"date-vn": "date", "email": "email", "so-di-dong": "tel"}
+# Dates are typed as the hint shows them (dd/mm/yyyy): a date input would show the browser's
+# locale format instead, which need not match the hint or the printed form.
+INPUT_OF_FORMAT = {"date-vn": "date-vn", "email": "email", "so-di-dong": "tel"}
 
 
 def resolve(root: Mapping[str, Any], node: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,13 +44,6 @@ def escape(part: str) -> str:
 def dom_id(pointer: str) -> str:
     """An HTML id for a pointer: `f-me-ho_ten`; letters, digits, `-` and `_` only."""
     return "f" + re.sub(r"[^A-Za-z0-9_]", "-", pointer)
-
-
-def to_input_date(value: Any) -> str:
-    """dd/mm/yyyy (what the service stores) → yyyy-mm-dd (what a date input shows)."""
-    if isinstance(value, str) and (match := _DATE_VN.match(value)):
-        return f"{match[3]}-{match[2]}-{match[1]}"
-    return "" if value is None else str(value)
 
 
 def from_input_date(value: str) -> str:
@@ -122,16 +116,53 @@ def provinces_needed(schema: Mapping[str, Any], data: Any) -> set[str]:
     return found
 
 
+def print_order(layout: Mapping[str, Any] | None) -> list[str]:
+    """The fields' pointers in the order the printed form lists them."""
+    if not layout:
+        return []
+    found = [str(layout.get("recipient_field") or "")]
+    for section in layout.get("sections") or []:
+        found.extend(str(p) for p in section.get("fields") or [])
+    return [p for p in found if p]
+
+
+def ordered(
+    properties: Mapping[str, Any], required: list[str], pointer: str, order: list[str]
+) -> list[str]:
+    """Properties in print order; the rest required first, as the template lists them.
+
+    A stored schema need not keep its properties' order (a document store may sort keys), so
+    the page takes its order from the print layout, which is a list.
+    """
+
+    def rank(item: tuple[int, str]) -> tuple[int, int, int]:
+        index, name = item
+        own = f"{pointer}/{escape(name)}"
+        places = [i for i, p in enumerate(order) if p == own or p.startswith(own + "/")]
+        if places:
+            return (0, min(places), index)
+        if name in required:
+            return (1, required.index(name), index)
+        return (2, 0, index)
+
+    return [name for _, name in sorted(enumerate(properties), key=rank)]
+
+
 class FormBuilder:
     """Builds the page's nodes for a schema, its current data and the service's errors."""
 
     def __init__(
-        self, schema: Mapping[str, Any], catalogue: Catalogue, errors: Mapping[str, str]
+        self,
+        schema: Mapping[str, Any],
+        catalogue: Catalogue,
+        errors: Mapping[str, str],
+        order: list[str] | None = None,
     ) -> None:
         self.schema = schema
         self.catalogue = catalogue
         self.errors = dict(errors)
         self.placed: set[str] = set()
+        self.order = order or []
 
     def build(self, data: Mapping[str, Any]) -> list[Node]:
         root = resolve(self.schema, self.schema)
@@ -146,9 +177,13 @@ class FormBuilder:
     def _children(self, node: Mapping[str, Any], pointer: str, value: Any) -> list[Node]:
         required = set(node.get("required") or [])
         values = value if isinstance(value, dict) else {}
+        properties = node.get("properties") or {}
+        names = ordered(properties, list(node.get("required") or []), pointer, self.order)
         return [
-            self._node(child, f"{pointer}/{escape(name)}", values.get(name), name in required)
-            for name, child in (node.get("properties") or {}).items()
+            self._node(
+                properties[name], f"{pointer}/{escape(name)}", values.get(name), name in required
+            )
+            for name in names
         ]
 
     def _node(self, raw: Mapping[str, Any], pointer: str, value: Any, required: bool) -> Node:
@@ -207,7 +242,7 @@ class FormBuilder:
             widget = "number"
         elif node.get("format") in INPUT_OF_FORMAT:
             widget = INPUT_OF_FORMAT[str(node["format"])]
-        text = to_input_date(shown) if widget == "date" else ("" if shown is None else str(shown))
+        text = "" if shown is None else str(shown)
         return Node(
             "field",
             pointer,
@@ -281,13 +316,15 @@ class FormBuilder:
         """(link target id, message) for every error, in page order; unplaced ones too."""
         out: list[tuple[str, str]] = []
 
-        def walk(items: list[Node]) -> None:
+        def walk(items: list[Node], trail: str) -> None:
             for item in items:
                 if item.error:
-                    out.append((item.first_id if item.kind != "field" else item.id, item.error))
-                walk(item.children)
+                    target = item.first_id if item.kind != "field" else item.id
+                    out.append((target, f"{trail}{item.error}"))
+                inner = trail if item.kind == "field" else f"{trail}{item.title}: "
+                walk(item.children, inner if item.kind in ("group", "array") else trail)
 
-        walk(nodes)
+        walk(nodes, "")
         for pointer, message in self.errors.items():
             if pointer not in self.placed:
                 out.append((self._nearest(nodes, pointer), message))
@@ -364,9 +401,41 @@ def prune(value: Any) -> Any:
     return value
 
 
-def to_send(data: Mapping[str, Any]) -> dict[str, Any]:
-    pruned = prune(dict(data))
+def to_send(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    pruned = prune(_without_untouched(schema, resolve(schema, schema), dict(data), root=True))
     return pruned if isinstance(pruned, dict) else {}
+
+
+def _entered(schema: Mapping[str, Any], raw: Mapping[str, Any], value: Any) -> bool:
+    """Whether the citizen typed anything here; a prefilled default alone does not count."""
+    node = resolve(schema, raw)
+    if isinstance(value, dict):
+        props = node.get("properties") or {}
+        return any(_entered(schema, props.get(k) or {}, v) for k, v in value.items())
+    if isinstance(value, list):
+        items = node.get("items") or {}
+        return any(_entered(schema, items, v) for v in value)
+    if value in ("", None):
+        return False
+    return "default" not in node or value != node["default"]
+
+
+def _without_untouched(
+    schema: Mapping[str, Any], node: Mapping[str, Any], value: Any, *, root: bool = False
+) -> Any:
+    """An optional group the citizen left alone is left out, even with a default shown in it."""
+    if isinstance(value, dict):
+        if not root and not _entered(schema, node, value):
+            return None
+        props = node.get("properties") or {}
+        return {
+            k: _without_untouched(schema, resolve(schema, props.get(k) or {}), v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        items = resolve(schema, node.get("items") or {})
+        return [_without_untouched(schema, items, v) for v in value]
+    return value
 
 
 def change_rows(data: dict[str, Any], action: str) -> None:

@@ -18,6 +18,7 @@ from hoso_portal.eform import (
     Node,
     change_rows,
     field_errors,
+    print_order,
     provinces_needed,
     read_posted,
     to_send,
@@ -96,7 +97,8 @@ async def _form_page(
     status_code: int = 200,
 ) -> Response:
     schema = template["schema"]
-    builder = FormBuilder(schema, await _catalogue(portal, session, schema, data), errors or {})
+    catalogue = await _catalogue(portal, session, schema, data)
+    builder = FormBuilder(schema, catalogue, errors or {}, print_order(template.get("layout")))
     nodes = builder.build(data)
     summary = builder.summary(nodes) if errors else []
     providers: list[dict[str, Any]] = []
@@ -164,7 +166,9 @@ async def add_form(
         change_rows(data, action)
         return await _form_page(request, portal, session, template=template, data=data, ctx=ctx)
     try:
-        form = await portal.eforms.create(session.token, template["code"], to_send(data))
+        form = await portal.eforms.create(
+            session.token, template["code"], to_send(template["schema"], data)
+        )
     except ApiProblem as problem:
         return await _invalid(request, portal, session, template, data, ctx, problem)
     return _see_other(request, f"{FORMS}/{form['id']}?{_query(ctx, xong='1')}")
@@ -252,7 +256,7 @@ async def update_form(
             request, portal, session, template=template, data=data, ctx=ctx, form=form
         )
     try:
-        await portal.eforms.update(session.token, fid, to_send(data))
+        await portal.eforms.update(session.token, fid, to_send(template["schema"], data))
     except ApiProblem as problem:
         return await _invalid(request, portal, session, template, data, ctx, problem, form)
     return _see_other(request, f"{FORMS}/{fid}?{_query(ctx, xong='1')}")
