@@ -106,7 +106,7 @@ async def test_flow2_eform_sign_download_upload_submit(
 
     await page.locator("#f-co_quan_tiep_nhan").fill("Ủy ban nhân dân phường Hoàn Kiếm")
     await page.locator("#f-nguoi_yeu_cau-ho_ten").fill(person.name)
-    await page.locator("#f-nguoi_yeu_cau-so_dinh_danh").fill(person.citizen_id)
+    await page.locator("#f-nguoi_yeu_cau-so_dinh_danh").fill(person.citizen_id or "")
     await address(page, "/nguoi_yeu_cau/noi_cu_tru", "Số 12, phố Hàng Bạc")
     await page.locator("#f-nguoi_yeu_cau-quan_he").fill("Cha")
     await page.locator("#f-nguoi_yeu_cau-so_dien_thoai").fill("0912345678")
@@ -191,7 +191,7 @@ async def test_flow2_signed_eform_attached_directly_then_withdrawn(
     await page.locator("#f-ngay_sinh").fill("05/09/1990")
     await page.locator("#f-noi_sinh").fill("Hà Nội")
     await page.locator("#f-dan_toc").select_option("Kinh")
-    await page.locator("#f-so_dinh_danh").fill(person.citizen_id)
+    await page.locator("#f-so_dinh_danh").fill(person.citizen_id or "")
     await address(page, "/noi_thuong_tru", "Số 5, phố Tràng Tiền")
     await page.locator("#f-so_dien_thoai").fill("0912345678")
     # a repeated group: one row of "Quá trình cư trú"
