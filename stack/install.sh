@@ -172,13 +172,15 @@ HOSO_CACHE="$CACHE" bash "$REPO/services/eforms/tools/verapdf/install.sh" >/dev/
     || die "veraPDF install failed"
 done_step "ok"
 
-# --- 8. portal front-end assets (htmx from npm, pinned in portal/assets/package.json) --------
+# --- 8. portal front-end assets (htmx, and axe-core for the browser tests; pinned in
+#        portal/assets/package.json) ---------------------------------------------------------
 step "portal assets (npm)"
 # One folder per package.json: worktrees or branches with other pins, sharing this cache,
 # never replace each other's assets (hoso_stack.py points the portal at the same folder).
 ASSETS_SUM="$(sha256sum "$REPO/portal/assets/package.json" | cut -d' ' -f1)"
 ASSETS_DIR="$CACHE/portal-assets-${ASSETS_SUM:0:16}"
-if [ -f "$ASSETS_DIR/node_modules/htmx.org/dist/htmx.min.js" ]; then
+if [ -f "$ASSETS_DIR/node_modules/htmx.org/dist/htmx.min.js" ] \
+    && [ -f "$ASSETS_DIR/node_modules/axe-core/axe.min.js" ]; then
     done_step "cached"
 else
     rm -rf "$ASSETS_DIR.tmp" && mkdir -p "$ASSETS_DIR.tmp"
@@ -187,7 +189,8 @@ else
         >npm.log 2>&1) || { cat "$ASSETS_DIR.tmp/npm.log" >&2; die "npm install of the portal assets failed"; }
     echo "$ASSETS_SUM" >"$ASSETS_DIR.tmp/package.sha256"
     rm -rf "$ASSETS_DIR" && mv "$ASSETS_DIR.tmp" "$ASSETS_DIR"
-    done_step "installed htmx.org $(node -p "require('$ASSETS_DIR/node_modules/htmx.org/package.json').version")"
+    node_version() { node -p "require('$ASSETS_DIR/node_modules/$1/package.json').version"; }
+    done_step "installed htmx.org $(node_version htmx.org), axe-core $(node_version axe-core)"
 fi
 
 # --- 9. VictoriaMetrics (the local metrics server and its query UI) --------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
+
+from .a11y import assert_accessible
 
 CHROMIUM = os.environ.get("HOSO_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "browser"
@@ -33,6 +36,9 @@ ACTION_TIMEOUT_MS = 90_000
 NARROW_WIDTH = 360
 expect.set_options(timeout=ACTION_TIMEOUT_MS)
 SHORT_REQUEST_TTL_S = 20.0
+# Contexts with JavaScript off: axe-core runs in the page, so their pages are checked in the
+# runs with JavaScript on (the same pages).
+WITHOUT_JAVASCRIPT: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
 GIVEN_NAMES = ("An", "Bình", "Cường", "Dũng", "Hùng", "Khoa", "Long", "Minh")
 
 
@@ -81,7 +87,8 @@ async def person(idp: IdpClient, ca_api: httpx.AsyncClient) -> TestUser:
 
 
 class Screens:
-    """Saves a full-page screenshot of every step under .artifacts/browser/<test>/."""
+    """Saves a full-page screenshot of every step under .artifacts/browser/<test>/, and checks
+    every portal page it shows with axe-core (with JavaScript on)."""
 
     def __init__(self, test_name: str) -> None:
         self.folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]", "_", test_name)
@@ -99,6 +106,8 @@ class Screens:
             narrow = self.folder / f"{self.count:02d}-{step}-{NARROW_WIDTH}px.png"
             await page.screenshot(path=str(narrow), full_page=True)
             await page.set_viewport_size(size)
+        if page.context not in WITHOUT_JAVASCRIPT:
+            await assert_accessible(page, step)
 
 
 @pytest.fixture
@@ -116,6 +125,8 @@ async def new_context(
         locale="vi-VN",
         accept_downloads=True,
     )
+    if not javascript:
+        WITHOUT_JAVASCRIPT.add(context)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(2 * ACTION_TIMEOUT_MS)
     return context

@@ -38,6 +38,8 @@ class Settings(MongoSettings, KafkaSettings):
     oidc_scope: str = "openid profile"
     documents_url: str = Field(default="http://127.0.0.1:8080/api/documents")
     signing_url: str = Field(default="http://127.0.0.1:8080/api/signing")
+    eforms_url: str = Field(default="http://127.0.0.1:8080/api/eforms")
+    submission_url: str = Field(default="http://127.0.0.1:8080/api/submission")
     api_timeout_s: float = Field(default=30, gt=0)
     upload_timeout_s: float = Field(default=600, gt=0)
     max_upload_bytes: int = Field(

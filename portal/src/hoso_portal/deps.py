@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hoso_portal.clients.documents import DocumentsClient
+from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
+from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings
 from hoso_portal.errors import CsrfRefused, LoginRequired
 from hoso_portal.live import LiveHub
@@ -30,6 +32,8 @@ class Portal:
     idp: IdentityProvider
     documents: DocumentsClient
     signing: SigningClient
+    eforms: EformsClient
+    submission: SubmissionClient
     notices: NoticeStore | None = None
     hub: LiveHub = field(default_factory=LiveHub)
 

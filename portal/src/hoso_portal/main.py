@@ -22,7 +22,9 @@ from hoso_common.broker import create_broker
 from hoso_common.log import configure_logging
 from hoso_common.mongo import create_mongo_client, database
 from hoso_portal.clients.documents import DocumentsClient
+from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
+from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings
 from hoso_portal.deps import Portal
 from hoso_portal.errors import ApiProblem, LoginRequired, NotAllowed, PageNotFound, PortalError
@@ -30,7 +32,7 @@ from hoso_portal.live import LiveHub, NoticeFeed, register_subscribers
 from hoso_portal.notices import MongoNoticeStore
 from hoso_portal.oidc import OidcClient
 from hoso_portal.pages import build_templates, render
-from hoso_portal.routes import auth, frame, notices, vault
+from hoso_portal.routes import auth, dossiers, eforms, frame, notices, procedures, vault
 from hoso_portal.sessions import MongoSessionStore
 
 logger = logging.getLogger(__name__)
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
             idp=OidcClient(settings),
             documents=DocumentsClient(settings.documents_url, http),
             signing=SigningClient(settings.signing_url, http),
+            eforms=EformsClient(settings.eforms_url, http),
+            submission=SubmissionClient(settings.submission_url, http),
             notices=(notice_store := MongoNoticeStore(database(mongo, settings))),
             hub=LiveHub(),
         )
@@ -194,5 +198,8 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
     app.include_router(frame.router)
     app.include_router(vault.router)
     app.include_router(notices.router)
+    app.include_router(procedures.router)
+    app.include_router(dossiers.router)
+    app.include_router(eforms.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

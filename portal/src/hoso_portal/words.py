@@ -71,3 +71,30 @@ MARK_READ: Final = "Đánh dấu đã đọc"
 MARK_ALL_READ: Final = "Đánh dấu tất cả đã đọc"
 NOTICE_OPEN: Final = "Xem chi tiết"
 NO_NOTICES: Final = "Bạn chưa có thông báo nào."
+# Flow 2
+SUBMIT_DOSSIER: Final = "Nộp hồ sơ"
+RESUBMIT: Final = "Nộp bổ sung"
+COMPONENTS: Final = "Thành phần hồ sơ"
+EFORM_ONLINE: Final = "Nhập thông tin trực tuyến (E-Form)"
+FROM_COMPUTER: Final = "Từ máy tính"
+FROM_VAULT: Final = "Từ Hồ sơ điện tử"
+SIGNED_EFORM: Final = "Biểu mẫu điện tử đã ký số"
+ADD: Final = "Thêm"
+UPDATE: Final = "Cập nhật"
+PRINT: Final = "In"
+CLOSE: Final = "Đóng"
+DONE: Final = "Thực hiện thành công"
+WITHDRAW: Final = "Rút hồ sơ"
+RECEIPT_CODE: Final = "Mã hồ sơ"
+ADD_ROW: Final = "Thêm dòng"
+REMOVE_ROW: Final = "Xóa dòng"
+SEARCH: Final = "Tìm kiếm"
+SOURCES: Final = {"upload": FROM_COMPUTER, "vault": FROM_VAULT, "eform": SIGNED_EFORM}
+FORM_STATUS: Final = {
+    "saved": "Đã lưu, chưa ký số",
+    "signing": "Đang chờ ký số",
+    "signed": "Đã ký số",
+    "sign_failed": "Ký số không thành công",
+}
+ERR_PICK_DOCUMENT: Final = "Chọn một giấy tờ trong Hồ sơ điện tử."
+ERR_PICK_FORM: Final = "Chọn một biểu mẫu đã ký số."

@@ -29,6 +29,16 @@
     if (summary) { summary.focus(); }
   }
   document.addEventListener("DOMContentLoaded", focusSummary);
+
+  // A link in the error summary puts the focus in its field, not just the field in view.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
   document.addEventListener("htmx:afterSettle", focusSummary);
 })();
 
