@@ -52,6 +52,8 @@ REQUESTS = int(os.environ.get("BENCH_SIGNING_REQUESTS", "500"))
 # Rounds of (metrics off, metrics on), each signing REQUESTS / ROUNDS with a fresh replica.
 ROUNDS = int(os.environ.get("BENCH_SIGNING_ROUNDS", "2"))
 METRICS_MODES = ("off", "on")
+# A replica starts in seconds on a quiet machine and in minutes on a crowded one.
+STARTUP_TIMEOUT_S = float(os.environ.get("BENCH_STARTUP_TIMEOUT_S", "300"))
 BARE_ROUNDS = int(os.environ.get("BENCH_SIGNING_BARE_ROUNDS", "100"))
 # The replica's defaults: what the pipeline runs with.
 SETTINGS = Settings()
@@ -226,7 +228,7 @@ async def main() -> None:
                 extra={"HOSO_METRICS": mode},
             )
             process = started[-1]
-            await wait_live(replica, "/health/ready")
+            await wait_live(replica, "/health/ready", timeout_s=STARTUP_TIMEOUT_S)
             await asyncio.sleep(8)  # the consumers join their groups
             await run_batch(10, 120)  # warm-up: certificates, revocation cache, connections
             ids, start = await run_batch(count, 900)
