@@ -53,7 +53,7 @@ def _spawn(args: list[str], environ: dict[str, str], log_name: str) -> subproces
     )
 
 
-async def wait_live(url: str, path: str = "/health/live", timeout_s: float = 90) -> None:
+async def wait_live(url: str, path: str = "/health/live", timeout_s: float = 300) -> None:
     async with httpx.AsyncClient(timeout=2) as client, asyncio.timeout(timeout_s):
         while True:
             try:
