@@ -181,6 +181,8 @@ class FakeDocuments:
 class FakeSigning:
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown: bool = False
+    otps: list[tuple[str, str]] = field(default_factory=list)
+    otp_problem: ApiProblem | None = None
 
     async def providers(self, token: str) -> list[dict[str, Any]]:
         return [
@@ -202,6 +204,12 @@ class FakeSigning:
                 "expires_at": (utcnow() + timedelta(seconds=125)).isoformat(),
             },
         )
+
+    async def authorize_otp(self, token: str, request_id: str, otp: str) -> dict[str, Any]:
+        self.otps.append((request_id, otp))
+        if self.otp_problem:
+            raise self.otp_problem
+        return await self.sign_request(token, request_id)
 
     async def validate_upload(
         self, token: str, *, content_type: str, body: AsyncIterable[bytes], timeout_s: float

@@ -25,6 +25,7 @@ ACCEPTED_LABEL = "PDF, DOCX, XLSX, JPG, PNG, XML"
 # Room for the multipart framing and text fields around the file itself.
 FORM_OVERHEAD_BYTES = 256 * 1024
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_OTP = re.compile(r"^[0-9]{4,8}$")
 
 FIELD_OF_POINTER = {"/name": "name", "/file": "file", "/provider": "provider"}
 
@@ -182,7 +183,12 @@ def _see_other(request: Request, url: str) -> Response:
 async def _notice(portal: PortalDep, session: UserSession, doc_id: str) -> dict[str, Any]:
     document = await portal.documents.get(session.token, doc_id)
     status = document.get("status")
-    context: dict[str, Any] = {"document": document, "phase": None, "sign_request": None}
+    context: dict[str, Any] = {
+        "document": document,
+        "phase": None,
+        "sign_request": None,
+        "errors": {},
+    }
     if status == "signing" and document.get("signing"):
         context["phase"] = "pending"
         context["remaining_s"] = None
@@ -246,6 +252,31 @@ async def sign_again(
         return RedirectResponse(f"{VAULT}/{doc_id}/ky-so", status_code=303)
     await portal.documents.sign(session.token, doc_id, provider)
     return _see_other(request, f"{VAULT}/{doc_id}/ky-so")
+
+
+@router.post(VAULT + "/{document_id}/ky-so/otp")
+async def authorize_otp(
+    request: Request, doc_id: DocumentId, session: FormSessionDep, portal: PortalDep
+) -> Response:
+    """The OTP the CA sent the citizen, for a sign request that is authorized by OTP."""
+    form = await request.form()
+    otp = str(form.get("otp") or "").strip()
+    context = await _notice(portal, session, doc_id)
+    sign_request = context["sign_request"]
+    if not sign_request or sign_request.get("authorization") != "otp":
+        return _see_other(request, f"{VAULT}/{doc_id}/ky-so")
+    error = None if _OTP.match(otp) else words.ERR_OTP_FORMAT
+    if error is None:
+        try:
+            await portal.signing.authorize_otp(session.token, sign_request["request_id"], otp)
+        except ApiProblem as problem:
+            error = problem.detail
+        else:
+            return _see_other(request, f"{VAULT}/{doc_id}/ky-so")
+    context["errors"] = {"otp": error}
+    # htmx swaps only 2xx answers, so it gets the page with the message as 200.
+    status = 200 if request.headers.get("hx-request") == "true" else 422
+    return render(request, "signing_notice.html", context, status_code=status)
 
 
 @router.get(VAULT + "/{document_id}")

@@ -23,6 +23,7 @@ from hoso_common.events import (
     SignStatusQueried,
 )
 from hoso_common.storage import ObjectNotFound, ObjectStorage
+from hoso_common.telemetry import resumed_trace, trace_headers
 from hoso_signing.cades import finish_cades, prepare_cades
 from hoso_signing.config import Settings
 from hoso_signing.domain.states import (
@@ -156,6 +157,9 @@ class SigningWorkflow:
             ),
             "created_at": now,
             "updated_at": now,
+            # The poller, the sweep and the finisher resume this trace later, so the
+            # approval and SignCompleted join the journey of the document being signed.
+            "trace": trace_headers(),
             "outbox": [],
         }
         if await self.repository.insert_requested(doc):
@@ -361,9 +365,10 @@ class SigningWorkflow:
             return "unknown"
         if answer.outcome == "pending":
             return "ignored"
-        applied = await self._apply_answer(
-            str(doc["_id"]), doc, provider_id, transaction_id, answer, via
-        )
+        with resumed_trace(doc.get("trace")):
+            applied = await self._apply_answer(
+                str(doc["_id"]), doc, provider_id, transaction_id, answer, via
+            )
         return "recorded" if applied else "duplicate"
 
     async def _apply_answer(
@@ -445,6 +450,13 @@ class SigningWorkflow:
         doc = await self.repository.claim_finish(request_id, self.owner, token, self.clock(), lease)
         if doc is None:
             return
+        with resumed_trace(doc.get("trace")):
+            await self._finish_claimed(doc, token, lease, marks)
+
+    async def _finish_claimed(
+        self, doc: Doc, token: str, lease: timedelta, marks: list[tuple[str, float]]
+    ) -> None:
+        request_id = str(doc["_id"])
         if int(doc.get("finish_attempts", 1)) > self.settings.finish_max_attempts:
             await self._fail(doc, "finish_attempts_exhausted")
             return
@@ -625,13 +637,14 @@ class SigningWorkflow:
                     extra={"request_id": doc["_id"], "error": str(error)},
                 )
         if answer is not None and answer.outcome != "pending":
-            await self.record_answer(
-                provider_id=str(doc["provider"]),
-                transaction_id=str(doc["transaction_id"]),
-                request_id=str(doc["_id"]),
-                answer=answer,
-                via="poll",
-            )
+            with resumed_trace(doc.get("trace"), "signing status poll"):
+                await self.record_answer(
+                    provider_id=str(doc["provider"]),
+                    transaction_id=str(doc["transaction_id"]),
+                    request_id=str(doc["_id"]),
+                    answer=answer,
+                    via="poll",
+                )
             return
         await self.repository.release_poll(
             str(doc["_id"]),
