@@ -190,7 +190,7 @@ else
     echo "$ASSETS_SUM" >"$ASSETS_DIR.tmp/package.sha256"
     rm -rf "$ASSETS_DIR" && mv "$ASSETS_DIR.tmp" "$ASSETS_DIR"
     node_version() { node -p "require('$ASSETS_DIR/node_modules/$1/package.json').version"; }
-    done_step "installed htmx.org $(node_version htmx.org), axe-core $(node_version axe-core)"
+    done_step "installed htmx.org $(node_version htmx.org), htmx-ext-sse $(node_version htmx-ext-sse), axe-core $(node_version axe-core)"
 fi
 
 # --- 9. VictoriaMetrics (the local metrics server and its query UI) --------------------------

@@ -45,8 +45,8 @@ def test_the_pending_notice_asks_for_the_otp_without_reloading_under_the_citizen
     assert f'action="{OTP_URL}"' in page and '<label for="otp">Mã OTP</label>' in page
     assert 'autocomplete="one-time-code"' in page and ">Xác nhận ký</button>" in page
     assert 'http-equiv="refresh"' not in page
-    # htmx still polls the notice, and keeps the typed code across its swaps
-    assert 'hx-trigger="every 2s"' in page and 'id="otp-form" hx-preserve' in page
+    # the live stream, not a timer, refreshes the notice; htmx keeps the typed code across swaps
+    assert 'hx-trigger="sse:signing, resync"' in page and 'id="otp-form" hx-preserve' in page
 
 
 def test_a_phone_app_request_shows_no_otp_form(otp_harness: PortalHarness) -> None:
@@ -102,3 +102,53 @@ def test_another_citizens_document_is_not_found(otp_harness: PortalHarness) -> N
     )
     assert page.status_code == 404
     assert otp_harness.signing.otps == []
+
+
+FORM = "ab" * 16
+FORM_NOTICE = f"/bieu-mau/{FORM}/ky-so"
+FORM_OTP_URL = f"/bieu-mau/{FORM}/ky-so/otp"
+
+
+@pytest.fixture
+def form_harness(harness: PortalHarness) -> PortalHarness:
+    """An e-form of flow 2 being signed at FPT-CA by OTP."""
+    harness.eforms.forms[FORM] = {
+        "id": FORM,
+        "template_code": "CT01",
+        "title": "Tờ khai thay đổi thông tin cư trú",
+        "status": "signing",
+        "sign_request_id": "req-f1",
+        "data": {},
+    }
+    harness.signing.requests["req-f1"] = {**awaiting(), "request_id": "req-f1"}
+    harness.login()
+    return harness
+
+
+def test_the_e_form_notice_asks_for_the_otp_too(form_harness: PortalHarness) -> None:
+    page = form_harness.client.get(FORM_NOTICE).text
+    assert "FPT-CA gửi cho bạn một mã OTP" in page and f'action="{FORM_OTP_URL}"' in page
+    assert 'http-equiv="refresh"' not in page
+    assert 'hx-trigger="sse:signing, resync"' in page
+
+
+def test_the_e_form_otp_goes_to_signing_and_a_wrong_one_says_why(
+    form_harness: PortalHarness,
+) -> None:
+    posted = form_harness.client.post(
+        FORM_OTP_URL, data={"csrf_token": form_harness.csrf(), "otp": "654321"}
+    )
+    assert posted.status_code == 303 and posted.headers["location"] == FORM_NOTICE
+    assert form_harness.signing.otps == [("req-f1", "654321")]
+    form_harness.signing.otp_problem = ApiProblem(
+        status=422, code="otp_invalid", detail="Mã OTP không đúng. Bạn còn 1 lần thử."
+    )
+    page = form_harness.client.post(
+        FORM_OTP_URL, data={"csrf_token": form_harness.csrf(), "otp": "000000"}
+    )
+    assert page.status_code == 422 and page.text.count("Bạn còn 1 lần thử.") == 2
+
+
+def test_an_e_form_otp_without_the_csrf_token_is_refused(form_harness: PortalHarness) -> None:
+    page = form_harness.client.post(FORM_OTP_URL, data={"otp": "123456"})
+    assert page.status_code == 403 and form_harness.signing.otps == []

@@ -25,6 +25,7 @@ from hoso_portal.eform import (
 )
 from hoso_portal.errors import ApiProblem, PageNotFound
 from hoso_portal.pages import parse_time, render
+from hoso_portal.security import OTP_FORMAT
 from hoso_portal.sessions import utcnow
 
 router = APIRouter()
@@ -329,6 +330,43 @@ async def form_signing_notice(
     request: Request, fid: FormId, session: SessionDep, portal: PortalDep, ctx: ContextDep
 ) -> Response:
     """The same pending, success and failure notices as in the vault."""
+    context = await _form_notice(portal, session, fid, ctx)
+    if context is None:
+        return RedirectResponse(f"{FORMS}/{fid}{ctx.query}", status_code=303)
+    if request.headers.get("hx-request") == "true":
+        return render(request, "_form_signing_status.html", context)
+    return render(request, "form_signing.html", context)
+
+
+@router.post(FORMS + "/{form_id}/ky-so/otp")
+async def authorize_form_otp(
+    request: Request, fid: FormId, session: FormSessionDep, portal: PortalDep, ctx: ContextDep
+) -> Response:
+    """The OTP the CA sent the citizen, for an e-form sign request authorized by OTP."""
+    posted = await request.form()
+    otp = str(posted.get("otp") or "").strip()
+    context = await _form_notice(portal, session, fid, ctx)
+    sign_request = context["sign_request"] if context else None
+    if context is None or not sign_request or sign_request.get("authorization") != "otp":
+        return _see_other(request, f"{FORMS}/{fid}/ky-so{ctx.query}")
+    error = None if OTP_FORMAT.match(otp) else words.ERR_OTP_FORMAT
+    if error is None:
+        try:
+            await portal.signing.authorize_otp(session.token, sign_request["request_id"], otp)
+        except ApiProblem as problem:
+            error = problem.detail
+        else:
+            return _see_other(request, f"{FORMS}/{fid}/ky-so{ctx.query}")
+    context["errors"] = {"otp": error}
+    # htmx swaps only 2xx answers, so it gets the page with the message as 200.
+    status = 200 if request.headers.get("hx-request") == "true" else 422
+    return render(request, "form_signing.html", context, status_code=status)
+
+
+async def _form_notice(
+    portal: PortalDep, session: UserSession, fid: str, ctx: Context
+) -> dict[str, Any] | None:
+    """What the notice shows for the form's signing state; None when it is not being signed."""
     form = await portal.eforms.get(session.token, fid)
     status = form.get("status")
     context: dict[str, Any] = {"form": form, "ctx": ctx, "sign_request": None, "remaining_s": None}
@@ -354,7 +392,5 @@ async def form_signing_notice(
         context["failure_message"] = form.get("failure_reason") or words.ERR_GENERIC
         context["providers"] = await portal.signing.providers(session.token)
     else:
-        return RedirectResponse(f"{FORMS}/{fid}{ctx.query}", status_code=303)
-    if request.headers.get("hx-request") == "true":
-        return render(request, "_form_signing_status.html", context)
-    return render(request, "form_signing.html", context)
+        return None
+    return context

@@ -13,7 +13,7 @@ from hoso_portal import words
 from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
 from hoso_portal.errors import ApiProblem, CsrfRefused, PageNotFound
 from hoso_portal.pages import parse_time, render
-from hoso_portal.security import same_token
+from hoso_portal.security import OTP_FORMAT, same_token
 from hoso_portal.sessions import utcnow
 from hoso_portal.upload import MalformedUpload, split_csrf
 
@@ -25,7 +25,6 @@ ACCEPTED_LABEL = "PDF, DOCX, XLSX, JPG, PNG, XML"
 # Room for the multipart framing and text fields around the file itself.
 FORM_OVERHEAD_BYTES = 256 * 1024
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_OTP = re.compile(r"^[0-9]{4,8}$")
 
 FIELD_OF_POINTER = {"/name": "name", "/file": "file", "/provider": "provider"}
 
@@ -265,7 +264,7 @@ async def authorize_otp(
     sign_request = context["sign_request"]
     if not sign_request or sign_request.get("authorization") != "otp":
         return _see_other(request, f"{VAULT}/{doc_id}/ky-so")
-    error = None if _OTP.match(otp) else words.ERR_OTP_FORMAT
+    error = None if OTP_FORMAT.match(otp) else words.ERR_OTP_FORMAT
     if error is None:
         try:
             await portal.signing.authorize_otp(session.token, sign_request["request_id"], otp)
