@@ -30,7 +30,9 @@ from hoso_common.storage import ObjectStorage
 from hoso_common.testing.endpoints import Endpoints, free_port
 from hoso_common.testing.identity import IdpClient, TestUser
 from hoso_common.testing.server import serve_app
+from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
+from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings as PortalSettings
 from hoso_portal.deps import Portal
 from hoso_portal.errors import PageNotFound
@@ -190,6 +192,9 @@ async def test_the_citizen_types_the_texted_otp_and_the_document_is_signed(
             idp=CitizenLogin(citizen),  # type: ignore[arg-type]
             documents=OneDocumentBeingSigned(request.request_id),  # type: ignore[arg-type]
             signing=SigningClient(otp_stack.signing_url, http),
+            # Flow 2's services are not on this path; the portal only needs them to exist.
+            eforms=EformsClient(f"{PORTAL}/api/eforms", http),
+            submission=SubmissionClient(f"{PORTAL}/api/submission", http),
         )
     )
     async with (
