@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hoso_portal import words
@@ -75,3 +75,10 @@ def render(
     return templates.TemplateResponse(
         request, template, {**base, **(context or {})}, status_code=status_code, headers=headers
     )
+
+
+def see_other(request: Request, url: str) -> Response:
+    """POST → 303 → GET; htmx navigates the whole page to the same place."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from hoso_portal import words
 from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
 from hoso_portal.errors import ApiProblem, CsrfRefused, PageNotFound
-from hoso_portal.pages import render
+from hoso_portal.pages import render, see_other
 from hoso_portal.routes.eforms import _file_response
 from hoso_portal.security import same_token
 from hoso_portal.upload import MalformedUpload, split_csrf
@@ -46,12 +46,6 @@ DossierId = Annotated[str, Depends(dossier_id)]
 ComponentCode = Annotated[str, Depends(component_code)]
 
 
-def _see_other(request: Request, url: str) -> Response:
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
-
-
 @router.post(DOSSIERS)
 async def create_dossier(request: Request, session: FormSessionDep, portal: PortalDep) -> Response:
     """ "Nộp hồ sơ" on a procedure's page: a draft dossier to fill."""
@@ -60,7 +54,7 @@ async def create_dossier(request: Request, session: FormSessionDep, portal: Port
     if not isinstance(code, str) or not re.match(r"^[A-Za-z0-9_.-]{1,40}$", code):
         raise PageNotFound()
     dossier = await portal.submission.create(session.token, code)
-    return _see_other(request, f"{DOSSIERS}/{dossier['id']}")
+    return see_other(request, f"{DOSSIERS}/{dossier['id']}")
 
 
 @router.get(DOSSIERS)
@@ -182,7 +176,7 @@ async def attach_upload(
         )
     except ApiProblem as problem:
         return await _attach_failed(request, portal, session, did, code, problem)
-    return _see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tu-kho")
@@ -211,7 +205,7 @@ async def attach_from_vault(
         )
     except ApiProblem as problem:
         return await _attach_failed(request, portal, session, did, code, problem)
-    return _see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/bieu-mau-da-ky")
@@ -232,7 +226,7 @@ async def attach_signed_form(
         await portal.submission.attach_eform(session.token, did, code, form_id)
     except ApiProblem as problem:
         return await _attach_failed(request, portal, session, did, code, problem)
-    return _see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/go")
@@ -245,7 +239,7 @@ async def detach(
 ) -> Response:
     """ "Gỡ tệp": the component is empty again."""
     await portal.submission.detach(session.token, did, code)
-    return _see_other(request, f"{DOSSIERS}/{did}#tp-{code}")
+    return see_other(request, f"{DOSSIERS}/{did}#tp-{code}")
 
 
 @router.get(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tai-tep")
@@ -271,7 +265,7 @@ async def submit(
         return await _dossier_page(
             request, portal, session, did, errors={"submit": problem.detail}, status_code=status
         )
-    return _see_other(request, f"{DOSSIERS}/{did}/bien-nhan")
+    return see_other(request, f"{DOSSIERS}/{did}/bien-nhan")
 
 
 @router.get(DOSSIERS + "/{dossier_id}/bien-nhan")
@@ -300,4 +294,4 @@ async def withdraw(
         return await _dossier_page(
             request, portal, session, did, errors={"withdraw": problem.detail}, status_code=status
         )
-    return _see_other(request, f"{DOSSIERS}/{did}?xong=rut")
+    return see_other(request, f"{DOSSIERS}/{did}?xong=rut")

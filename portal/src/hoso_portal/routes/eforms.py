@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from hoso_portal import words
 from hoso_portal.clients.base import Download
 from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
 from hoso_portal.eform import (
@@ -24,9 +23,8 @@ from hoso_portal.eform import (
     to_send,
 )
 from hoso_portal.errors import ApiProblem, PageNotFound
-from hoso_portal.pages import parse_time, render
-from hoso_portal.security import OTP_FORMAT
-from hoso_portal.sessions import utcnow
+from hoso_portal.pages import render, see_other
+from hoso_portal.signing_notice import NoticeLinks, answer_otp, notice_context, show
 
 router = APIRouter()
 
@@ -172,7 +170,7 @@ async def add_form(
         )
     except ApiProblem as problem:
         return await _invalid(request, portal, session, template, data, ctx, problem)
-    return _see_other(request, f"{FORMS}/{form['id']}?{_query(ctx, xong='1')}")
+    return see_other(request, f"{FORMS}/{form['id']}?{_query(ctx, xong='1')}")
 
 
 async def _invalid(
@@ -203,12 +201,6 @@ async def _invalid(
 def _query(ctx: Context, **extra: str) -> str:
     params = {"ho_so": ctx.dossier or "", "tp": ctx.component or "", **extra}
     return urlencode({k: v for k, v in params.items() if v})
-
-
-def _see_other(request: Request, url: str) -> Response:
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
 
 
 async def _template_of(portal: PortalDep, session: UserSession, form: dict[str, Any]) -> Any:
@@ -260,7 +252,7 @@ async def update_form(
         await portal.eforms.update(session.token, fid, to_send(template["schema"], data))
     except ApiProblem as problem:
         return await _invalid(request, portal, session, template, data, ctx, problem, form)
-    return _see_other(request, f"{FORMS}/{fid}?{_query(ctx, xong='1')}")
+    return see_other(request, f"{FORMS}/{fid}?{_query(ctx, xong='1')}")
 
 
 @router.get(FORMS + "/danh-muc/xa-phuong")
@@ -320,9 +312,9 @@ async def sign_form(
     posted = await request.form()
     provider = posted.get("provider")
     if not isinstance(provider, str) or not provider:
-        return _see_other(request, f"{FORMS}/{fid}{ctx.query}")
+        return see_other(request, f"{FORMS}/{fid}{ctx.query}")
     await portal.eforms.sign(session.token, fid, provider)
-    return _see_other(request, f"{FORMS}/{fid}/ky-so{ctx.query}")
+    return see_other(request, f"{FORMS}/{fid}/ky-so{ctx.query}")
 
 
 @router.get(FORMS + "/{form_id}/ky-so")
@@ -330,12 +322,10 @@ async def form_signing_notice(
     request: Request, fid: FormId, session: SessionDep, portal: PortalDep, ctx: ContextDep
 ) -> Response:
     """The same pending, success and failure notices as in the vault."""
-    context = await _form_notice(portal, session, fid, ctx)
+    _, context = await _form_notice(portal, session, fid, ctx)
     if context is None:
         return RedirectResponse(f"{FORMS}/{fid}{ctx.query}", status_code=303)
-    if request.headers.get("hx-request") == "true":
-        return render(request, "_form_signing_status.html", context)
-    return render(request, "form_signing.html", context)
+    return show(request, context)
 
 
 @router.post(FORMS + "/{form_id}/ky-so/otp")
@@ -343,54 +333,33 @@ async def authorize_form_otp(
     request: Request, fid: FormId, session: FormSessionDep, portal: PortalDep, ctx: ContextDep
 ) -> Response:
     """The OTP the CA sent the citizen, for an e-form sign request authorized by OTP."""
-    posted = await request.form()
-    otp = str(posted.get("otp") or "").strip()
-    context = await _form_notice(portal, session, fid, ctx)
-    sign_request = context["sign_request"] if context else None
-    if context is None or not sign_request or sign_request.get("authorization") != "otp":
-        return _see_other(request, f"{FORMS}/{fid}/ky-so{ctx.query}")
-    error = None if OTP_FORMAT.match(otp) else words.ERR_OTP_FORMAT
-    if error is None:
-        try:
-            await portal.signing.authorize_otp(session.token, sign_request["request_id"], otp)
-        except ApiProblem as problem:
-            error = problem.detail
-        else:
-            return _see_other(request, f"{FORMS}/{fid}/ky-so{ctx.query}")
-    context["errors"] = {"otp": error}
-    # htmx swaps only 2xx answers, so it gets the page with the message as 200.
-    status = 200 if request.headers.get("hx-request") == "true" else 422
-    return render(request, "form_signing.html", context, status_code=status)
+    links, context = await _form_notice(portal, session, fid, ctx)
+    return await answer_otp(request, portal, session, links, context)
 
 
 async def _form_notice(
     portal: PortalDep, session: UserSession, fid: str, ctx: Context
-) -> dict[str, Any] | None:
-    """What the notice shows for the form's signing state; None when it is not being signed."""
+) -> tuple[NoticeLinks, dict[str, Any] | None]:
     form = await portal.eforms.get(session.token, fid)
-    status = form.get("status")
-    context: dict[str, Any] = {"form": form, "ctx": ctx, "sign_request": None, "remaining_s": None}
-    if status == "signing":
-        context["phase"] = "pending"
-        if form.get("sign_request_id"):
-            try:
-                sign_request = await portal.signing.sign_request(
-                    session.token, form["sign_request_id"]
-                )
-            except PageNotFound:
-                sign_request = None
-            if sign_request:
-                context["sign_request"] = sign_request
-                expires = parse_time(sign_request.get("expires_at"))
-                if expires:
-                    context["remaining_s"] = max(0, int((expires - utcnow()).total_seconds()))
-    elif status == "signed":
-        context["phase"] = "success"
-    elif status == "sign_failed":
-        context["phase"] = "failure"
-        context["failure_title"] = words.FAILURE_TITLE_DEFAULT
-        context["failure_message"] = form.get("failure_reason") or words.ERR_GENERIC
-        context["providers"] = await portal.signing.providers(session.token)
-    else:
-        return None
-    return context
+    links = NoticeLinks(
+        status_url=f"{FORMS}/{fid}/ky-so{ctx.query}",
+        view_url=f"{FORMS}/{fid}{ctx.query}",
+        view_label="Xem biểu mẫu",
+        back_url=f"{FORMS}/{fid}{ctx.query}",
+        back_label=str(form.get("title") or ""),
+        subject=str(form.get("title") or ""),
+        success_text=f"Biểu mẫu “{form.get('title')}” đã được ký số thành công.",
+        preferred_provider=form.get("sign_provider"),
+    )
+    context = await notice_context(
+        portal,
+        session,
+        links,
+        status=form.get("status"),
+        request_id=form.get("sign_request_id"),
+        failure_message=form.get("failure_reason"),
+    )
+    if context is not None:
+        context["form"] = form
+        context["ctx"] = ctx
+    return links, context
