@@ -294,3 +294,9 @@ def check(outcome: Outcome) -> None:
     assert outcome.ready_after_s <= READY_WITHIN_S, (
         f"services ready only {outcome.ready_after_s:.0f}s after the fault ended"
     )
+
+
+def nothing_failed(outcome: Outcome) -> None:
+    """A store that was away for a moment is waited for: it never fails a signing."""
+    failed = [s.document for s in outcome.signings if s.document.get("status") != "signed"]
+    assert not failed, f"{len(failed)} signings failed: {[d.get('failure') for d in failed][:5]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import logging
 import time
@@ -22,6 +23,7 @@ from hoso_common.events import (
     SignRequested,
     SignStatusQueried,
 )
+from hoso_common.faults import is_transient
 from hoso_common.storage import ObjectNotFound, ObjectStorage
 from hoso_common.telemetry import resumed_trace, trace_headers
 from hoso_signing.cades import finish_cades, prepare_cades
@@ -490,8 +492,8 @@ class SigningWorkflow:
         except ObjectNotFound:
             await self._fail(doc, "prepared_missing")
             return
-        except Exception:
-            await self.repository.release_finish(request_id, token)
+        except Exception as error:
+            await self._give_back(request_id, token, error)
             raise
         # Renewed right before the write once half the lease is gone: a stalled attempt that
         # lost its claim stops here. Before that, no other replica can have taken it over.
@@ -502,9 +504,13 @@ class SigningWorkflow:
         marks.append(("signed", time.perf_counter()))
         # A deterministic key: a retry after a crash overwrites instead of adding a copy.
         key = f"signed/{request_id}/{filename}"
-        stored = await self.storage.put_bytes(
-            self.settings.bucket, key, finished.document, content_type=content_type
-        )
+        try:
+            stored = await self.storage.put_bytes(
+                self.settings.bucket, key, finished.document, content_type=content_type
+            )
+        except Exception as error:
+            await self._give_back(request_id, token, error)
+            raise
         marks.append(("stored", time.perf_counter()))
         signed_object = ObjectRef(
             bucket=self.settings.bucket,
@@ -651,6 +657,17 @@ class SigningWorkflow:
             self.owner,
             self.clock() + timedelta(seconds=self.settings.poll_interval_s),
         )
+
+    async def _give_back(self, request_id: str, token: str, error: Exception) -> None:
+        """Release a finish that failed; an outage of a dependency costs it no attempt."""
+        transient = is_transient(error)
+        if transient:
+            logger.warning(
+                "finish waits for a dependency",
+                extra={"request_id": request_id, "error": repr(error)},
+            )
+        with contextlib.suppress(Exception):  # the claim's lease runs out by itself
+            await self.repository.release_finish(request_id, token, refund=transient)
 
     async def sweep(self) -> None:
         """Expire unanswered requests, retake dead replicas' finishes, fail stuck ones."""
