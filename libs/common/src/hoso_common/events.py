@@ -229,6 +229,28 @@ class DossierStatusChanged(EventData):
         return self.dossier_id
 
 
+class DossierResultReturned(EventData):
+    """An officer returned a dossier's signed result (kết quả giải quyết) to the citizen."""
+
+    event_type: ClassVar[str] = "vn.hoso.submission.DossierResultReturned"
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[str] = topics.DOSSIER_RESULT_RETURNED
+
+    dossier_id: str = Field(description="Dossier id.")
+    receipt_code: str = Field(description="Receipt code (mã hồ sơ).")
+    procedure_code: str = Field(description="Administrative procedure code.")
+    procedure_name: str = Field(description="Procedure name shown to people.")
+    agency_code: str = Field(description="Agency that processed the dossier.")
+    owner_id: str = Field(description="OIDC subject of the citizen who receives the result.")
+    result: ObjectRef = Field(description="The signed result document, pinned in S3.")
+    signed_by: str = Field(description="OIDC subject of the officer who signed the result.")
+    signer_name: str | None = Field(default=None, description="The officer's name.")
+    returned_at: datetime = Field(description="When the result was returned.")
+
+    def partition_key(self) -> str:
+        return self.dossier_id
+
+
 DataT = TypeVar("DataT", bound=EventData)
 
 

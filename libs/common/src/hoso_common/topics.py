@@ -49,6 +49,7 @@ BASE_NAMES: Final = (
     "hoso.signing.status-queried",
     "hoso.dossiers.submitted",
     "hoso.dossiers.status-changed",
+    "hoso.dossiers.result-returned",
 )
 # Signing topics carry the callback bursts; their partition count bounds how many
 # signing replicas can share the work, so it must be at least the replica maximum.
@@ -61,6 +62,7 @@ SIGN_COMPLETED: Final = f"{PREFIX}hoso.signing.completed"
 SIGN_STATUS_QUERIED: Final = f"{PREFIX}hoso.signing.status-queried"
 DOSSIER_SUBMITTED: Final = f"{PREFIX}hoso.dossiers.submitted"
 DOSSIER_STATUS_CHANGED: Final = f"{PREFIX}hoso.dossiers.status-changed"
+DOSSIER_RESULT_RETURNED: Final = f"{PREFIX}hoso.dossiers.result-returned"
 
 DEAD_LETTER_SUFFIX: Final = ".dlt"
 
