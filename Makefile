@@ -11,7 +11,7 @@ STACK := python3 stack/hoso_stack.py
 TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests portal/tests deploy/tools/tests tests/e2e tests/browser)
 
 .PHONY: help install up down reset status logs test test-unit test-integration test-e2e test-browser \
-	lint fuzz bench bench-upload bench-signing bench-burst bench-portal deploy-check test-faults dead-letters
+	lint fuzz bench bench-upload bench-signing bench-burst bench-portal bench-stats deploy-check test-faults dead-letters
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) \
@@ -75,6 +75,9 @@ bench-burst: ## benchmark a burst of submissions
 
 bench-portal: ## pages through the portal vs. the same data from the APIs (needs `make up`)
 	uv run python bench/bench_portal.py
+
+bench-stats: ## the statistics page over 100,000 seeded dossiers (needs `make up`)
+	uv run python bench/bench_stats.py
 
 deploy-check: ## validate docker-compose.yml and deploy/k8s
 	bash deploy/check.sh

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hoso_portal.clients.base import Download
-from hoso_portal.errors import ApiProblem, PageNotFound, ServiceDown
+from hoso_portal.errors import ApiProblem, NotAllowed, PageNotFound, ServiceDown
 from hoso_portal.notices import Notice
 from hoso_portal.oidc import RefreshRefused, TokenSet
 from hoso_portal.security import new_token, token_hash
@@ -390,6 +390,14 @@ class FakeSubmission:
     uploads: list[bytes] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     attached: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    reports: dict[str | None, dict[str, Any]] = field(default_factory=dict)
+
+    async def statistics(self, token: str, agency: str | None) -> dict[str, Any]:
+        if agency not in self.reports:
+            raise NotAllowed("Cán bộ chỉ xem được thống kê của cơ quan mình.")
+        self.tokens.append(token)
+        return self.reports[agency]
 
     async def procedures(
         self, token: str, *, q: str | None, limit: int, offset: int

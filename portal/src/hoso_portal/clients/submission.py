@@ -106,3 +106,9 @@ class SubmissionClient(ServiceClient):
             "POST", f"/v1/dossiers/{dossier_id}/withdraw", token, json={"note": note}
         )
         return result
+
+    async def statistics(self, token: str, agency: str | None) -> dict[str, Any]:
+        """ "Thống kê": the officer's agency, or for an admin one agency or all of them."""
+        params = {"agency": agency} if agency else {}
+        result: dict[str, Any] = await self.json("GET", "/v1/statistics", token, params=params)
+        return result

@@ -26,6 +26,10 @@ class Settings(PlatformSettings):
     upstream_timeout_s: float = Field(
         default=30.0, gt=0, description="Timeout of one call to another hoso service."
     )
+    statistics_group: str = Field(
+        default="submission-statistics",
+        description="Kafka consumer group that keeps the statistics' counters.",
+    )
     seed_catalogue: bool = Field(
         default=True, description="Write the seeded procedures at start-up."
     )

@@ -13,14 +13,17 @@ from hoso_submission.api.routes import router
 from hoso_submission.clients import DocumentsClient, EformsClient, SigningClient
 from hoso_submission.config import Settings
 from hoso_submission.domain.procedures import SEED_PROCEDURES
+from hoso_submission.events import register_subscribers
 from hoso_submission.metrics import register_gauges
 from hoso_submission.repository import (
     DOSSIERS,
     DossierRepository,
     ProcedureRepository,
     ReceiptCounterRepository,
+    StatisticsRepository,
 )
 from hoso_submission.service import DossierService
+from hoso_submission.statistics import StatisticsService
 from hoso_submission.storage import AttachmentStore
 
 
@@ -29,6 +32,7 @@ class SubmissionPlatform(Platform):
     """The platform clients plus this service's use cases, reachable from each request."""
 
     dossier_service: DossierService | None = None
+    statistics: StatisticsService | None = None
 
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
@@ -38,10 +42,14 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     http = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
     dossiers = DossierRepository(platform.db)
     procedures = ProcedureRepository(platform.db)
+    statistics = StatisticsRepository(platform.db)
+    platform.statistics = StatisticsService(statistics, procedures)
+    register_subscribers(platform.broker, platform.statistics, group_id=settings.statistics_group)
 
     async def prepare_database() -> None:
         await dossiers.ensure_indexes()
         await procedures.ensure_indexes()
+        await statistics.ensure_indexes()
         if settings.seed_catalogue:
             await procedures.seed(SEED_PROCEDURES)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -14,6 +14,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hoso_submission.domain.dossier import Attachment, Dossier, HistoryEntry, Submission
 from hoso_submission.domain.procedures import Procedure, search_text
 from hoso_submission.domain.receipt import counter_id
+from hoso_submission.domain.statistics import (
+    COUNTERS as STAT_COUNTERS,
+)
+from hoso_submission.domain.statistics import (
+    Contribution,
+    Facts,
+    Increment,
+    ProcedureMonth,
+)
 from hoso_submission.domain.status import EDITABLE, DossierStatus
 
 Document = dict[str, Any]
@@ -210,3 +219,168 @@ class DossierRepository:
             "owner_id": owner_id,
             "status": {"$in": [int(s) for s in EDITABLE]},
         }
+
+
+STATS_DAYS = "stats_days"
+STATS_OPEN = "stats_open"
+STATS_MARKS = "stats_marks"
+
+_DAY_SUMS = {name: {"$sum": f"${name}"} for name in STAT_COUNTERS}
+
+
+class StatisticsRepository:
+    """The counters behind the statistics page, and the aggregations that read them.
+
+    Three small collections: day buckets, open buckets (see `domain/statistics.py`) and one
+    mark per dossier saying which revision it was last counted at, and as what.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.dossiers = db[DOSSIERS]
+        self.days = db[STATS_DAYS]
+        self.open = db[STATS_OPEN]
+        self.marks = db[STATS_MARKS]
+
+    async def ensure_indexes(self) -> None:
+        await self.days.create_index([("agency_code", ASCENDING), ("day", ASCENDING)])
+        await self.days.create_index([("day", ASCENDING)])
+        await self.open.create_index([("agency_code", ASCENDING), ("due_day", ASCENDING)])
+        await self.open.create_index([("due_day", ASCENDING)])
+
+    async def reset(self) -> None:
+        """Drop every counter and mark (before a rebuild)."""
+        for collection in (self.days, self.open, self.marks):
+            await collection.delete_many({})
+
+    async def facts(self, dossier_id: str) -> Facts | None:
+        """The fields of one dossier that statistics count."""
+        document = await self.dossiers.find_one(
+            {"_id": dossier_id},
+            projection={
+                "revision": 1,
+                "agency_code": 1,
+                "procedure_code": 1,
+                "status": 1,
+                "submitted_at": 1,
+                "due_at": 1,
+                "completed_at": 1,
+            },
+        )
+        if document is None:
+            return None
+        return Facts(
+            dossier_id=dossier_id,
+            revision=int(document.get("revision") or 0),
+            agency_code=document["agency_code"],
+            procedure_code=document["procedure_code"],
+            status=DossierStatus(document["status"]),
+            submitted_at=_aware(document.get("submitted_at")),
+            due_at=_aware(document.get("due_at")),
+            completed_at=_aware(document.get("completed_at")),
+        )
+
+    async def mark(self, dossier_id: str) -> tuple[int, Contribution | None] | None:
+        """The revision a dossier was last counted at, and what it counted for."""
+        document = await self.marks.find_one({"_id": dossier_id})
+        if document is None:
+            return None
+        counted = document.get("counted")
+        return int(document["revision"]), Contribution.from_document(counted) if counted else None
+
+    async def count(
+        self,
+        dossier_id: str,
+        *,
+        previous_revision: int | None,
+        revision: int,
+        changes: list[Increment],
+        counted: Contribution | None,
+    ) -> None:
+        """Apply the counter changes, then record the revision they bring the dossier to."""
+        for change in changes:
+            collection = self.days if change.kind == "day" else self.open
+            await collection.update_one(
+                {"_id": change.bucket},
+                {"$inc": change.inc, "$setOnInsert": change.keys},
+                upsert=True,
+            )
+        mark = {"revision": revision, "counted": counted.to_document() if counted else None}
+        if previous_revision is None:
+            await self.marks.update_one({"_id": dossier_id}, {"$set": mark}, upsert=True)
+        else:
+            await self.marks.update_one(
+                {"_id": dossier_id, "revision": previous_revision}, {"$set": mark}
+            )
+
+    async def report_rows(
+        self, agency_code: str | None, *, since_month: str, today: str
+    ) -> list[ProcedureMonth]:
+        """Per procedure and month of submission: the summed day buckets and the overdue."""
+        scope: Document = {"agency_code": agency_code} if agency_code else {}
+        sums = self.days.aggregate(
+            [
+                {"$match": {**scope, "month": {"$gte": since_month}}},
+                {
+                    "$group": {
+                        "_id": {"procedure": "$procedure_code", "month": "$month"},
+                        **_DAY_SUMS,
+                    }
+                },
+            ]
+        )
+        rows: dict[tuple[str, str], ProcedureMonth] = {}
+        async for group in await sums:
+            key = (group["_id"]["procedure"], group["_id"]["month"])
+            row = ProcedureMonth(
+                procedure_code=key[0], month=key[1], **{n: int(group[n]) for n in STAT_COUNTERS}
+            )
+            row.in_progress = row.received - row.on_time - row.late - row.closed
+            rows[key] = row
+        overdue = self.open.aggregate(
+            [
+                {
+                    "$match": {
+                        **scope,
+                        "month": {"$gte": since_month},
+                        "due_day": {"$gt": "", "$lt": today},
+                    }
+                },
+                {
+                    "$group": {
+                        "_id": {"procedure": "$procedure_code", "month": "$month"},
+                        "overdue": {"$sum": "$open"},
+                    }
+                },
+            ]
+        )
+        async for group in await overdue:
+            key = (group["_id"]["procedure"], group["_id"]["month"])
+            if key in rows:
+                rows[key].overdue = int(group["overdue"])
+        return sorted(rows.values(), key=lambda r: (r.month, r.procedure_code), reverse=True)
+
+    async def received_by_day(self, agency_code: str | None, *, since: str) -> dict[str, int]:
+        """Dossiers received each day from `since` (YYYY-MM-DD) on."""
+        scope: Document = {"agency_code": agency_code} if agency_code else {}
+        cursor = await self.days.aggregate(
+            [
+                {"$match": {**scope, "day": {"$gte": since}}},
+                {"$group": {"_id": "$day", "received": {"$sum": "$received"}}},
+            ]
+        )
+        return {group["_id"]: int(group["received"]) async for group in cursor}
+
+    async def dossier_ids(self, *, after: str | None, limit: int) -> list[str]:
+        """Submitted dossiers in id order, a page at a time (for a rebuild)."""
+        query: Document = {"status": {"$gte": int(DossierStatus.NEW)}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self.dossiers.find(query, projection={"_id": 1}).sort("_id", ASCENDING)
+        return [document["_id"] async for document in cursor.limit(limit)]
+
+
+def _aware(value: Any) -> datetime | None:
+    # The driver returns naive UTC datetimes unless the client asks for aware ones.
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None

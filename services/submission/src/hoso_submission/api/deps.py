@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hoso_common.errors import Unauthorized
 from hoso_submission.repository import ProcedureRepository
 from hoso_submission.service import DossierService
+from hoso_submission.statistics import StatisticsService
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -20,6 +21,12 @@ def dossier_service(request: Request) -> DossierService:
     assert service is not None, "create_app sets the dossier service"
     # Writes nudge the outbox relay of the app serving this request.
     return dataclasses.replace(service, nudge=request.app.state.outbox_relay.nudge)
+
+
+def statistics_service(request: Request) -> StatisticsService:
+    service: StatisticsService | None = request.app.state.platform.statistics
+    assert service is not None, "create_app sets the statistics service"
+    return service
 
 
 def procedure_repository(request: Request) -> ProcedureRepository:
@@ -36,5 +43,6 @@ def access_token(
 
 
 Service = Annotated[DossierService, Depends(dossier_service)]
+Statistics = Annotated[StatisticsService, Depends(statistics_service)]
 Procedures = Annotated[ProcedureRepository, Depends(procedure_repository)]
 AccessToken = Annotated[str, Depends(access_token)]

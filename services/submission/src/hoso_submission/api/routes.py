@@ -11,7 +11,7 @@ from hoso_common.auth import CitizenUser, CurrentUser, OfficerUser
 from hoso_common.errors import AppError, BadRequest, Unprocessable
 from hoso_common.storage import ObjectNotFound
 from hoso_common.validation import HexIdPath, LimitQuery, OffsetQuery
-from hoso_submission.api.deps import AccessToken, Procedures, Service
+from hoso_submission.api.deps import AccessToken, Procedures, Service, Statistics
 from hoso_submission.api.multipart import MultipartFileReader
 from hoso_submission.api.schemas import (
     ActionCreate,
@@ -25,6 +25,7 @@ from hoso_submission.api.schemas import (
     VaultAttachmentCreate,
     WithdrawCreate,
 )
+from hoso_submission.domain.statistics import StatisticsReport
 from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus
 from hoso_submission.errors import (
     ComponentNotFound,
@@ -272,3 +273,16 @@ async def officer_inbox(
         agency_code, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
     )
     return DossierList(items=[DossierPublic.of(d) for d in items], limit=limit, offset=offset)
+
+
+@router.get("/statistics", response_model=StatisticsReport, tags=["processing"])
+async def read_statistics(
+    user: OfficerUser,
+    statistics: Statistics,
+    agency: Annotated[
+        str | None, Query(max_length=40, description="Admins: one agency; none for all.")
+    ] = None,
+) -> StatisticsReport:
+    """Dossiers received, in progress, completed on time or late and overdue, by procedure
+    and month; the on-time rate, the mean processing time and the last 90 days' intake."""
+    return await statistics.report(user, agency)
