@@ -125,7 +125,7 @@ fi
 # with the stack's SQLite scan patch applied (stack/ferretdb/README.md says why).
 FERRETDB_PATCHES="$(cd "$REPO/stack/ferretdb" && cat ./*.patch | sha256sum | cut -c1-16)"
 step "ferretdb $FERRETDB_VERSION (patches $FERRETDB_PATCHES)"
-if "$FERRETDB_DIR/ferretdb" --version 2>/dev/null | grep -q "version: v$FERRETDB_VERSION" \
+if grep -q "version: v$FERRETDB_VERSION" <<<"$("$FERRETDB_DIR/ferretdb" --version 2>/dev/null || true)" \
     && [ "$(cat "$FERRETDB_DIR/patches" 2>/dev/null)" = "$FERRETDB_PATCHES" ]; then
     done_step "cached"
 else
@@ -162,7 +162,9 @@ else
     mv "$FERRETDB_DIR/ferretdb.tmp" "$FERRETDB_DIR/ferretdb"
     echo "$FERRETDB_PATCHES" >"$FERRETDB_DIR/patches"
     rm -rf "$CACHE/build"
-    "$FERRETDB_DIR/ferretdb" --version | grep -q "version: v$FERRETDB_VERSION" || die "built FerretDB does not start"
+    # (the version is read whole first: `grep -q` quitting early would fail the pipe)
+    version="$("$FERRETDB_DIR/ferretdb" --version 2>&1 || true)"
+    grep -q "version: v$FERRETDB_VERSION" <<<"$version" || die "built FerretDB does not start"
     done_step "built"
 fi
 

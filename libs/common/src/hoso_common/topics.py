@@ -227,7 +227,7 @@ async def ensure(settings: KafkaSettings, names: Iterable[str] = ALL_TOPICS) -> 
 
 
 async def _await_partitions(
-    admin: AIOKafkaAdminClient, wanted: dict[str, int], timeout_s: float = 10.0
+    admin: AIOKafkaAdminClient, wanted: dict[str, int], timeout_s: float = 30.0
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s

@@ -10,13 +10,12 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from hoso_submission.domain.dossier import Attachment, Dossier, HistoryEntry, Submission
 from hoso_submission.domain.procedures import Procedure, search_text
 from hoso_submission.domain.receipt import counter_id
-from hoso_submission.domain.statistics import (
-    COUNTERS as STAT_COUNTERS,
-)
+from hoso_submission.domain.statistics import COUNTERS as STAT_COUNTERS
 from hoso_submission.domain.statistics import (
     Contribution,
     Facts,
@@ -287,29 +286,38 @@ class StatisticsRepository:
         counted = document.get("counted")
         return int(document["revision"]), Contribution.from_document(counted) if counted else None
 
-    async def count(
+    async def claim(
         self,
         dossier_id: str,
         *,
         previous_revision: int | None,
         revision: int,
-        changes: list[Increment],
         counted: Contribution | None,
-    ) -> None:
-        """Apply the counter changes, then record the revision they bring the dossier to."""
+    ) -> bool:
+        """Move the dossier's mark from the revision it was read at; False if another did.
+
+        The dossier's events come on two topics and may be handled at once, by two
+        replicas even: only the handler that moves the mark applies the change.
+        """
+        mark = {"revision": revision, "counted": counted.to_document() if counted else None}
+        if previous_revision is None:
+            try:
+                await self.marks.insert_one({"_id": dossier_id, **mark})
+            except DuplicateKeyError:
+                return False
+            return True
+        result = await self.marks.update_one(
+            {"_id": dossier_id, "revision": previous_revision}, {"$set": mark}
+        )
+        return result.modified_count == 1
+
+    async def apply(self, changes: list[Increment]) -> None:
         for change in changes:
             collection = self.days if change.kind == "day" else self.open
             await collection.update_one(
                 {"_id": change.bucket},
                 {"$inc": change.inc, "$setOnInsert": change.keys},
                 upsert=True,
-            )
-        mark = {"revision": revision, "counted": counted.to_document() if counted else None}
-        if previous_revision is None:
-            await self.marks.update_one({"_id": dossier_id}, {"$set": mark}, upsert=True)
-        else:
-            await self.marks.update_one(
-                {"_id": dossier_id, "revision": previous_revision}, {"$set": mark}
             )
 
     async def report_rows(

@@ -5,9 +5,12 @@ now, not as the event describes it, so events arriving late, twice or out of ord
 leave the counters right: a dossier's mark holds the revision it was last counted at, and
 an older or equal revision changes nothing.
 
-The one gap: a replica that dies after changing the counters and before writing the mark
-counts that change again when the event is redelivered. `python -m hoso_submission.statistics
-rebuild` recounts every dossier from its current state (docs/operations.md).
+A dossier's two events of one submission come on two topics and may be handled at the same
+time, even by two replicas; the handler that moves the mark from the revision it read is the
+one that changes the counters. The one gap: a replica that dies between moving the mark and
+changing the counters loses that change (the mark says it is done).
+`python -m hoso_submission.statistics rebuild` recounts every dossier from its current state
+(docs/operations.md).
 """
 
 from __future__ import annotations
@@ -51,22 +54,24 @@ class StatisticsService:
 
     async def record(self, dossier_id: str) -> bool:
         """Bring the counters in line with the dossier's current state; False if they were."""
-        facts = await self.statistics.facts(dossier_id)
-        if facts is None:
-            return False
-        mark = await self.statistics.mark(dossier_id)
-        if mark is not None and mark[0] >= facts.revision:
-            return False
-        old = mark[1] if mark is not None else None
-        new = contribution(facts)
-        await self.statistics.count(
-            dossier_id,
-            previous_revision=mark[0] if mark is not None else None,
-            revision=facts.revision,
-            changes=increments(old, new),
-            counted=new,
-        )
-        return True
+        while True:
+            facts = await self.statistics.facts(dossier_id)
+            if facts is None:
+                return False
+            mark = await self.statistics.mark(dossier_id)
+            if mark is not None and mark[0] >= facts.revision:
+                return False
+            old = mark[1] if mark is not None else None
+            new = contribution(facts)
+            if await self.statistics.claim(
+                dossier_id,
+                previous_revision=mark[0] if mark is not None else None,
+                revision=facts.revision,
+                counted=new,
+            ):
+                await self.statistics.apply(increments(old, new))
+                return True
+            # Another handler moved the mark meanwhile: read both again.
 
     async def report(
         self, principal: Principal, agency: str | None, *, today: date | None = None

@@ -173,8 +173,9 @@ async def api(
     """An HTTP client on the submission app served in-process."""
     settings = Settings(
         mongo_database="hoso_submission_it",
-        # A group of its own: the stack's submission service reads the same topics.
-        statistics_group=f"submission-statistics-it-{uuid.uuid4().hex[:8]}",
+        # A group of its own (the stack's submission service reads the same topics), kept
+        # from run to run so that a run does not count the earlier runs' events again.
+        statistics_group="submission-statistics-it",
         documents_url=upstream.url,
         eforms_url=upstream.url,
         signing_url=upstream.url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -87,6 +88,7 @@ class FakeStatistics:
     dossiers: dict[str, Facts] = field(default_factory=dict)
     marks: dict[str, tuple[int, Contribution | None]] = field(default_factory=dict)
     buckets: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    on_claim: Callable[[], Awaitable[None]] | None = None
 
     async def facts(self, dossier_id: str) -> Facts | None:
         return self.dossiers.get(dossier_id)
@@ -94,20 +96,28 @@ class FakeStatistics:
     async def mark(self, dossier_id: str) -> tuple[int, Contribution | None] | None:
         return self.marks.get(dossier_id)
 
-    async def count(
+    async def claim(
         self,
         dossier_id: str,
         *,
         previous_revision: int | None,
         revision: int,
-        changes: list[Increment],
         counted: Contribution | None,
-    ) -> None:
+    ) -> bool:
+        current = self.marks.get(dossier_id)
+        if (current[0] if current else None) != previous_revision:
+            return False
+        self.marks[dossier_id] = (revision, counted)
+        if self.on_claim is not None:
+            hook, self.on_claim = self.on_claim, None
+            await hook()
+        return True
+
+    async def apply(self, changes: list[Increment]) -> None:
         for change in changes:
             bucket = self.buckets.setdefault((change.kind, change.bucket), {})
             for name, value in change.inc.items():
                 bucket[name] = bucket.get(name, 0) + value
-        self.marks[dossier_id] = (revision, counted)
 
     def nonzero(self) -> dict[tuple[str, str], dict[str, int]]:
         return {
@@ -135,6 +145,25 @@ async def test_recording_follows_the_dossier_and_ignores_repeats_and_old_revisio
             "late": 1,
             "processing_s": int((DUE + timedelta(days=1) - SUBMITTED).total_seconds()),
         }
+    }
+
+
+async def test_two_handlers_at_once_count_the_dossier_once() -> None:
+    fake = FakeStatistics()
+    service = StatisticsService(fake, procedures=None)  # type: ignore[arg-type]
+    fake.dossiers["d1"] = facts(S.NEW, revision=3)
+    seen_by_both: list[bool] = []
+
+    async def second_handler() -> None:
+        # It read the dossier before the first one moved the mark.
+        seen_by_both.append(await service.record("d1"))
+
+    fake.on_claim = second_handler
+    assert await service.record("d1")
+    assert seen_by_both == [False]
+    assert fake.nonzero() == {
+        ("day", "STP-HNI|2.000488|2026-11-03"): {"received": 1},
+        ("open", "STP-HNI|2.000488|2026-11-03|2026-11-16"): {"open": 1},
     }
 
 
