@@ -34,7 +34,7 @@ from hoso_common.testing.identity import IdpClient
 from hoso_submission.domain.receipt import local_day
 from hoso_submission.domain.statistics import Facts, Outcome, contribution, increments
 from hoso_submission.domain.status import DossierStatus
-from hoso_submission.repository import DOSSIERS, STATS_DAYS, STATS_OPEN
+from hoso_submission.repository import DOSSIERS, STATS_DAYS, STATS_MONTHS, STATS_OPEN
 
 AGENCIES = ("BENCH-A", "BENCH-B", "BENCH-C")
 PROCEDURES = {a: [f"{a}.{n}" for n in (1, 2, 3)] for a in AGENCIES}
@@ -87,10 +87,9 @@ def seed_dossier(rng: random.Random, now: datetime) -> dict[str, Any]:
     }
 
 
-def counters(documents: list[dict[str, Any]]) -> tuple[list[UpdateOne], list[UpdateOne]]:
+def counters(documents: list[dict[str, Any]]) -> dict[str, list[UpdateOne]]:
     """The counter documents the event handler would have built, as bulk upserts."""
-    day: dict[str, tuple[dict[str, str], Counter[str]]] = {}
-    open_: dict[str, tuple[dict[str, str], Counter[str]]] = {}
+    buckets: dict[tuple[str, str], tuple[dict[str, Any], Counter[str]]] = {}
     for document in documents:
         facts = Facts(
             dossier_id=document["_id"],
@@ -103,17 +102,14 @@ def counters(documents: list[dict[str, Any]]) -> tuple[list[UpdateOne], list[Upd
             completed_at=document["completed_at"],
         )
         for change in increments(None, contribution(facts)):
-            target = day if change.kind == "day" else open_
-            sums = target.setdefault(change.bucket, (change.keys, Counter()))[1]
-            sums.update(change.inc)
-
-    def ops(target: dict[str, tuple[dict[str, str], Counter[str]]]) -> list[UpdateOne]:
-        return [
+            key = (change.kind, change.bucket)
+            buckets.setdefault(key, (change.keys, Counter()))[1].update(change.inc)
+    ops: dict[str, list[UpdateOne]] = {"month": [], "day": [], "open": []}
+    for (kind, bucket), (keys, sums) in buckets.items():
+        ops[kind].append(
             UpdateOne({"_id": bucket}, {"$inc": dict(sums), "$setOnInsert": keys}, upsert=True)
-            for bucket, (keys, sums) in target.items()
-        ]
-
-    return ops(day), ops(open_)
+        )
+    return ops
 
 
 def expected(documents: list[dict[str, Any]], agency: str, now: datetime) -> Counter[str]:
@@ -157,12 +153,15 @@ async def main() -> None:
         "--dossiers", type=int, default=int(os.environ.get("BENCH_STATS_DOSSIERS", 100_000))
     )
     parser.add_argument("--requests", type=int, default=40, help="page loads per user")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the seeded dossiers, to look at the page"
+    )
     args = parser.parse_args()
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(args.mongo, tz_aware=True)
     db = client[args.database]
     bench_scope = {"agency_code": {"$in": list(AGENCIES)}}
-    for name in (DOSSIERS, STATS_DAYS, STATS_OPEN):
+    for name in (DOSSIERS, STATS_MONTHS, STATS_DAYS, STATS_OPEN):
         await db[name].delete_many(bench_scope)
 
     rng = random.Random(20261130)
@@ -171,12 +170,13 @@ async def main() -> None:
     began = time.monotonic()
     for start in range(0, len(documents), BATCH):
         await db[DOSSIERS].insert_many(documents[start : start + BATCH], ordered=False)
-    day_ops, open_ops = counters(documents)
-    await db[STATS_DAYS].bulk_write(day_ops, ordered=False)
-    await db[STATS_OPEN].bulk_write(open_ops, ordered=False)
+    ops = counters(documents)
+    for kind, name in (("month", STATS_MONTHS), ("day", STATS_DAYS), ("open", STATS_OPEN)):
+        await db[name].bulk_write(ops[kind], ordered=False)
     print(
-        f"seeded {len(documents)} dossiers, {len(day_ops)} day and {len(open_ops)} open "
-        f"counters in {time.monotonic() - began:.0f}s"
+        f"seeded {len(documents)} dossiers and "
+        + ", ".join(f"{len(v)} {k}" for k, v in ops.items())
+        + f" counters in {time.monotonic() - began:.0f}s"
     )
 
     keycloak = IdpClient(
@@ -227,8 +227,9 @@ async def main() -> None:
         raw_ms = (time.perf_counter() - start_s) * 1000
         assert sum(raw.values()) == want["received"]
     finally:
-        for name in (DOSSIERS, STATS_DAYS, STATS_OPEN):
-            await db[name].delete_many(bench_scope)
+        if not args.keep:
+            for name in (DOSSIERS, STATS_MONTHS, STATS_DAYS, STATS_OPEN):
+                await db[name].delete_many(bench_scope)
         await client.close()
 
     officer_p95 = p95(timings["officer"])

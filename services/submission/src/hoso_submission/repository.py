@@ -220,11 +220,12 @@ class DossierRepository:
         }
 
 
+STATS_MONTHS = "stats_months"
 STATS_DAYS = "stats_days"
 STATS_OPEN = "stats_open"
 STATS_MARKS = "stats_marks"
 
-_DAY_SUMS = {name: {"$sum": f"${name}"} for name in STAT_COUNTERS}
+_MONTH_SUMS = {name: {"$sum": f"${name}"} for name in STAT_COUNTERS}
 
 
 class StatisticsRepository:
@@ -236,19 +237,23 @@ class StatisticsRepository:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.dossiers = db[DOSSIERS]
+        self.months = db[STATS_MONTHS]
         self.days = db[STATS_DAYS]
         self.open = db[STATS_OPEN]
         self.marks = db[STATS_MARKS]
 
     async def ensure_indexes(self) -> None:
-        await self.days.create_index([("agency_code", ASCENDING), ("day", ASCENDING)])
-        await self.days.create_index([("day", ASCENDING)])
-        await self.open.create_index([("agency_code", ASCENDING), ("due_day", ASCENDING)])
-        await self.open.create_index([("due_day", ASCENDING)])
+        for collection, field in (
+            (self.months, "month_start"),
+            (self.days, "date"),
+            (self.open, "due"),
+        ):
+            await collection.create_index([("agency_code", ASCENDING), (field, ASCENDING)])
+            await collection.create_index([(field, ASCENDING)])
 
     async def reset(self) -> None:
         """Drop every counter and mark (before a rebuild)."""
-        for collection in (self.days, self.open, self.marks):
+        for collection in (self.months, self.days, self.open, self.marks):
             await collection.delete_many({})
 
     async def facts(self, dossier_id: str) -> Facts | None:
@@ -312,67 +317,58 @@ class StatisticsRepository:
         return result.modified_count == 1
 
     async def apply(self, changes: list[Increment]) -> None:
+        collections = {"month": self.months, "day": self.days, "open": self.open}
         for change in changes:
-            collection = self.days if change.kind == "day" else self.open
+            collection = collections[change.kind]
             await collection.update_one(
                 {"_id": change.bucket},
                 {"$inc": change.inc, "$setOnInsert": change.keys},
                 upsert=True,
             )
+            if change.kind == "open" and change.inc.get("open", 0) < 0:
+                # Keep only buckets with open dossiers, so "Quá hạn" reads few. A
+                # concurrent increment either lands before (no delete) or upserts anew.
+                await collection.delete_one({"_id": change.bucket, "open": {"$lte": 0}})
 
     async def report_rows(
-        self, agency_code: str | None, *, since_month: str, today: str
+        self, agency_code: str | None, *, since_month: date, today: date
     ) -> list[ProcedureMonth]:
-        """Per procedure and month of submission: the summed day buckets and the overdue."""
+        """Per procedure and month of submission: the summed month buckets and the overdue."""
         scope: Document = {"agency_code": agency_code} if agency_code else {}
-        sums = self.days.aggregate(
+        since = _midnight(since_month)
+        group_id = {"procedure": "$procedure_code", "month": "$month"}
+        sums = await self.months.aggregate(
             [
-                {"$match": {**scope, "month": {"$gte": since_month}}},
-                {
-                    "$group": {
-                        "_id": {"procedure": "$procedure_code", "month": "$month"},
-                        **_DAY_SUMS,
-                    }
-                },
+                {"$match": {**scope, "month_start": {"$gte": since}}},
+                {"$group": {"_id": group_id, **_MONTH_SUMS}},
             ]
         )
         rows: dict[tuple[str, str], ProcedureMonth] = {}
-        async for group in await sums:
+        async for group in sums:
             key = (group["_id"]["procedure"], group["_id"]["month"])
             row = ProcedureMonth(
                 procedure_code=key[0], month=key[1], **{n: int(group[n]) for n in STAT_COUNTERS}
             )
             row.in_progress = row.received - row.on_time - row.late - row.closed
             rows[key] = row
-        overdue = self.open.aggregate(
+        overdue = await self.open.aggregate(
             [
-                {
-                    "$match": {
-                        **scope,
-                        "month": {"$gte": since_month},
-                        "due_day": {"$gt": "", "$lt": today},
-                    }
-                },
-                {
-                    "$group": {
-                        "_id": {"procedure": "$procedure_code", "month": "$month"},
-                        "overdue": {"$sum": "$open"},
-                    }
-                },
+                {"$match": {**scope, "due": {"$lt": _midnight(today)}}},
+                {"$group": {"_id": group_id, "overdue": {"$sum": "$open"}}},
             ]
         )
-        async for group in await overdue:
+        async for group in overdue:
             key = (group["_id"]["procedure"], group["_id"]["month"])
             if key in rows:
                 rows[key].overdue = int(group["overdue"])
         return sorted(rows.values(), key=lambda r: (r.month, r.procedure_code), reverse=True)
 
-    async def received_by_day(self, agency_code: str | None, *, since: str) -> dict[str, int]:
-        """Dossiers received each day from `since` (YYYY-MM-DD) on."""
+    async def received_by_day(self, agency_code: str | None, *, since: date) -> dict[str, int]:
+        """Dossiers received each day from `since` on."""
         scope: Document = {"agency_code": agency_code} if agency_code else {}
         cursor = await self.days.aggregate(
             [
-                {"$match": {**scope, "day": {"$gte": since}}},
+                {"$match": {**scope, "date": {"$gte": _midnight(since)}}},
                 {"$group": {"_id": "$day", "received": {"$sum": "$received"}}},
             ]
         )
@@ -385,6 +381,10 @@ class StatisticsRepository:
             query["_id"] = {"$gt": after}
         cursor = self.dossiers.find(query, projection={"_id": 1}).sort("_id", ASCENDING)
         return [document["_id"] async for document in cursor.limit(limit)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _aware(value: Any) -> datetime | None:

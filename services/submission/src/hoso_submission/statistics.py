@@ -41,10 +41,10 @@ DAILY_DAYS = 90
 TABLE_MONTHS = 12
 
 
-def months_back(today: date, months: int) -> str:
-    """YYYY-MM of the month `months - 1` before today's: the first of `months` months."""
+def months_back(today: date, months: int) -> date:
+    """The first day of the month `months - 1` before today's: where `months` months start."""
     index = today.year * 12 + today.month - 1 - (months - 1)
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass
@@ -85,13 +85,13 @@ class StatisticsService:
             agency = principal.agency
         today = today or local_day(datetime.now(UTC))
         rows = await self.statistics.report_rows(
-            agency, since_month=months_back(today, TABLE_MONTHS), today=today.isoformat()
+            agency, since_month=months_back(today, TABLE_MONTHS), today=today
         )
         for row in rows:
             procedure = await self.procedures.get(row.procedure_code)
             row.procedure_name = procedure.name if procedure else row.procedure_code
         first = today - timedelta(days=DAILY_DAYS - 1)
-        received = await self.statistics.received_by_day(agency, since=first.isoformat())
+        received = await self.statistics.received_by_day(agency, since=first)
         daily = [
             DayCount(day=day, received=received.get(day.isoformat(), 0))
             for day in (first + timedelta(days=n) for n in range(DAILY_DAYS))

@@ -71,8 +71,8 @@ def test_completing_moves_the_dossier_out_of_its_open_bucket() -> None:
     new = contribution(facts(S.PROCESSED, completed_at=SUBMITTED + timedelta(days=2)))
     changes = {(i.kind, i.bucket): i.inc for i in increments(old, new)}
     assert changes == {
-        ("day", "STP-HNI|2.000488|2026-11-03"): {"on_time": 1, "processing_s": 2 * 86400},
-        ("open", "STP-HNI|2.000488|2026-11-03|2026-11-16"): {"open": -1},
+        ("month", "STP-HNI|2.000488|2026-11"): {"on_time": 1, "processing_s": 2 * 86400},
+        ("open", "STP-HNI|2.000488|2026-11|2026-11-16"): {"open": -1},
     }
 
 
@@ -140,11 +140,12 @@ async def test_recording_follows_the_dossier_and_ignores_repeats_and_old_revisio
     # A late event of an older revision finds the dossier counted at a newer one.
     assert not await service.record("d1")
     assert fake.nonzero() == {
-        ("day", "STP-HNI|2.000488|2026-11-03"): {
+        ("month", "STP-HNI|2.000488|2026-11"): {
             "received": 1,
             "late": 1,
             "processing_s": int((DUE + timedelta(days=1) - SUBMITTED).total_seconds()),
-        }
+        },
+        ("day", "STP-HNI|2026-11-03"): {"received": 1},
     }
 
 
@@ -162,8 +163,9 @@ async def test_two_handlers_at_once_count_the_dossier_once() -> None:
     assert await service.record("d1")
     assert seen_by_both == [False]
     assert fake.nonzero() == {
-        ("day", "STP-HNI|2.000488|2026-11-03"): {"received": 1},
-        ("open", "STP-HNI|2.000488|2026-11-03|2026-11-16"): {"open": 1},
+        ("month", "STP-HNI|2.000488|2026-11"): {"received": 1},
+        ("day", "STP-HNI|2026-11-03"): {"received": 1},
+        ("open", "STP-HNI|2.000488|2026-11|2026-11-16"): {"open": 1},
     }
 
 
@@ -200,5 +202,5 @@ def test_totals_give_the_on_time_rate_and_mean_processing_days() -> None:
 
 
 def test_months_back_crosses_the_year() -> None:
-    assert months_back(date(2026, 3, 15), 12) == "2025-04"
-    assert months_back(date(2026, 12, 1), 1) == "2026-12"
+    assert months_back(date(2026, 3, 15), 12) == date(2025, 4, 1)
+    assert months_back(date(2026, 12, 1), 1) == date(2026, 12, 1)

@@ -1,14 +1,18 @@
 """Service statistics (thống kê): what one dossier adds to the counters, and the report.
 
 The statistics page must answer in well under a second over a hundred thousand dossiers,
-so it never reads the dossiers. Each dossier contributes to two kinds of counter document,
-kept up to date as it moves (see `hoso_submission.statistics`):
+so it never reads the dossiers. Each dossier contributes to three kinds of counter
+document, kept up to date as it moves (see `hoso_submission.statistics`):
 
-- a **day bucket** per agency, procedure and day of submission (local time): received,
+- a **month bucket** per agency, procedure and month of submission (local time): received,
   completed on time, completed late, closed without a result (refused, withdrawn, stopped),
   and the processing seconds of the completed ones;
-- an **open bucket** per agency, procedure, day of submission and due day: the dossiers
+- a **day bucket** per agency and day of submission: received, for the 90-day chart;
+- an **open bucket** per agency, procedure, month of submission and due day: the dossiers
   still with the agency or the citizen. Those whose due day has passed are overdue.
+
+Range filters compare date-times (`month_start`, `date`, `due`), which the local FerretDB
+narrows in SQLite before decoding a document (stack/ferretdb/README.md).
 
 A dossier's contribution is a pure function of its state, so moving it is "take away the
 old contribution, add the new one", whatever happened in between.
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -71,14 +75,17 @@ class Contribution:
     def month(self) -> str:
         return self.day[:7]
 
+    def month_bucket(self) -> str:
+        return f"{self.agency_code}|{self.procedure_code}|{self.month}"
+
     def day_bucket(self) -> str:
-        return f"{self.agency_code}|{self.procedure_code}|{self.day}"
+        return f"{self.agency_code}|{self.day}"
 
     def open_bucket(self) -> str:
-        return f"{self.day_bucket()}|{self.due_day or '-'}"
+        return f"{self.month_bucket()}|{self.due_day or '-'}"
 
     def counters(self) -> dict[str, int]:
-        """This dossier's share of its day bucket."""
+        """This dossier's share of its month bucket."""
         counts = dict.fromkeys(COUNTERS, 0)
         counts["received"] = 1
         if self.outcome in (Outcome.ON_TIME, Outcome.LATE, Outcome.CLOSED):
@@ -130,9 +137,9 @@ def contribution(facts: Facts) -> Contribution | None:
 class Increment:
     """One $inc on one counter document."""
 
-    kind: str  # "day" or "open"
+    kind: str  # "month", "day" or "open"
     bucket: str
-    keys: dict[str, str]
+    keys: dict[str, Any]
     inc: dict[str, int]
 
 
@@ -143,17 +150,19 @@ def increments(old: Contribution | None, new: Contribution | None) -> list[Incre
     changes: dict[tuple[str, str], Increment] = {}
 
     def add(c: Contribution, sign: int) -> None:
-        day_keys = {
+        month_keys = {
             "agency_code": c.agency_code,
             "procedure_code": c.procedure_code,
-            "day": c.day,
             "month": c.month,
+            "month_start": _midnight(c.month + "-01"),
         }
-        _merge(
-            changes, "day", c.day_bucket(), day_keys, {k: sign * v for k, v in c.counters().items()}
-        )
+        counts = {k: sign * v for k, v in c.counters().items()}
+        _merge(changes, "month", c.month_bucket(), month_keys, counts)
+        day_keys = {"agency_code": c.agency_code, "day": c.day, "date": _midnight(c.day)}
+        _merge(changes, "day", c.day_bucket(), day_keys, {"received": sign})
         if c.outcome == Outcome.OPEN:
-            open_keys = {**day_keys, "due_day": c.due_day or ""}
+            due = _midnight(c.due_day) if c.due_day else None
+            open_keys = {**month_keys, "due_day": c.due_day or "", "due": due}
             _merge(changes, "open", c.open_bucket(), open_keys, {"open": sign})
 
     if old is not None:
@@ -167,11 +176,16 @@ def increments(old: Contribution | None, new: Contribution | None) -> list[Incre
     ]
 
 
+def _midnight(day: str) -> datetime:
+    """A local day as a date-time, the form range filters compare best on."""
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
 def _merge(
     changes: dict[tuple[str, str], Increment],
     kind: str,
     bucket: str,
-    keys: dict[str, str],
+    keys: dict[str, Any],
     inc: dict[str, int],
 ) -> None:
     current = changes.get((kind, bucket))
