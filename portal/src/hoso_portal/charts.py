@@ -62,9 +62,12 @@ def nice_top(value: int) -> int:
     return 10 * power
 
 
-def _axis(chart: Chart, top: int) -> float:
+def _axis(chart: Chart, highest: int) -> float:
+    """Four equal steps of a round size up to at least `highest`; the pixels per unit."""
+    step = nice_top(math.ceil(highest / 4))
+    top = 4 * step
     plot = chart.baseline - TOP
-    chart.ticks = [Tick(chart.baseline - plot * i / 4, round(top * i / 4)) for i in range(5)]
+    chart.ticks = [Tick(chart.baseline - plot * i / 4, step * i) for i in range(5)]
     return plot / top
 
 
@@ -73,7 +76,7 @@ def bar_chart(points: Sequence[tuple[str, int]], *, label_every: int = 15) -> Ch
     chart = Chart()
     if not points:
         return chart
-    scale = _axis(chart, nice_top(max(v for _, v in points)))
+    scale = _axis(chart, max(v for _, v in points))
     slot = (chart.width - chart.left) / len(points)
     for i, (label, value) in enumerate(points):
         height = value * scale
@@ -93,7 +96,7 @@ def stacked_chart(
     chart = Chart()
     if not groups:
         return chart
-    scale = _axis(chart, nice_top(max(sum(v for _, v, _ in parts) for _, parts in groups)))
+    scale = _axis(chart, max(sum(v for _, v, _ in parts) for _, parts in groups))
     slot = (chart.width - chart.left) / len(groups)
     for i, (label, parts) in enumerate(groups):
         x = chart.left + i * slot + slot * 0.2

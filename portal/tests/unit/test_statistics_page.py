@@ -78,9 +78,10 @@ def test_admins_choose_an_agency_and_a_refusal_is_403(harness: PortalHarness) ->
 
 def test_chart_geometry_fits_the_axis() -> None:
     assert [nice_top(v) for v in (0, 1, 3, 7, 12, 99, 101)] == [1, 1, 5, 10, 20, 100, 200]
-    chart = bar_chart([("01/11", 5), ("02/11", 10), ("03/11", 0)], label_every=2)
+    chart = bar_chart([("01/11", 5), ("02/11", 8), ("03/11", 0)], label_every=2)
+    assert [t.value for t in chart.ticks] == [0, 2, 4, 6, 8]  # four round steps
     tallest = max(chart.bars, key=lambda b: b.value)
-    assert tallest.y == chart.ticks[-1].y  # 10 is the axis top
+    assert tallest.y == chart.ticks[-1].y  # 8 is the axis top
     assert chart.bars[2].height == 0
     assert [label.text for label in chart.labels] == ["01/11", "03/11"]
     stacked = stacked_chart([("11/2026", [("a", 3, "x"), ("b", 2, "y")])])
