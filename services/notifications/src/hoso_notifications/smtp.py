@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
 
@@ -23,23 +25,26 @@ logger = logging.getLogger(__name__)
 Commit = Callable[[], Awaitable[None]]
 
 
-def build_email(*, sender: str, to: str, subject: str, text: str, message_id: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
+def build_email(*, sender: str, to: str, subject: str, text: str, message_id: str) -> Message:
+    # The classic API on purpose: the default policy folds a long Vietnamese subject into
+    # encoded-words that lose the space between them ("Yêu cầuthực hiện").
+    message = MIMEText(text, "plain", "utf-8")
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((name, address), "utf-8")
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = Header(subject, "utf-8").encode()
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text, charset="utf-8")
-    return message
+    built: Message = message
+    return built
 
 
 class SmtpMailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def send(self, message: EmailMessage, *, commit: Commit) -> None:
+    async def send(self, message: Message, *, commit: Commit) -> None:
         settings = self.settings
         client = aiosmtplib.SMTP(
             hostname=settings.smtp_host,
@@ -53,8 +58,8 @@ class SmtpMailer:
                 await client.login(
                     settings.smtp_username, settings.smtp_password.get_secret_value()
                 )
-            await client.mail(_address(message["From"]))
-            await client.rcpt(_address(message["To"]))
+            await client.mail(_address(str(message["From"])))
+            await client.rcpt(_address(str(message["To"])))
         except aiosmtplib.SMTPResponseException as error:
             await _close(client)
             if 400 <= error.code < 500:

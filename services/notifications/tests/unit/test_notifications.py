@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from hoso_notifications.domain.delivery import backoff_s
 from hoso_notifications.domain.notification import plan
 from hoso_notifications.errors import NotificationNotFound
 from hoso_notifications.service import Delivery, NotificationService, email_sender
+from hoso_notifications.smtp import build_email
 
 from .fakes import FakeDirectory, FakeMailer, FakeStore
 
@@ -162,8 +164,11 @@ async def test_a_redelivered_event_gives_one_notification_and_one_email(
     assert [a.unread for a in harness.announced] == [1, 1]
     mail = harness.mailer.delivered[0]
     assert mail["To"] == "an@example.vn"
+    assert str(make_header(decode_header(mail["Subject"]))) == (
+        "Hồ sơ STP-HNI-261130-000001: Được tiếp nhận"
+    )
     assert mail["Message-ID"].endswith("@hoso.test>")
-    text = mail.get_content()
+    text = mail.get_payload(decode=True).decode()
     assert "Kính gửi Ông/Bà Nguyễn Văn An," in text
     assert "https://portal.test/ho-so-da-nop/d1" in text
 
@@ -231,3 +236,19 @@ async def test_a_person_reads_and_marks_only_their_own(harness: Harness) -> None
 def test_the_wait_between_attempts_doubles_up_to_its_cap() -> None:
     waits = [backoff_s(n, base_s=2, max_s=30) for n in range(1, 7)]
     assert waits == [2, 4, 8, 16, 30, 30]
+
+
+def test_a_long_vietnamese_subject_keeps_its_spaces_when_folded() -> None:
+    from email import message_from_bytes
+
+    subject = "Hồ sơ STP-HNI-261130-000001: Yêu cầu thực hiện nghĩa vụ tài chính"
+    mail = build_email(
+        sender="Cổng dịch vụ công <khong-tra-loi@hoso.test>",
+        to="an@example.vn",
+        subject=subject,
+        text="Kính gửi",
+        message_id="<x@hoso.test>",
+    )
+    parsed = message_from_bytes(mail.as_bytes())
+    assert str(make_header(decode_header(parsed["Subject"]))) == subject
+    assert "Cổng dịch vụ công" in str(make_header(decode_header(parsed["From"])))
