@@ -712,7 +712,7 @@ class Zipkin(Part):
 
 
 class Mailpit(Part):
-    """The local SMTP server: it keeps every e-mail the platform sends; UI and API at /mail/."""
+    """The local SMTP server: it keeps every e-mail the platform sends; its API under /mail/."""
 
     name = "mailpit"
     port = MAILPIT_PORT
@@ -721,7 +721,7 @@ class Mailpit(Part):
         return [MAILPIT_PORT, SMTP_PORT]
 
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}/mail/  (gateway /mail/, SMTP {HOST}:{SMTP_PORT})"
+        return f"http://{HOST}:{self.port}/mail/api/v1/  (gateway /mail/, SMTP {HOST}:{SMTP_PORT})"
 
     def prepare(self) -> None:
         require(MAILPIT_BIN, "Mailpit")
@@ -1346,7 +1346,9 @@ def print_urls(parts: list[Part]) -> None:
     if "zipkin" in names:
         rows.append(("traces UI", f"{gateway}/traces/  (Zipkin, {HOST}:{ZIPKIN_PORT})"))
     if "mailpit" in names:
-        rows.append(("mail (Mailpit)", f"{gateway}/mail/  (SMTP {HOST}:{SMTP_PORT})"))
+        rows.append(
+            ("mail (Mailpit API)", f"{gateway}/mail/api/v1/messages  (SMTP {HOST}:{SMTP_PORT})")
+        )
     if "kafka" in names:
         rows.append(("Kafka", f"{HOST}:{KAFKA_PORT}"))
         rows.append(("Kafka SASL/SCRAM", f"{HOST}:{KAFKA_SASL_PORT} ({KAFKA_SASL_USER})"))
