@@ -229,7 +229,7 @@ else
     done_step "downloaded"
 fi
 
-# --- 11. Mailpit (the local SMTP server the notifications service sends to; UI at /mail/) -----
+# --- 11. Mailpit (the local SMTP server the notifications service sends to; API at /mail/) ----
 MAILPIT_VERSION="1.33.1"
 MAILPIT_DIR="$CACHE/mailpit-$MAILPIT_VERSION"
 step "mailpit $MAILPIT_VERSION"
@@ -241,7 +241,8 @@ else
     [ -z "$GO" ] && [ -x "$CACHE/go-toolchain/go/bin/go" ] && GO="$CACHE/go-toolchain/go/bin/go"
     [ -n "$GO" ] || die "Go is needed to build Mailpit"
     mkdir -p "$MAILPIT_DIR"
-    # The module ships its web UI already built, so `go install` gives the whole server.
+    # The module holds the UI's sources but not its bundle: this is the SMTP server and its
+    # HTTP API, which is what the stack and the tests use (docs/operations.md, "Notifications").
     (GOTOOLCHAIN=auto GOFLAGS=-buildvcs=false GOBIN="$MAILPIT_DIR" "$GO" install -trimpath \
         "github.com/axllent/mailpit@v$MAILPIT_VERSION") \
         >"$MAILPIT_DIR/build.log" 2>&1 || { tail -30 "$MAILPIT_DIR/build.log" >&2; die "go build of Mailpit failed"; }
