@@ -21,7 +21,8 @@ from hoso_notifications.directory import Profile
 from hoso_notifications.domain.delivery import backoff_s
 from hoso_notifications.domain.notification import plan
 from hoso_notifications.errors import NotificationNotFound
-from hoso_notifications.service import Delivery, NotificationService, email_sender
+from hoso_notifications.service import Delivery, NotificationService, email_sender, sms_sender
+from hoso_notifications.sms import LogSmsSender
 from hoso_notifications.smtp import build_email
 
 from .fakes import FakeDirectory, FakeMailer, FakeStore
@@ -252,3 +253,31 @@ def test_a_long_vietnamese_subject_keeps_its_spaces_when_folded() -> None:
     parsed = message_from_bytes(mail.as_bytes())
     assert str(make_header(decode_header(parsed["Subject"]))) == subject
     assert "Cổng dịch vụ công" in str(make_header(decode_header(parsed["From"])))
+
+
+async def test_the_sandbox_sms_gateway_logs_each_sms_once_with_the_number_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FakeStore()
+    service = NotificationService(store=store, announce=_ignore, channels=("email", "sms"))
+    directory = FakeDirectory({ME: Profile(name="An", email=None, phone="0987654321")})
+    delivery = Delivery(
+        channel="sms",
+        store=store,
+        directory=directory,
+        send=sms_sender(LogSmsSender(), domain="hoso.test"),
+    )
+    event = status_changed()
+    await service.record(event)
+    await service.record(event)
+    with caplog.at_level("INFO", logger="hoso_notifications.sms"):
+        while await delivery.run_once():
+            pass
+    logged = [r for r in caplog.records if r.getMessage() == "sms sent (sandbox)"]
+    assert len(logged) == 1
+    assert logged[0].phone == "******4321"  # type: ignore[attr-defined]
+    assert store.states("sms") == ["sent"]
+
+
+async def _ignore(_created: NotificationCreated) -> None:
+    return None
