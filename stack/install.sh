@@ -2,7 +2,7 @@
 # Install what the local stack needs; safe to re-run (each step skips what is already there).
 #   apt packages, uv, the workspace venv, Kafka 4.1.1 jars, S3Proxy 2.6.0 jars, FerretDB 1.24.2,
 #   Keycloak 26.5.6 (the national-SSO stand-in), veraPDF, VictoriaMetrics 1.148.8 (metrics
-#   server, vmalert) and Zipkin 3.5.1 (trace store).
+#   server, vmalert), Zipkin 3.5.1 (trace store) and Mailpit 1.33.1 (local SMTP server).
 # Downloads and builds are cached under ${HOSO_CACHE:-$HOME/.cache/hoso}.
 set -euo pipefail
 
@@ -229,4 +229,24 @@ else
     echo "$ZIPKIN_SHA1  $ZIPKIN_JAR.tmp" | sha1sum -c --quiet - || die "zipkin jar checksum mismatch"
     mv "$ZIPKIN_JAR.tmp" "$ZIPKIN_JAR"
     done_step "downloaded"
+fi
+
+# --- 11. Mailpit (the local SMTP server the notifications service sends to; API at /mail/) ----
+MAILPIT_VERSION="1.33.1"
+MAILPIT_DIR="$CACHE/mailpit-$MAILPIT_VERSION"
+step "mailpit $MAILPIT_VERSION"
+if [ -x "$MAILPIT_DIR/mailpit" ]; then
+    done_step "cached"
+else
+    GO="$(command -v go || true)"
+    [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+    [ -z "$GO" ] && [ -x "$CACHE/go-toolchain/go/bin/go" ] && GO="$CACHE/go-toolchain/go/bin/go"
+    [ -n "$GO" ] || die "Go is needed to build Mailpit"
+    mkdir -p "$MAILPIT_DIR"
+    # The module holds the UI's sources but not its bundle: this is the SMTP server and its
+    # HTTP API, which is what the stack and the tests use (docs/operations.md, "Notifications").
+    (GOTOOLCHAIN=auto GOFLAGS=-buildvcs=false GOBIN="$MAILPIT_DIR" "$GO" install -trimpath \
+        "github.com/axllent/mailpit@v$MAILPIT_VERSION") \
+        >"$MAILPIT_DIR/build.log" 2>&1 || { tail -30 "$MAILPIT_DIR/build.log" >&2; die "go build of Mailpit failed"; }
+    done_step "built"
 fi

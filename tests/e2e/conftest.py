@@ -19,7 +19,7 @@ from hoso_common.testing.pdfa import verapdf_launcher
 
 from .api_client import enroll
 
-SERVICES = ("documents", "eforms", "signing", "submission")
+SERVICES = ("documents", "eforms", "signing", "submission", "notifications")
 GIVEN_NAMES = ("An", "Bình", "Cường", "Dũng", "Hùng", "Khoa", "Long", "Minh", "Quang", "Sơn")
 
 

@@ -40,6 +40,7 @@ class Settings(MongoSettings, KafkaSettings):
     signing_url: str = Field(default="http://127.0.0.1:8080/api/signing")
     eforms_url: str = Field(default="http://127.0.0.1:8080/api/eforms")
     submission_url: str = Field(default="http://127.0.0.1:8080/api/submission")
+    notifications_url: str = Field(default="http://127.0.0.1:8080/api/notifications")
     api_timeout_s: float = Field(default=30, gt=0)
     upload_timeout_s: float = Field(default=600, gt=0)
     max_upload_bytes: int = Field(
@@ -60,13 +61,10 @@ class Settings(MongoSettings, KafkaSettings):
         default_factory=socket.gethostname,
         description="This replica's name (the pod's in Kubernetes); names its live group.",
     )
-    notices_group: str = Field(
-        default="hoso-portal-notices",
-        description="Consumer group, shared by the replicas, that stores the notices.",
-    )
     live_group_prefix: str = Field(
         default="hoso-portal-live-",
-        description="Each replica's own group (prefix + replica id) that pushes to open pages.",
+        description="Each replica's own group (prefix + replica id) that pushes the "
+        "notifications service's announcements to open pages.",
     )
     live_heartbeat_s: float = Field(
         default=15, gt=0, description="A comment line this often keeps idle streams open."

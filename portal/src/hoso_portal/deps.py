@@ -13,9 +13,9 @@ from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
 from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings
-from hoso_portal.errors import CsrfRefused, LoginRequired
+from hoso_portal.errors import CsrfRefused, LoginRequired, ServiceDown
 from hoso_portal.live import LiveHub
-from hoso_portal.notices import NoticeStore
+from hoso_portal.notices import NoticeSource
 from hoso_portal.oidc import IdentityProvider, RefreshRefused
 from hoso_portal.security import safe_next, same_token
 from hoso_portal.sessions import Session, SessionStore, utcnow
@@ -34,7 +34,7 @@ class Portal:
     signing: SigningClient
     eforms: EformsClient
     submission: SubmissionClient
-    notices: NoticeStore | None = None
+    notices: NoticeSource | None = None
     hub: LiveHub = field(default_factory=LiveHub)
 
 
@@ -90,10 +90,20 @@ async def current_session(request: Request, portal: PortalDep) -> UserSession:
         session.id_token = tokens.id_token or session.id_token
         await portal.store.update_tokens(session_id, session)
     request.state.session = session
-    if portal.notices is not None and request.headers.get("hx-request") != "true":
+    if request.headers.get("hx-request") != "true":
         # the header's badge: whole pages only, fragments keep the one they came with
-        request.state.unread = await portal.notices.unread(session.sub)
+        request.state.unread = await unread_count(portal, session.access_token)
     return UserSession(session_id, session)
+
+
+async def unread_count(portal: Portal, token: str) -> int | None:
+    """The badge's count; None while the notifications service is away (pages still work)."""
+    if portal.notices is None:
+        return None
+    try:
+        return await portal.notices.unread(token)
+    except ServiceDown:
+        return None
 
 
 async def optional_session(request: Request, portal: PortalDep) -> UserSession | None:

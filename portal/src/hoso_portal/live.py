@@ -1,14 +1,11 @@
-"""Live notices: platform events from Kafka, stored per citizen and pushed to their open pages.
+"""Live notices: the notifications service's `NotificationCreated`, pushed to open pages.
 
-Two consumer groups read the same topics:
-
-* `notices_group`, shared by every replica, stores each event's notice once (at least once,
-  deduplicated by the notice id), so a notice is kept even while no replica has the citizen
-  connected, or while every replica restarts;
-* `live_group_prefix` + the replica's id, one group per replica, so that every replica sees
-  every event and can push it to the citizens whose pages are open on that replica. It starts
-  from the latest offset: a page that was not open missed nothing it cannot re-read, since on
-  every (re)connection the page asks the APIs again.
+The notifications service stores each person's notifications and announces each one on
+`hoso.notifications.created`. Every portal replica reads that topic in a consumer group of its
+own (`live_group_prefix` + the replica's id), so that each replica sees every announcement
+and pushes it to the people whose pages are open on that replica. It starts from the latest
+offset: a page that was not open missed nothing it cannot re-read, since on every
+(re)connection the page asks the APIs again.
 """
 
 from __future__ import annotations
@@ -19,17 +16,15 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from hoso_common import topics
-from hoso_portal.notices import Notice, NoticeStore, notice_from_event
+from hoso_common.events import Envelope, NotificationCreated
 
 logger = logging.getLogger(__name__)
 
-NOTICE_TOPICS = (topics.SIGN_COMPLETED, topics.DOSSIER_SUBMITTED, topics.DOSSIER_STATUS_CHANGED)
 # A slow page must not hold a replica's memory: past this many waiting events it is dropped,
 # and its browser reconnects and re-reads the state from the APIs.
 QUEUE_SIZE = 64
@@ -90,55 +85,27 @@ def sse(event: LiveEvent) -> bytes:
 
 
 class NoticeFeed:
-    """Turns an event into a stored notice and a push to its citizen's open pages."""
+    """Pushes a stored notification to its person's open pages: what it is about, and the badge."""
 
-    def __init__(
-        self,
-        store: NoticeStore,
-        hub: LiveHub,
-        badge: Callable[[int], str],
-    ) -> None:
-        self.store = store
+    def __init__(self, hub: LiveHub, badge: Callable[[int], str]) -> None:
         self.hub = hub
         self.badge = badge
 
-    async def store_event(self, envelope: dict[str, Any]) -> Notice | None:
-        notice = notice_from_event(envelope)
-        if notice is not None:
-            await self.store.add(notice)
-        return notice
-
-    async def push_event(self, envelope: dict[str, Any]) -> None:
-        # Stored here as well (a no-op when the shared group came first), so the badge count
-        # sent with the push already includes this notice.
-        notice = await self.store_event(envelope)
-        if notice is None or not self.hub.connections(notice.sub):
+    def push(self, created: NotificationCreated) -> None:
+        if not self.hub.connections(created.recipient):
             return
-        self.hub.publish(notice.sub, LiveEvent(notice.kind, notice.subject_id or ""))
-        unread = await self.store.unread(notice.sub)
-        self.hub.publish(notice.sub, LiveEvent("badge", self.badge(unread)))
+        self.hub.publish(created.recipient, LiveEvent(created.kind, created.subject_id))
+        self.hub.publish(created.recipient, LiveEvent("badge", self.badge(created.unread)))
 
 
-def register_subscribers(
-    broker: KafkaBroker, feed: NoticeFeed, *, notices_group: str, live_group: str
-) -> None:
+def register_subscribers(broker: KafkaBroker, feed: NoticeFeed, *, live_group: str) -> None:
     @broker.subscriber(
-        *NOTICE_TOPICS,
-        group_id=notices_group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
-    async def store_notice(envelope: dict[str, Any]) -> None:
-        """Keep the notice an event means for its citizen (idempotent on the notice id)."""
-        await feed.store_event(envelope)
-
-    @broker.subscriber(
-        *NOTICE_TOPICS,
+        topics.NOTIFICATION_CREATED,
         group_id=live_group,
         auto_offset_reset="latest",
         # a push that fails is not retried: the page re-reads the APIs when it reconnects
         ack_policy=AckPolicy.ACK,
     )
-    async def push_notice(envelope: dict[str, Any]) -> None:
-        """Push the event to its citizen's pages open on this replica."""
-        await feed.push_event(envelope)
+    async def push_notice(envelope: Envelope[NotificationCreated]) -> None:
+        """Push a new notification to its person's pages open on this replica."""
+        feed.push(envelope.data)

@@ -23,13 +23,13 @@ from hoso_common.log import configure_logging
 from hoso_common.mongo import create_mongo_client, database
 from hoso_portal.clients.documents import DocumentsClient
 from hoso_portal.clients.eforms import EformsClient
+from hoso_portal.clients.notifications import NotificationsClient
 from hoso_portal.clients.signing import SigningClient
 from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings
 from hoso_portal.deps import Portal
 from hoso_portal.errors import ApiProblem, LoginRequired, NotAllowed, PageNotFound, PortalError
 from hoso_portal.live import LiveHub, NoticeFeed, register_subscribers
-from hoso_portal.notices import MongoNoticeStore
 from hoso_portal.oidc import OidcClient
 from hoso_portal.pages import build_templates, render
 from hoso_portal.routes import (
@@ -122,7 +122,6 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
     mongo: Any = None
     store: MongoSessionStore | None = None
     http: httpx.AsyncClient | None = None
-    notice_store: MongoNoticeStore | None = None
     broker: KafkaBroker | None = None
     templates = build_templates()
     if portal is None:
@@ -137,16 +136,12 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
             signing=SigningClient(settings.signing_url, http),
             eforms=EformsClient(settings.eforms_url, http),
             submission=SubmissionClient(settings.submission_url, http),
-            notices=(notice_store := MongoNoticeStore(database(mongo, settings))),
+            notices=NotificationsClient(settings.notifications_url, http),
             hub=LiveHub(),
         )
         broker = create_broker(settings, client_id="hoso-portal")
-        feed = NoticeFeed(
-            notice_store, portal.hub, lambda unread: notices.badge_html(templates, unread)
-        )
-        register_subscribers(
-            broker, feed, notices_group=settings.notices_group, live_group=settings.live_group
-        )
+        feed = NoticeFeed(portal.hub, lambda unread: notices.badge_html(templates, unread))
+        register_subscribers(broker, feed, live_group=settings.live_group)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -157,8 +152,6 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
                 background.append(
                     asyncio.create_task(store.purge_forever(settings.session_purge_interval_s))
                 )
-        if notice_store is not None:
-            await notice_store.create_indexes()
         if broker is not None:
             background.append(asyncio.create_task(_start_broker(broker)))
         try:

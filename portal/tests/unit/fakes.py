@@ -218,18 +218,23 @@ class FakeSigning:
 
 
 class FakeNotices:
-    """The notice store in memory, keyed like the real one by the notice id."""
+    """The notifications API in memory: a token stands for its person, as the service reads it."""
 
     def __init__(self) -> None:
         self.notices: dict[str, Notice] = {}
+        self.owners: dict[str, str] = {}
+        self.tokens: list[str] = []
+        self.down = False
 
-    async def add(self, notice: Notice) -> bool:
-        if notice.id in self.notices:
-            return False
-        self.notices[notice.id] = replace(notice)
-        return True
+    def owner(self, token: str) -> str:
+        self.tokens.append(token)
+        if self.down:
+            raise ServiceDown()
+        # the fake IdP's tokens are all the first citizen's unless a test says otherwise
+        return self.owners.get(token, "citizen-1")
 
-    async def page(self, sub: str, *, page: int, size: int) -> tuple[list[Notice], int]:
+    async def page(self, token: str, *, page: int, size: int) -> tuple[list[Notice], int]:
+        sub = self.owner(token)
         mine = sorted(
             (n for n in self.notices.values() if n.sub == sub),
             key=lambda n: (n.created_at, n.id),
@@ -237,10 +242,12 @@ class FakeNotices:
         )
         return [replace(n) for n in mine[(page - 1) * size : page * size]], len(mine)
 
-    async def unread(self, sub: str) -> int:
+    async def unread(self, token: str) -> int:
+        sub = self.owner(token)
         return sum(1 for n in self.notices.values() if n.sub == sub and not n.read)
 
-    async def mark_read(self, sub: str, notice_id: str | None = None) -> None:
+    async def mark_read(self, token: str, notice_id: str | None = None) -> None:
+        sub = self.owner(token)
         for notice in self.notices.values():
             if notice.sub == sub and notice_id in (None, notice.id):
                 notice.read = True

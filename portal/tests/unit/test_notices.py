@@ -1,50 +1,27 @@
-"""Notices from events, the "Thông báo" page, the badge and the live hub, with fakes."""
+"""The "Thông báo" page over the notifications API, the badge and the live hub, with fakes."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from hoso_common.events import DossierStatusChanged, SignCompleted, new_envelope
+from hoso_common.events import NotificationCreated
 from hoso_portal.live import LiveEvent, LiveHub, NoticeFeed, sse
-from hoso_portal.notices import Notice, notice_from_event
+from hoso_portal.notices import Notice, notice_from_api
 from hoso_portal.sessions import utcnow
 
 from .conftest import PortalHarness
-from .fakes import FakeNotices
 
 ME = "citizen-1"
 
 
-def signed(sub: str | None, status: str = "signed", doc: str = "doc1") -> dict[str, Any]:
-    data = SignCompleted(
-        request_id=f"req-{doc}-{status}",
-        source="documents",
-        source_id=doc,
-        status=status,  # type: ignore[arg-type]
-        signer_sub=sub,
-        failure_reason=None if status == "signed" else status,
-    )
-    return new_envelope(data, source="/signing").model_dump(mode="json")
-
-
-def dossier(owner: str | None, to_status: int = 2) -> dict[str, Any]:
-    data = DossierStatusChanged(
-        dossier_id="dos1",
-        receipt_code="000.00.01.H29-261130-0001",
-        from_status=1,
-        to_status=to_status,
-        actor="officer-1",
-        owner_id=owner,
-        changed_at=datetime(2026, 11, 30, tzinfo=UTC),
-    )
-    return new_envelope(data, source="/submission").model_dump(mode="json")
+def nid(n: int) -> str:
+    return f"{n:032x}"
 
 
 def notice(n: int, sub: str = ME, read: bool = False) -> Notice:
     return Notice(
-        id=f"n{n}",
+        id=nid(n),
         sub=sub,
         kind="signing",
         title=f"Thông báo số {n}",
@@ -55,45 +32,39 @@ def notice(n: int, sub: str = ME, read: bool = False) -> Notice:
     )
 
 
-def test_a_signing_event_becomes_a_notice_for_the_signer_only() -> None:
-    made = notice_from_event(signed(ME))
-    assert made is not None
-    assert made.sub == ME and made.title == "Ký số thành công"
-    assert made.link == "/ho-so-dien-tu/doc1" and made.subject_id == "doc1"
-    rejected = notice_from_event(signed(ME, "rejected"))
-    assert rejected is not None and rejected.title == "Yêu cầu ký số đã bị từ chối"
+def created(recipient: str, unread: int = 1) -> NotificationCreated:
+    return NotificationCreated(
+        notification_id=nid(1),
+        recipient=recipient,
+        kind="signing",
+        subject_id="doc1",
+        unread=unread,
+    )
 
 
-def test_an_event_that_names_no_citizen_is_told_to_nobody() -> None:
-    assert notice_from_event(signed(None)) is None
-    assert notice_from_event(dossier(None)) is None
-
-
-def test_a_dossier_change_reads_its_dvcqg_status_in_vietnamese() -> None:
-    made = notice_from_event(dossier("citizen-2", to_status=5))
-    assert made is not None and made.sub == "citizen-2"
-    assert "Yêu cầu bổ sung giấy tờ" in made.body
-    assert "000.00.01.H29-261130-0001" in made.body
-
-
-def test_a_redelivered_or_reconciled_signing_event_is_one_notice() -> None:
-    store = FakeNotices()
-    feed = NoticeFeed(store, LiveHub(), str)
-    event = signed(ME)
-    again = dict(event, id="another-event-id")  # signing's reconciled re-announcement
-    asyncio.run(feed.store_event(event))
-    asyncio.run(feed.store_event(event))
-    asyncio.run(feed.store_event(again))
-    assert len(store.notices) == 1
+def test_a_notification_of_the_api_reads_as_a_notice() -> None:
+    item = {
+        "id": nid(7),
+        "kind": "dossier",
+        "title": "Hồ sơ thay đổi trạng thái",
+        "body": "Hồ sơ X: Được tiếp nhận.",
+        "link": "/ho-so-da-nop/d1",
+        "subject_id": "d1",
+        "created_at": "2026-11-30T03:04:05Z",
+        "read": False,
+        "email": "sent",
+    }
+    made = notice_from_api(item, ME)
+    assert made.id == nid(7) and made.link == "/ho-so-da-nop/d1" and not made.read
+    assert made.created_at.tzinfo is not None
 
 
 def test_the_hub_pushes_to_the_citizen_concerned_and_no_one_else() -> None:
     async def scenario() -> tuple[list[LiveEvent], list[LiveEvent]]:
-        store = FakeNotices()
         hub = LiveHub()
-        feed = NoticeFeed(store, hub, lambda unread: f"<b>{unread}</b>")
+        feed = NoticeFeed(hub, lambda unread: f"<b>{unread}</b>")
         async with hub.subscribe(ME) as mine, hub.subscribe("citizen-2") as theirs:
-            await feed.push_event(signed(ME))
+            feed.push(created(ME))
             got_mine = [mine.get_nowait() for _ in range(mine.qsize())]
             got_theirs = [theirs.get_nowait() for _ in range(theirs.qsize())]
         assert hub.connections(ME) == 0
@@ -128,8 +99,8 @@ def test_the_notices_page_lists_mine_newest_first_paged_and_escaped(
     harness: PortalHarness,
 ) -> None:
     for n in range(1, 6):
-        harness.notices.notices[f"n{n}"] = notice(n)
-    harness.notices.notices["other"] = notice(99, sub="citizen-2")
+        harness.notices.notices[nid(n)] = notice(n)
+    harness.notices.notices[nid(99)] = notice(99, sub="citizen-2")
     harness.login()
     first = harness.client.get("/thong-bao")
     assert first.status_code == 200
@@ -146,19 +117,20 @@ def test_the_notices_page_lists_mine_newest_first_paged_and_escaped(
 def test_marking_read_needs_the_csrf_token_and_touches_only_mine(
     harness: PortalHarness,
 ) -> None:
-    harness.notices.notices["n1"] = notice(1)
-    harness.notices.notices["n2"] = notice(2)
-    harness.notices.notices["theirs"] = notice(3, sub="citizen-2")
+    harness.notices.notices[nid(1)] = notice(1)
+    harness.notices.notices[nid(2)] = notice(2)
+    harness.notices.notices[nid(3)] = notice(3, sub="citizen-2")
     harness.login()
-    forged = harness.client.post("/thong-bao/n1/da-doc", data={})
-    assert forged.status_code == 403 and not harness.notices.notices["n1"].read
-    one = harness.client.post("/thong-bao/n1/da-doc", data={"csrf_token": harness.csrf()})
+    mine, other, theirs = nid(1), nid(2), nid(3)
+    forged = harness.client.post(f"/thong-bao/{mine}/da-doc", data={})
+    assert forged.status_code == 403 and not harness.notices.notices[mine].read
+    one = harness.client.post(f"/thong-bao/{mine}/da-doc", data={"csrf_token": harness.csrf()})
     assert one.status_code == 303
-    assert harness.notices.notices["n1"].read and not harness.notices.notices["n2"].read
-    harness.client.post("/thong-bao/theirs/da-doc", data={"csrf_token": harness.csrf()})
-    assert not harness.notices.notices["theirs"].read
+    assert harness.notices.notices[mine].read and not harness.notices.notices[other].read
+    harness.client.post(f"/thong-bao/{theirs}/da-doc", data={"csrf_token": harness.csrf()})
+    assert not harness.notices.notices[theirs].read
     harness.client.post("/thong-bao/da-doc", data={"csrf_token": harness.csrf()})
-    assert harness.notices.notices["n2"].read and not harness.notices.notices["theirs"].read
+    assert harness.notices.notices[other].read and not harness.notices.notices[theirs].read
     page = harness.client.get("/thong-bao")
     assert 'class="badge"' not in page.text
 
@@ -183,3 +155,18 @@ def test_an_expired_session_sends_to_login_and_back_to_the_page(harness: PortalH
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/thong-bao%3Ftrang%3D2"
     assert harness.login(next_url="/thong-bao?trang=2", code="code2") == "/thong-bao?trang=2"
+
+
+def test_the_notices_go_with_the_callers_own_token(harness: PortalHarness) -> None:
+    harness.login()
+    harness.client.get("/thong-bao")
+    assert harness.notices.tokens and all(t.startswith("access-") for t in harness.notices.tokens)
+
+
+def test_pages_work_while_the_notifications_service_is_away(harness: PortalHarness) -> None:
+    harness.login()
+    harness.notices.down = True
+    page = harness.client.get("/ho-so-dien-tu")
+    assert page.status_code == 200 and 'class="badge"' not in page.text
+    listing = harness.client.get("/thong-bao")
+    assert listing.status_code == 503

@@ -44,7 +44,6 @@ def test_production_refuses_the_local_stacks_values(change: dict[str, Any]) -> N
 def test_each_replica_has_its_own_live_group() -> None:
     first = Settings(replica_id="portal-7d9f-abcde")
     assert first.live_group == "hoso-portal-live-portal-7d9f-abcde"
-    assert first.notices_group == "hoso-portal-notices"
 
 
 def test_token_and_key_requests_take_the_back_channel() -> None:

@@ -15,7 +15,7 @@ from hoso_common import topics
 from hoso_common.broker import ensure_topics
 from hoso_common.broker_metrics import register_consumer_lag
 from hoso_common.errors import ServiceUnavailable, install_error_handlers
-from hoso_common.health import DependencyMissing, health_router
+from hoso_common.health import Check, DependencyMissing, health_router
 from hoso_common.log import configure_logging
 from hoso_common.metrics import Sampler
 from hoso_common.mongo import ping
@@ -116,16 +116,15 @@ def create_service_app(
     install_error_handlers(app)
     app.add_middleware(RelativeRedirectMiddleware)
     document_problems(app)
-    app.include_router(
-        health_router(
-            {
-                "kafka": lambda: _check_broker(platform.broker),
-                "topics": TopicsCheck(settings),
-                "database": lambda: ping(platform.mongo),
-                "object_store": lambda: platform.storage.ping(buckets[0] if buckets else "health"),
-            }
-        )
-    )
+    checks: dict[str, Check] = {
+        "kafka": lambda: _check_broker(platform.broker),
+        "topics": TopicsCheck(settings),
+        "database": lambda: ping(platform.mongo),
+    }
+    if buckets:
+        # a service that keeps no files is not made unready by the object store
+        checks["object_store"] = lambda: platform.storage.ping(buckets[0])
+    app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
     instrument_app(app, platform.tracer_provider)

@@ -251,6 +251,25 @@ class DossierResultReturned(EventData):
         return self.dossier_id
 
 
+class NotificationCreated(EventData):
+    """The notifications service stored a notification for one person (the portal's live feed)."""
+
+    event_type: ClassVar[str] = "vn.hoso.notifications.NotificationCreated"
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[str] = topics.NOTIFICATION_CREATED
+
+    notification_id: str = Field(description="Id of the notification in the service.")
+    recipient: str = Field(description="OIDC subject of the person it is for.")
+    kind: Literal["signing", "dossier", "result"] = Field(
+        description="What it is about; names the live event the portal pushes."
+    )
+    subject_id: str = Field(description="Id of the document or dossier it is about.")
+    unread: int = Field(ge=0, description="The person's unread notifications once it was stored.")
+
+    def partition_key(self) -> str:
+        return self.recipient
+
+
 DataT = TypeVar("DataT", bound=EventData)
 
 

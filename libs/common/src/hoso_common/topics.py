@@ -50,6 +50,7 @@ BASE_NAMES: Final = (
     "hoso.dossiers.submitted",
     "hoso.dossiers.status-changed",
     "hoso.dossiers.result-returned",
+    "hoso.notifications.created",
 )
 # Signing topics carry the callback bursts; their partition count bounds how many
 # signing replicas can share the work, so it must be at least the replica maximum.
@@ -63,6 +64,7 @@ SIGN_STATUS_QUERIED: Final = f"{PREFIX}hoso.signing.status-queried"
 DOSSIER_SUBMITTED: Final = f"{PREFIX}hoso.dossiers.submitted"
 DOSSIER_STATUS_CHANGED: Final = f"{PREFIX}hoso.dossiers.status-changed"
 DOSSIER_RESULT_RETURNED: Final = f"{PREFIX}hoso.dossiers.result-returned"
+NOTIFICATION_CREATED: Final = f"{PREFIX}hoso.notifications.created"
 
 DEAD_LETTER_SUFFIX: Final = ".dlt"
 

@@ -12,7 +12,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from hoso_portal.deps import FormSessionDep, OptionalSessionDep, PortalDep, SessionDep
+from hoso_portal.deps import (
+    FormSessionDep,
+    OptionalSessionDep,
+    PortalDep,
+    SessionDep,
+    unread_count,
+)
 from hoso_portal.errors import PageNotFound
 from hoso_portal.live import LiveEvent, sse
 from hoso_portal.pages import render
@@ -22,7 +28,7 @@ router = APIRouter()
 
 NOTICES = "/thong-bao"
 SSE_FILE = ("htmx-ext-sse", "dist", "sse.min.js")
-_NOTICE_ID = re.compile(r"^[A-Za-z0-9:_-]{1,128}$")
+_NOTICE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def badge_html(templates: Jinja2Templates, unread: int) -> str:
@@ -40,7 +46,7 @@ async def notices_page(
     """ "Thông báo": the citizen's notices, newest first, one page at a time."""
     size = portal.settings.page_size
     items, total = (
-        await portal.notices.page(session.data.sub, page=trang, size=size)
+        await portal.notices.page(session.token, page=trang, size=size)
         if portal.notices is not None
         else ([], 0)
     )
@@ -59,7 +65,7 @@ async def notices_page(
 async def mark_all_read(session: FormSessionDep, portal: PortalDep) -> Response:
     """ "Đánh dấu tất cả đã đọc"."""
     if portal.notices is not None:
-        await portal.notices.mark_read(session.data.sub)
+        await portal.notices.mark_read(session.token)
     return RedirectResponse(NOTICES, status_code=303)
 
 
@@ -69,19 +75,19 @@ async def mark_read(notice_id: str, session: FormSessionDep, portal: PortalDep) 
     if not _NOTICE_ID.match(notice_id):
         raise PageNotFound()
     if portal.notices is not None:
-        await portal.notices.mark_read(session.data.sub, notice_id)
+        await portal.notices.mark_read(session.token, notice_id)
     return RedirectResponse(NOTICES, status_code=303)
 
 
 async def _stream(
-    request: Request, portal: PortalDep, session_id: str, sub: str
+    request: Request, portal: PortalDep, session_id: str, sub: str, unread: int | None
 ) -> AsyncIterator[bytes]:
     heartbeat = portal.settings.live_heartbeat_s
     async with portal.hub.subscribe(sub) as queue:
         # the browser waits this long before reconnecting, and is told the current count at once
         yield b"retry: 5000\n\n"
-        unread = await portal.notices.unread(sub) if portal.notices is not None else 0
-        yield sse(LiveEvent("badge", badge_html(request.app.state.templates, unread)))
+        if unread is not None:
+            yield sse(LiveEvent("badge", badge_html(request.app.state.templates, unread)))
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=heartbeat)
@@ -102,8 +108,9 @@ async def live_stream(request: Request, session: OptionalSessionDep, portal: Por
     """Server-Sent Events for this citizen's open pages; 204 (stop retrying) when logged out."""
     if session is None:
         return Response(status_code=204)
+    unread = await unread_count(portal, session.token)
     return StreamingResponse(
-        _stream(request, portal, session.id, session.data.sub),
+        _stream(request, portal, session.id, session.data.sub, unread),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

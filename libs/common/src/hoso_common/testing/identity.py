@@ -47,6 +47,11 @@ class TestUser:
     token: str = field(default="", repr=False)
 
     @property
+    def email(self) -> str:
+        """The address the realm holds for the user (Mailpit receives what is sent to it)."""
+        return f"{self.username}@example.vn"
+
+    @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
@@ -152,6 +157,9 @@ class IdpClient:
                 "username": username,
                 "enabled": True,
                 "firstName": name,
+                # every test user has a mailbox: the notifications service writes to it
+                "email": f"{username}@example.vn",
+                "emailVerified": True,
                 "attributes": attributes,
                 "groups": [ROLE_GROUPS[role]],
                 "credentials": [{"type": "password", "value": password, "temporary": False}],
