@@ -32,7 +32,16 @@ from hoso_portal.live import LiveHub, NoticeFeed, register_subscribers
 from hoso_portal.notices import MongoNoticeStore
 from hoso_portal.oidc import OidcClient
 from hoso_portal.pages import build_templates, render
-from hoso_portal.routes import auth, dossiers, eforms, frame, notices, procedures, vault
+from hoso_portal.routes import (
+    auth,
+    dossiers,
+    eforms,
+    frame,
+    notices,
+    procedures,
+    results,
+    vault,
+)
 from hoso_portal.sessions import MongoSessionStore
 
 logger = logging.getLogger(__name__)
@@ -201,5 +210,6 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
     app.include_router(procedures.router)
     app.include_router(dossiers.router)
     app.include_router(eforms.router)
+    app.include_router(results.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

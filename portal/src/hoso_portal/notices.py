@@ -72,14 +72,21 @@ def notice_from_event(envelope: dict[str, Any]) -> Notice | None:
         signed = SignCompleted.model_validate(data)
         if not signed.signer_sub:
             return None
-        what = "giấy tờ" if signed.source == "documents" else "biểu mẫu điện tử"
+        what = {
+            "documents": "giấy tờ",
+            "eforms": "biểu mẫu điện tử",
+            "submission": "kết quả giải quyết hồ sơ",
+        }[signed.source]
         body = {
             "signed": f"Yêu cầu ký số {what} đã hoàn tất. Bạn có thể tải tệp đã ký.",
             "rejected": f"Yêu cầu ký số {what} đã bị từ chối trên ứng dụng ký số.",
             "expired": f"Yêu cầu ký số {what} đã hết hạn trước khi được xác nhận.",
             "failed": f"Không ký số được {what}. Vui lòng thử lại.",
         }[signed.status]
-        link = f"/ho-so-dien-tu/{signed.source_id}" if signed.source == "documents" else None
+        link = {
+            "documents": f"/ho-so-dien-tu/{signed.source_id}",
+            "submission": f"/can-bo/ho-so/{signed.source_id}/ket-qua",
+        }.get(signed.source)
         return Notice(
             # one notice per sign request: a reconciled re-announcement is the same news
             id=f"signing:{signed.request_id}",

@@ -38,7 +38,7 @@ class ObjectRef(BaseModel):
     filename: str = Field(description="File name shown to people (may contain Vietnamese).")
 
 
-SignSource = Literal["documents", "eforms"]
+SignSource = Literal["documents", "eforms", "submission"]
 SignOutcome = Literal["signed", "rejected", "expired", "failed"]
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
