@@ -67,21 +67,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     async def close_http() -> None:
         await http.aclose()
 
-    app = create_service_app(
-        platform,
-        title="Nộp hồ sơ — submission",
-        description=(
-            "Procedure catalogue, dossiers, submission with receipt codes, "
-            "and officers' processing."
-        ),
-        routers=[router, reconciler_router(reconciler)],
-        buckets=[settings.bucket],
-        outbox_collections=[DOSSIERS],
-        on_startup=[prepare_database, start_reconciler],
-        on_shutdown=[reconciler.stop, close_http],
-        gauges=[register_gauges(dossiers, procedures)],
-    )
-    platform.dossier_service = DossierService(
+    service = DossierService(
         dossiers=dossiers,
         procedures=procedures,
         counters=ReceiptCounterRepository(platform.db),
@@ -99,10 +85,26 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         nudge=lambda _: None,
         result_max_bytes=settings.result_max_bytes,
     )
+    # Subscribers are registered before the app is made, which wires the broker into it.
     register_subscribers(
         platform.broker,
-        platform.dossier_service,
+        service,
         group_id=settings.consumer_group,
         reconciler=reconciler,
     )
+    app = create_service_app(
+        platform,
+        title="Nộp hồ sơ — submission",
+        description=(
+            "Procedure catalogue, dossiers, submission with receipt codes, "
+            "and officers' processing."
+        ),
+        routers=[router, reconciler_router(reconciler)],
+        buckets=[settings.bucket],
+        outbox_collections=[DOSSIERS],
+        on_startup=[prepare_database, start_reconciler],
+        on_shutdown=[reconciler.stop, close_http],
+        gauges=[register_gauges(dossiers, procedures)],
+    )
+    platform.dossier_service = service
     return app
