@@ -105,6 +105,7 @@ ERR_PICK_FORM: Final = "Chọn một biểu mẫu đã ký số."
 
 # The dossier's result (kết quả giải quyết)
 RESULT: Final = "Kết quả giải quyết"
+RESULT_FILE: Final = "Tệp kết quả giải quyết (PDF)"
 RESULT_UPLOAD: Final = "Tải lên kết quả"
 RESULT_REPLACE: Final = "Thay tệp kết quả"
 RESULT_SIGN: Final = "Ký số kết quả"
