@@ -253,7 +253,7 @@ async def test_officer_signs_the_result_and_the_citizen_finds_it_in_the_vault(
     await expect(row).to_contain_text("Đã ký số")
     await expect(row).to_contain_text(officer.name.upper())
     await screens.shot(citizen, "citizen-vault")
-    await row.get_by_role("link", name=re.compile("Kết quả giải quyết")).click()
+    await row.get_by_role("link", name=re.compile("^Kết quả giải quyết")).click()
     await citizen.get_by_role("link", name="Kiểm tra kết quả ký số").click()
     await expect(citizen.get_by_role("heading", name="Chữ ký số hợp lệ")).to_be_visible()
     await expect(citizen.get_by_text(officer.name.upper()).first).to_be_visible()
