@@ -146,22 +146,3 @@ async def test_officer_signs_completes_and_returns_the_result_to_the_vault(
     # Only one copy, whatever the redeliveries; and the result is frozen once returned.
     late = await portal.upload_result(gateway, officer, did, sample_pdf("Muon"))
     assert late.status_code == 409 and late.json()["code"] == "result_not_editable"
-
-
-async def test_a_rejected_signature_keeps_the_dossier_in_processing(
-    gateway: httpx.AsyncClient, ca: httpx.AsyncClient, idp: IdpClient, citizen: TestUser
-) -> None:
-    officer = await signing_officer(idp, ca, AGENCY)
-    dossier = await dossier_in_processing(gateway, ca, citizen, officer)
-    did = str(dossier["id"])
-    assert (await portal.upload_result(gateway, officer, did, sample_pdf())).status_code == 200
-    assert (await portal.sign_result(gateway, officer, did)).status_code == 202
-    request = await portal.wait_for_phone_request(
-        ca, officer, f"Kết quả giải quyết hồ sơ {dossier['receipt_code']}"
-    )
-    await portal.reject_on_phone(ca, officer, request["transaction_id"])
-    failed = await portal.wait_for_result(gateway, officer, did, {"sign_failed"})
-    assert failed["result"]["failure_message"]
-    refused = await portal.act(gateway, officer, did, "complete")
-    assert refused.status_code == 409 and refused.json()["code"] == "result_not_signed"
-    assert (await portal.get_dossier(gateway, officer, did))["status"] == 4
