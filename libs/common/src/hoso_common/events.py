@@ -245,6 +245,7 @@ class DossierResultReturned(EventData):
     result: ObjectRef = Field(description="The signed result document, pinned in S3.")
     signed_by: str = Field(description="OIDC subject of the officer who signed the result.")
     signer_name: str | None = Field(default=None, description="The officer's name.")
+    signed_at: datetime | None = Field(default=None, description="When the officer signed it.")
     returned_at: datetime = Field(description="When the result was returned.")
 
     def partition_key(self) -> str:

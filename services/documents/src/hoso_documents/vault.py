@@ -446,6 +446,7 @@ class Vault:
             signature=Signature(
                 format="pades" if source.content_type == "application/pdf" else "cades",
                 signer_name=returned.signer_name,
+                signed_at=returned.signed_at,
             ),
         )
         document = Document(

@@ -44,6 +44,7 @@ async def returned_event(storage: ObjectStorage, owner_id: str) -> DossierResult
         ),
         signed_by="officer-sub",
         signer_name="LÊ MINH CƯỜNG",
+        signed_at=datetime(2026, 11, 30, 7, 0, tzinfo=UTC),
         returned_at=datetime.now(UTC),
     )
 
@@ -68,6 +69,7 @@ async def test_the_result_is_kept_once_however_often_it_is_delivered(
     version = kept["versions"][0]
     assert version["origin"] == "result" and version["sha256"] == event.result.sha256
     assert version["signature"]["signer_name"] == "LÊ MINH CƯỜNG"
+    assert version["signature"]["signed_at"].startswith("2026-11-30T07:00")
     download = await service.client.get(
         f"/v1/documents/{kept['id']}/download", headers=citizen.headers
     )

@@ -690,6 +690,7 @@ class DossierService:
             result=result.signed,
             signed_by=signature.signed_by if signature else result.uploaded_by,
             signer_name=signature.signer_name if signature else None,
+            signed_at=signature.signed_at if signature else None,
             returned_at=at,
         )
 

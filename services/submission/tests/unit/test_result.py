@@ -345,7 +345,7 @@ async def test_complete_then_return_announces_the_signed_result_with_the_status(
     signed = result(
         ResultStatus.SIGNED,
         signed=ref("dossiers/x/result/signed.pdf"),
-        signature={"signed_by": "officer-1", "signer_name": "LÊ MINH CƯỜNG"},
+        signature={"signed_by": "officer-1", "signer_name": "LÊ MINH CƯỜNG", "signed_at": NOW},
     )
     validator = FakeValidator()
     svc, dossiers = service(dossier(DossierStatus.PROCESSING, signed), validator)
@@ -369,6 +369,7 @@ async def test_complete_then_return_announces_the_signed_result_with_the_status(
     assert returned["result"]["key"] == "dossiers/x/result/signed.pdf"
     assert returned["signed_by"] == "officer-1" and returned["signer_name"] == "LÊ MINH CƯỜNG"
     assert returned["receipt_code"] == "STP-HNI-261130-000001"
+    assert returned["signed_at"] == "2026-11-30T09:00:00Z"
 
 
 async def test_the_citizen_gets_the_result_only_once_returned() -> None:
