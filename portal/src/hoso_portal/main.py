@@ -39,6 +39,7 @@ from hoso_portal.routes import (
     frame,
     notices,
     procedures,
+    results,
     statistics,
     vault,
 )
@@ -204,5 +205,6 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
     app.include_router(dossiers.router)
     app.include_router(eforms.router)
     app.include_router(statistics.router)
+    app.include_router(results.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

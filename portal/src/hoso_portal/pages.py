@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from hoso_common.providers import PROVIDERS
 from hoso_portal import words
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -50,6 +51,8 @@ def build_templates() -> Jinja2Templates:
     # select_autoescape is already on for .html; keep it explicit, user data is always escaped.
     env.autoescape = True
     env.globals["w"] = words
+    # The catalogue of remote-signing CAs, for forms that offer the choice without a call.
+    env.globals["signing_providers"] = PROVIDERS
     env.filters["vn_datetime"] = vn_datetime
     env.filters["vn_size"] = vn_size
     return templates

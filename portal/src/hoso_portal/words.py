@@ -102,3 +102,25 @@ FORM_STATUS: Final = {
 }
 ERR_PICK_DOCUMENT: Final = "Chọn một giấy tờ trong Hồ sơ điện tử."
 ERR_PICK_FORM: Final = "Chọn một biểu mẫu đã ký số."
+
+# The dossier's result (kết quả giải quyết)
+RESULT: Final = "Kết quả giải quyết"
+RESULT_FILE: Final = "Tệp kết quả giải quyết (PDF)"
+RESULT_UPLOAD: Final = "Tải lên kết quả"
+RESULT_REPLACE: Final = "Thay tệp kết quả"
+RESULT_SIGN: Final = "Ký số kết quả"
+RESULT_HINT: Final = "Tệp PDF, không đặt mật khẩu. Dung lượng tối đa 20 MB."
+RESULT_STATUS: Final = {
+    "uploaded": "Chưa ký số",
+    "signing": "Đang chờ ký số",
+    "signed": "Đã ký số",
+    "sign_failed": "Ký số không thành công",
+}
+RESULT_NONE: Final = "Hồ sơ chưa có kết quả giải quyết."
+RESULT_RETURNED_NOTE: Final = (
+    "Cơ quan đã trả kết quả giải quyết có chữ ký số. Một bản sao đã được lưu trong "
+    "Hồ sơ điện tử của bạn."
+)
+RESULT_DOWNLOAD: Final = "Tải kết quả đã ký số"
+COMPLETE: Final = "Hoàn thành"
+RETURN_RESULT: Final = "Trả kết quả"

@@ -357,7 +357,14 @@ def dossier(dossier_id: str = "d" * 32, status: int = 0, **extra: Any) -> dict[s
         "owner_id": "citizen-1",
         "owner_name": "Nguyễn Văn An",
         "status": status,
-        "status_name": {0: "Nháp", 1: "Mới đăng ký", 5: "Yêu cầu bổ sung giấy tờ"}[status],
+        "status_name": {
+            0: "Nháp",
+            1: "Mới đăng ký",
+            4: "Đang xử lý",
+            5: "Yêu cầu bổ sung giấy tờ",
+            9: "Đã xử lý xong",
+            10: "Đã trả kết quả",
+        }[status],
         "components": [],
         "history": [],
         "submitted_at": None if status == 0 else now,
@@ -397,6 +404,9 @@ class FakeSubmission:
     uploads: list[bytes] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     attached: list[tuple[str, str, Any]] = field(default_factory=list)
+    # the result (kết quả giải quyết): what the officer did, and the refusals to answer with
+    result_calls: list[tuple[str, str, str]] = field(default_factory=list)
+    refusals: dict[str, ApiProblem] = field(default_factory=dict)
 
     reports: dict[str | None, dict[str, Any]] = field(default_factory=dict)
 
@@ -467,4 +477,33 @@ class FakeSubmission:
 
     async def withdraw(self, token: str, dossier_id: str, note: str | None) -> dict[str, Any]:
         self.withdrawn.append(dossier_id)
+        return self.items[dossier_id]
+
+    def _result_call(self, token: str, dossier_id: str, what: str) -> None:
+        self.tokens.append(token)
+        self.result_calls.append((dossier_id, what, token))
+        if what in self.refusals:
+            raise self.refusals[what]
+
+    async def upload_result(
+        self,
+        token: str,
+        dossier_id: str,
+        *,
+        content_type: str,
+        body: AsyncIterable[bytes],
+        timeout_s: float,
+    ) -> dict[str, Any]:
+        self.uploads.append(b"".join([chunk async for chunk in body]))
+        self._result_call(token, dossier_id, "upload")
+        return self.items[dossier_id]
+
+    async def sign_result(self, token: str, dossier_id: str, provider: str) -> dict[str, Any]:
+        self._result_call(token, dossier_id, f"sign:{provider}")
+        return self.items[dossier_id]
+
+    async def act(
+        self, token: str, dossier_id: str, action: str, note: str | None = None
+    ) -> dict[str, Any]:
+        self._result_call(token, dossier_id, action)
         return self.items[dossier_id]

@@ -38,7 +38,7 @@ class ObjectRef(BaseModel):
     filename: str = Field(description="File name shown to people (may contain Vietnamese).")
 
 
-SignSource = Literal["documents", "eforms"]
+SignSource = Literal["documents", "eforms", "submission"]
 SignOutcome = Literal["signed", "rejected", "expired", "failed"]
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
@@ -245,6 +245,7 @@ class DossierResultReturned(EventData):
     result: ObjectRef = Field(description="The signed result document, pinned in S3.")
     signed_by: str = Field(description="OIDC subject of the officer who signed the result.")
     signer_name: str | None = Field(default=None, description="The officer's name.")
+    signed_at: datetime | None = Field(default=None, description="When the officer signed it.")
     returned_at: datetime = Field(description="When the result was returned.")
 
     def partition_key(self) -> str:

@@ -112,3 +112,45 @@ class SubmissionClient(ServiceClient):
         params = {"agency": agency} if agency else {}
         result: dict[str, Any] = await self.json("GET", "/v1/statistics", token, params=params)
         return result
+
+    # -- the result (kết quả giải quyết), for the officers of the dossier's agency ------------
+
+    async def upload_result(
+        self,
+        token: str,
+        dossier_id: str,
+        *,
+        content_type: str,
+        body: AsyncIterable[bytes],
+        timeout_s: float,
+    ) -> dict[str, Any]:
+        """The officer's result PDF, passed on as it arrives."""
+        result: dict[str, Any] = await self.json(
+            "POST",
+            f"/v1/dossiers/{dossier_id}/result",
+            token,
+            content=body,
+            headers={"Content-Type": content_type},
+            timeout_s=timeout_s,
+        )
+        return result
+
+    async def sign_result(self, token: str, dossier_id: str, provider: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.json(
+            "POST", f"/v1/dossiers/{dossier_id}/result/sign", token, json={"provider": provider}
+        )
+        return result
+
+    async def result_file(self, token: str, dossier_id: str) -> Download:
+        return await self.stream(f"/v1/dossiers/{dossier_id}/result/content", token)
+
+    async def act(
+        self, token: str, dossier_id: str, action: str, note: str | None = None
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self.json(
+            "POST",
+            f"/v1/dossiers/{dossier_id}/actions",
+            token,
+            json={"action": action, "note": note},
+        )
+        return result

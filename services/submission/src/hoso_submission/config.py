@@ -3,10 +3,10 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from hoso_common.settings import PlatformSettings
+from hoso_common.settings import PlatformSettings, ReconcilerSettings
 
 
-class Settings(PlatformSettings):
+class Settings(PlatformSettings, ReconcilerSettings):
     model_config = SettingsConfigDict(env_prefix="HOSO_SUBMISSION_", extra="ignore")
 
     service_name: str = "submission"
@@ -32,4 +32,12 @@ class Settings(PlatformSettings):
     )
     seed_catalogue: bool = Field(
         default=True, description="Write the seeded procedures at start-up."
+    )
+    result_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        gt=0,
+        description="Largest result document (kết quả giải quyết) an officer may upload.",
+    )
+    consumer_group: str = Field(
+        default="submission", description="Kafka consumer group of the SignCompleted subscriber."
     )

@@ -8,12 +8,15 @@ import httpx
 from faststream_fastapi import FastStreamAPI
 
 from hoso_common.app import create_service_app
+from hoso_common.broker import publish_envelope
+from hoso_common.events import SignStatusQueried, new_envelope
 from hoso_common.platform import Platform
+from hoso_common.reconciler import SignReconciler, reconciler_router
 from hoso_submission.api.routes import router
 from hoso_submission.clients import DocumentsClient, EformsClient, SigningClient
 from hoso_submission.config import Settings
 from hoso_submission.domain.procedures import SEED_PROCEDURES
-from hoso_submission.events import register_subscribers
+from hoso_submission.events import register_statistics, register_subscribers
 from hoso_submission.metrics import register_gauges
 from hoso_submission.repository import (
     DOSSIERS,
@@ -44,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     procedures = ProcedureRepository(platform.db)
     statistics = StatisticsRepository(platform.db)
     platform.statistics = StatisticsService(statistics, procedures)
-    register_subscribers(platform.broker, platform.statistics, group_id=settings.statistics_group)
+    register_statistics(platform.broker, platform.statistics, group_id=settings.statistics_group)
 
     async def prepare_database() -> None:
         await dossiers.ensure_indexes()
@@ -53,24 +56,25 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         if settings.seed_catalogue:
             await procedures.seed(SEED_PROCEDURES)
 
+    async def ask(query: SignStatusQueried) -> None:
+        await publish_envelope(platform.broker, new_envelope(query, source=platform.source))
+
+    # A result whose SignCompleted was lost would wait for ever: signing is asked again.
+    reconciler = SignReconciler(
+        source="submission",
+        find_waiting=dossiers.waiting_on_signing,
+        ask=ask,
+        wait_s=settings.signing_approval_lifetime_s + settings.reconcile_margin_s,
+        interval_s=settings.reconcile_interval_s,
+    )
+
+    async def start_reconciler() -> None:
+        reconciler.start()
+
     async def close_http() -> None:
         await http.aclose()
 
-    app = create_service_app(
-        platform,
-        title="Nộp hồ sơ — submission",
-        description=(
-            "Procedure catalogue, dossiers, submission with receipt codes, "
-            "and officers' processing."
-        ),
-        routers=[router],
-        buckets=[settings.bucket],
-        outbox_collections=[DOSSIERS],
-        on_startup=[prepare_database],
-        on_shutdown=[close_http],
-        gauges=[register_gauges(dossiers, procedures)],
-    )
-    platform.dossier_service = DossierService(
+    service = DossierService(
         dossiers=dossiers,
         procedures=procedures,
         counters=ReceiptCounterRepository(platform.db),
@@ -86,5 +90,28 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         source=platform.source,
         # Each request swaps in its app's relay (see api/deps.py).
         nudge=lambda _: None,
+        result_max_bytes=settings.result_max_bytes,
     )
+    # Subscribers are registered before the app is made, which wires the broker into it.
+    register_subscribers(
+        platform.broker,
+        service,
+        group_id=settings.consumer_group,
+        reconciler=reconciler,
+    )
+    app = create_service_app(
+        platform,
+        title="Nộp hồ sơ — submission",
+        description=(
+            "Procedure catalogue, dossiers, submission with receipt codes, "
+            "and officers' processing."
+        ),
+        routers=[router, reconciler_router(reconciler)],
+        buckets=[settings.bucket],
+        outbox_collections=[DOSSIERS],
+        on_startup=[prepare_database, start_reconciler],
+        on_shutdown=[reconciler.stop, close_http],
+        gauges=[register_gauges(dossiers, procedures)],
+    )
+    platform.dossier_service = service
     return app

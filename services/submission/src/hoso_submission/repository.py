@@ -12,9 +12,11 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hoso_common.reconciler import Waiting
 from hoso_submission.domain.dossier import Attachment, Dossier, HistoryEntry, Submission
 from hoso_submission.domain.procedures import Procedure, search_text
 from hoso_submission.domain.receipt import counter_id
+from hoso_submission.domain.result import DossierResult, ResultStatus
 from hoso_submission.domain.statistics import COUNTERS as STAT_COUNTERS
 from hoso_submission.domain.statistics import (
     Contribution,
@@ -180,6 +182,65 @@ class DossierRepository:
             return_document=ReturnDocument.AFTER,
         )
         return Dossier.from_document(document) if document else None
+
+    async def set_result(
+        self, dossier: Dossier, result: DossierResult, now: datetime, *, outbox: Document | None
+    ) -> Dossier | None:
+        """Store the dossier's result as read at its revision and status; None if it moved.
+
+        A sign request's event is pushed in the same update as the "signing" state it starts.
+        """
+        update: Document = {
+            "$set": {"result": _dump(result), "updated_at": now},
+            "$inc": {"revision": 1},
+        }
+        if outbox:
+            update["$push"] = outbox
+        document = await self.collection.find_one_and_update(
+            {"_id": dossier.id, "status": int(dossier.status), "revision": dossier.revision},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        return Dossier.from_document(document) if document else None
+
+    async def record_result_signature(
+        self, dossier_id: str, request_id: str, fields: Document, now: datetime
+    ) -> Dossier | None:
+        """Apply a sign outcome to the result still waiting for that very request; else None."""
+        document = await self.collection.find_one_and_update(
+            {
+                "_id": dossier_id,
+                "result.status": ResultStatus.SIGNING.value,
+                "result.sign_request.request_id": request_id,
+            },
+            {
+                "$set": {**{f"result.{k}": v for k, v in fields.items()}, "updated_at": now},
+                "$inc": {"revision": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return Dossier.from_document(document) if document else None
+
+    async def waiting_on_signing(self, before: datetime, limit: int = 200) -> list[Waiting]:
+        """Results whose sign request was made before `before` and has not ended."""
+        cursor = self.collection.find(
+            {
+                "result.status": ResultStatus.SIGNING.value,
+                "result.sign_request.requested_at": {"$lt": before},
+            },
+            projection={"result.sign_request": 1},
+        ).limit(limit)
+        waiting: list[Waiting] = []
+        async for document in cursor:
+            request = document["result"]["sign_request"]
+            waiting.append(
+                Waiting(
+                    source_id=str(document["_id"]),
+                    request_id=str(request["request_id"]),
+                    since=request["requested_at"],
+                )
+            )
+        return waiting
 
     async def list_for_owner(
         self, owner_id: str, *, statuses: list[int] | None, limit: int, offset: int

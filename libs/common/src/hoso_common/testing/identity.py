@@ -184,8 +184,11 @@ class IdpClient:
     ) -> TestUser:
         return await self.create_user("citizen", name, citizen_id=citizen_id or random_citizen_id())
 
-    async def officer(self, agency: str, name: str = "Cán Bộ Kiểm Thử") -> TestUser:
-        return await self.create_user("officer", name, agency=agency)
+    async def officer(
+        self, agency: str, name: str = "Cán Bộ Kiểm Thử", *, citizen_id: str | None = None
+    ) -> TestUser:
+        """An officer of `agency`; with a personal id, one who can sign (the CA's user id)."""
+        return await self.create_user("officer", name, agency=agency, citizen_id=citizen_id)
 
 
 def browser(**options: Any) -> httpx.AsyncClient:

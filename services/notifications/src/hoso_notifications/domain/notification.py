@@ -124,7 +124,11 @@ def plan(envelope: Envelope[Any], *, channels: tuple[Channel, ...]) -> list[Noti
     if isinstance(data, SignCompleted):
         if not data.signer_sub:
             return []
-        what = "giấy tờ" if data.source == "documents" else "biểu mẫu điện tử"
+        what = {
+            "documents": "giấy tờ",
+            "eforms": "biểu mẫu điện tử",
+            "submission": "kết quả giải quyết hồ sơ",
+        }[data.source]
         body = {
             "signed": f"Yêu cầu ký số {what} đã hoàn tất. Bạn có thể tải tệp đã ký.",
             "rejected": f"Yêu cầu ký số {what} đã bị từ chối trên ứng dụng ký số.",
@@ -138,7 +142,10 @@ def plan(envelope: Envelope[Any], *, channels: tuple[Channel, ...]) -> list[Noti
                 kind="signing",
                 title=SIGN_TITLES[data.status],
                 body=body,
-                link=f"/ho-so-dien-tu/{data.source_id}" if data.source == "documents" else None,
+                link={
+                    "documents": f"/ho-so-dien-tu/{data.source_id}",
+                    "submission": f"/can-bo/ho-so/{data.source_id}/ket-qua",
+                }.get(data.source),
                 subject_id=data.source_id,
                 event_id=envelope.id,
                 event_type=envelope.type,

@@ -21,6 +21,7 @@ from hoso_submission.api.schemas import (
     EformAttachmentCreate,
     ProcedureList,
     ProcedurePublic,
+    ResultSignCreate,
     SubmissionPublic,
     VaultAttachmentCreate,
     WithdrawCreate,
@@ -31,6 +32,7 @@ from hoso_submission.errors import (
     ComponentNotFound,
     IdempotencyKeyRequired,
     ProcedureNotFound,
+    ResultNotFound,
 )
 
 router = APIRouter(prefix="/v1")
@@ -100,7 +102,8 @@ async def lookup_dossier(receipt_code: str, user: CitizenUser, service: Service)
 @router.get("/dossiers/{dossier_id}", response_model=DossierPublic, tags=["dossiers"])
 async def read_dossier(dossier_id: DossierId, user: CurrentUser, service: Service) -> DossierPublic:
     """Read a dossier: its owner, or an officer of its agency once submitted."""
-    return DossierPublic.of(await service.get(user, dossier_id))
+    dossier = await service.get(user, dossier_id)
+    return DossierPublic.of(dossier, agency_view=dossier.owner_id != user.sub)
 
 
 @router.post(
@@ -243,7 +246,11 @@ async def withdraw_dossier(
 
 @router.post("/dossiers/{dossier_id}/actions", response_model=DossierPublic, tags=["processing"])
 async def act_on_dossier(
-    dossier_id: DossierId, body: ActionCreate, user: OfficerUser, service: Service
+    dossier_id: DossierId,
+    body: ActionCreate,
+    user: OfficerUser,
+    token: AccessToken,
+    service: Service,
 ) -> DossierPublic:
     """An officer of the dossier's agency accepts, refuses, asks for more, processes, returns."""
     if body.action not in OFFICER_ACTIONS:
@@ -251,7 +258,83 @@ async def act_on_dossier(
             "Thao tác không dành cho cán bộ.",
             extra={"allowed": [a.value for a in OFFICER_ACTIONS]},
         )
-    return DossierPublic.of(await service.act(user, dossier_id, body.action, body.note))
+    dossier = await service.act(user, dossier_id, body.action, body.note, token)
+    return DossierPublic.of(dossier, agency_view=True)
+
+
+@router.post(
+    "/dossiers/{dossier_id}/result",
+    response_model=DossierPublic,
+    tags=["result"],
+    responses={
+        409: {"description": "Not in processing, or the result awaits its signature"},
+        413: {"description": "Larger than the limit"},
+        415: {"description": "Not a PDF"},
+        422: {"description": "A PDF that cannot be signed (encrypted, damaged)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_result(
+    dossier_id: DossierId, request: Request, user: OfficerUser, service: Service
+) -> DossierPublic:
+    """Attach the result (kết quả giải quyết, a PDF) of a dossier of the officer's agency."""
+    reader = MultipartFileReader(request)
+    try:
+        upload = await reader.file()
+        dossier = await service.upload_result(user, dossier_id, upload.filename, upload.chunks)
+    except AppError:
+        await reader.drain()
+        raise
+    return DossierPublic.of(dossier, agency_view=True)
+
+
+@router.post(
+    "/dossiers/{dossier_id}/result/sign",
+    response_model=DossierPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["result"],
+)
+async def sign_result(
+    dossier_id: DossierId, user: OfficerUser, service: Service, body: ResultSignCreate | None = None
+) -> DossierPublic:
+    """Ask the officer's own remote signature on the result; SignCompleted ends it."""
+    provider = (body or ResultSignCreate()).provider
+    return DossierPublic.of(await service.sign_result(user, dossier_id, provider), agency_view=True)
+
+
+@router.get("/dossiers/{dossier_id}/result/content", tags=["result"])
+async def download_result(
+    dossier_id: DossierId, user: CurrentUser, service: Service
+) -> StreamingResponse:
+    """The result file: as it stands for the agency; signed, once returned, for the citizen."""
+    stored = await service.result_file(user, dossier_id)
+    try:
+        chunks = await service.attachments.storage.stream(stored.bucket, stored.key)
+    except ObjectNotFound as error:
+        raise ResultNotFound("Tệp kết quả giải quyết không còn tồn tại.") from error
+    ascii_name = stored.filename.encode("ascii", "replace").decode().replace('"', "")
+    return StreamingResponse(
+        chunks,
+        media_type=stored.content_type,
+        headers={
+            "Content-Length": str(stored.size),
+            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+            "X-Content-SHA256": stored.sha256,
+        },
+    )
 
 
 @router.get("/inbox", response_model=DossierList, tags=["processing"])
@@ -272,7 +355,9 @@ async def officer_inbox(
     items = await service.dossiers.inbox(
         agency_code, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
     )
-    return DossierList(items=[DossierPublic.of(d) for d in items], limit=limit, offset=offset)
+    return DossierList(
+        items=[DossierPublic.of(d, agency_view=True) for d in items], limit=limit, offset=offset
+    )
 
 
 @router.get("/statistics", response_model=StatisticsReport, tags=["processing"])

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from hoso_common.events import ObjectRef
+from hoso_common.providers import ProviderId
 from hoso_common.validation import MAX_VERSION, HexId
 from hoso_submission.domain.dossier import (
     Attachment,
@@ -16,6 +17,7 @@ from hoso_submission.domain.dossier import (
     Submission,
 )
 from hoso_submission.domain.procedures import ComponentSource, Procedure
+from hoso_submission.domain.result import DossierResult
 from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus, status_name
 
 ProcedurePublic = Procedure
@@ -119,6 +121,69 @@ class HistoryPublic(BaseModel):
         )
 
 
+class ResultSignCreate(BaseModel):
+    """Which remote-signing provider holds the officer's certificate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: ProviderId = Field(default="vnpt-smartca", description="Remote-signing provider.")
+
+
+class ResultPublic(BaseModel):
+    """The dossier's result (kết quả giải quyết) and its signing state."""
+
+    status: str = Field(description="uploaded, signing, signed or sign_failed.")
+    filename: str
+    size: int
+    sha256: str
+    uploaded_by_name: str | None
+    uploaded_at: datetime
+    sign_request_id: str | None = Field(description="The sign request awaited or last made.")
+    provider: str | None
+    signed: bool
+    signed_filename: str | None
+    signed_size: int | None
+    signed_sha256: str | None
+    signer_name: str | None
+    signer_subject: str | None
+    signer_serial: str | None
+    signed_at: datetime | None
+    pades_level: str | None
+    failure_reason: str | None
+    failure_message: str | None
+    check: SignatureCheck | None = Field(description="Validation made when completing.")
+    returned_at: datetime | None
+
+    @classmethod
+    def of(cls, result: DossierResult) -> ResultPublic:
+        signature = result.signature
+        request = result.sign_request
+        signed = result.signed
+        return cls(
+            status=result.status.value,
+            filename=result.original.filename,
+            size=result.original.size,
+            sha256=result.original.sha256,
+            uploaded_by_name=result.uploaded_by_name,
+            uploaded_at=result.uploaded_at,
+            sign_request_id=request.request_id if request else None,
+            provider=request.provider if request else None,
+            signed=signed is not None,
+            signed_filename=signed.filename if signed else None,
+            signed_size=signed.size if signed else None,
+            signed_sha256=signed.sha256 if signed else None,
+            signer_name=signature.signer_name if signature else None,
+            signer_subject=signature.signer_subject if signature else None,
+            signer_serial=signature.signer_serial if signature else None,
+            signed_at=signature.signed_at if signature else None,
+            pades_level=signature.pades_level if signature else None,
+            failure_reason=result.failure_reason,
+            failure_message=result.failure_message,
+            check=result.check,
+            returned_at=result.returned_at,
+        )
+
+
 class DossierPublic(BaseModel):
     id: str
     receipt_code: str | None = Field(description="Mã hồ sơ, once submitted.")
@@ -134,9 +199,16 @@ class DossierPublic(BaseModel):
     submitted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    result: ResultPublic | None = Field(
+        default=None,
+        description="Kết quả giải quyết: for the agency always, for the citizen once returned.",
+    )
 
     @classmethod
-    def of(cls, dossier: Dossier) -> DossierPublic:
+    def of(cls, dossier: Dossier, *, agency_view: bool = False) -> DossierPublic:
+        """The dossier as its citizen sees it, or (`agency_view`) as its agency does."""
+        result = dossier.result
+        shown = result is not None and (agency_view or dossier.status == DossierStatus.RETURNED)
         return cls(
             id=dossier.id,
             receipt_code=dossier.receipt_code,
@@ -152,6 +224,7 @@ class DossierPublic(BaseModel):
             submitted_at=dossier.submitted_at,
             created_at=dossier.created_at,
             updated_at=dossier.updated_at,
+            result=ResultPublic.of(result) if shown and result is not None else None,
         )
 
 

@@ -9,22 +9,9 @@ from pydantic import BaseModel, Field
 
 from hoso_common.events import ObjectRef
 from hoso_submission.domain.procedures import ComponentSource, Procedure
+from hoso_submission.domain.result import DossierResult
+from hoso_submission.domain.signature_check import SignatureCheck as SignatureCheck
 from hoso_submission.domain.status import Action, DossierStatus
-
-
-class SignatureCheck(BaseModel):
-    """What the signing service's validation said about an attached file."""
-
-    signed: bool = Field(description="The file carries at least one signature.")
-    intact: bool = Field(description="No signed byte changed after signing.")
-    trusted: bool = Field(description="Every signer certificate chains to a trusted root.")
-    signers: list[str] = Field(default_factory=list, description="Signers' names.")
-    verdict: str | None = Field(default=None, description="The validator's summary.")
-    checked_at: datetime | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self.signed and self.intact and self.trusted
 
 
 class Attachment(BaseModel):
@@ -77,6 +64,7 @@ class Dossier(BaseModel):
     revision: int = 0
     history: list[HistoryEntry] = Field(default_factory=list)
     submissions: list[Submission] = Field(default_factory=list)
+    result: DossierResult | None = None
     created_at: datetime
     updated_at: datetime
 
