@@ -1,5 +1,7 @@
 """Settings of the submission service."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -28,4 +30,11 @@ class Settings(PlatformSettings):
     )
     seed_catalogue: bool = Field(
         default=True, description="Write the seeded procedures at start-up."
+    )
+    holidays_file: Path | None = Field(
+        default=None,
+        description=(
+            "JSON list of public holidays for due dates; the list shipped with the service "
+            "(Viet Nam, 2026 and 2027) when unset."
+        ),
     )

@@ -12,6 +12,7 @@ from hoso_common.platform import Platform
 from hoso_submission.api.routes import router
 from hoso_submission.clients import DocumentsClient, EformsClient, SigningClient
 from hoso_submission.config import Settings
+from hoso_submission.domain.calendar import WorkingCalendar, load_holidays
 from hoso_submission.domain.procedures import SEED_PROCEDURES
 from hoso_submission.metrics import register_gauges
 from hoso_submission.repository import (
@@ -78,5 +79,6 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         source=platform.source,
         # Each request swaps in its app's relay (see api/deps.py).
         nudge=lambda _: None,
+        calendar=WorkingCalendar(load_holidays(settings.holidays_file)),
     )
     return app

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hoso_common.events import ObjectRef
 from hoso_common.validation import MAX_VERSION, HexId
+from hoso_submission.domain.calendar import deadline_state
 from hoso_submission.domain.dossier import (
     Attachment,
     Dossier,
@@ -16,7 +18,14 @@ from hoso_submission.domain.dossier import (
     Submission,
 )
 from hoso_submission.domain.procedures import ComponentSource, Procedure
-from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus, status_name
+from hoso_submission.domain.status import (
+    OFFICER_ACTIONS,
+    STATUS_NAMES,
+    TRANSITIONS,
+    Action,
+    DossierStatus,
+    status_name,
+)
 
 ProcedurePublic = Procedure
 
@@ -54,6 +63,11 @@ class ActionCreate(BaseModel):
         description="One of: " + ", ".join(a.value for a in OFFICER_ACTIONS) + "."
     )
     note: str | None = Field(default=None, max_length=2000, description="Note or reason.")
+    expected_revision: int | None = Field(
+        default=None,
+        ge=0,
+        description="The revision the officer decided on; another one answers 409.",
+    )
 
 
 class WithdrawCreate(BaseModel):
@@ -119,6 +133,24 @@ class HistoryPublic(BaseModel):
         )
 
 
+class ActionOption(BaseModel):
+    """An officer's action the status machine allows from the dossier's current status."""
+
+    action: Action
+    label: str
+    note_required: bool
+
+
+def officer_actions(current: DossierStatus) -> list[ActionOption]:
+    return [
+        ActionOption(
+            action=a, label=TRANSITIONS[a].label, note_required=TRANSITIONS[a].note_required
+        )
+        for a in OFFICER_ACTIONS
+        if current in TRANSITIONS[a].sources
+    ]
+
+
 class DossierPublic(BaseModel):
     id: str
     receipt_code: str | None = Field(description="Mã hồ sơ, once submitted.")
@@ -127,16 +159,31 @@ class DossierPublic(BaseModel):
     agency_code: str
     owner_id: str
     owner_name: str | None
+    owner_citizen_id: str | None = Field(default=None, description="The citizen's ID number.")
     status: int = Field(description="DVCQG status code; 0 is a draft.")
     status_name: str
     components: list[AttachmentPublic]
     history: list[HistoryPublic]
     submitted_at: datetime | None
+    due_at: datetime | None = Field(
+        default=None, description="End of the due day (Vietnam time), from the processing time."
+    )
+    completed_at: datetime | None = Field(
+        default=None, description="When it reached 9 Đã xử lý xong."
+    )
+    deadline: str | None = Field(
+        default=None,
+        description="While the agency's clock runs: overdue, due_today or on_time.",
+    )
+    revision: int = Field(default=0, description="Send back as expected_revision with an action.")
+    officer_actions: list[ActionOption] = Field(
+        default_factory=list, description="What an officer may do from the current status."
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, dossier: Dossier) -> DossierPublic:
+    def of(cls, dossier: Dossier, now: datetime | None = None) -> DossierPublic:
         return cls(
             id=dossier.id,
             receipt_code=dossier.receipt_code,
@@ -145,11 +192,19 @@ class DossierPublic(BaseModel):
             agency_code=dossier.agency_code,
             owner_id=dossier.owner_id,
             owner_name=dossier.owner_name,
+            owner_citizen_id=dossier.owner_citizen_id,
             status=int(dossier.status),
             status_name=status_name(dossier.status),
             components=[AttachmentPublic.of(c, a) for c, a in dossier.components.items()],
             history=[HistoryPublic.of(h) for h in dossier.history],
             submitted_at=dossier.submitted_at,
+            due_at=dossier.due_at,
+            completed_at=dossier.completed_at,
+            deadline=deadline_state(
+                dossier.due_at, dossier.deadline_running, now or datetime.now(UTC)
+            ),
+            revision=dossier.revision,
+            officer_actions=officer_actions(dossier.status),
             created_at=dossier.created_at,
             updated_at=dossier.updated_at,
         )
@@ -181,6 +236,37 @@ class DossierList(BaseModel):
     items: list[DossierPublic]
     limit: int
     offset: int
+
+
+class StatusCount(BaseModel):
+    status: int
+    status_name: str
+    count: int
+
+
+class InboxPublic(BaseModel):
+    """One page of "Hồ sơ cần xử lý", overdue and due-today dossiers first."""
+
+    items: list[DossierPublic]
+    limit: int
+    offset: int
+    total: int = Field(description="Dossiers matching every filter.")
+    counts: list[StatusCount] = Field(
+        description="Per status, the dossiers matching the filters other than status."
+    )
+    overdue: int = Field(description="Past their due date while the agency's clock runs.")
+    due_today: int = Field(description="Due by the end of today (Vietnam time).")
+
+
+def status_counts(counts: dict[int, int]) -> list[StatusCount]:
+    return [
+        StatusCount(status=int(s), status_name=name, count=counts.get(int(s), 0))
+        for s, name in STATUS_NAMES.items()
+        if s != DossierStatus.DRAFT
+    ]
+
+
+SignatureReportPublic = dict[str, Any]
 
 
 class ProcedureList(BaseModel):
