@@ -32,6 +32,16 @@ DECLARATION = "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp"
 ID_CARD = "Căn cước công dân"
 
 
+class Unrecorded(Screens):
+    """The citizen's steps up to the receipt are recorded by the flow tests; not again here."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def shot(self, page: Page, step: str) -> None:
+        return None
+
+
 @pytest_asyncio.fixture
 async def browser_officer(browser: Browser, endpoints: Endpoints) -> AsyncIterator[BrowserContext]:
     """The officer's own browser, beside the citizen's."""
@@ -68,24 +78,26 @@ async def test_console_accept_supplement_resubmit_process(
     desktop: BrowserContext,
     phone_screen: BrowserContext,
     browser_officer: BrowserContext,
+    endpoints: Endpoints,
     person: TestUser,
     idp: IdpClient,
     screens: Screens,
 ) -> None:
     # The citizen signs the declaration in the vault, then submits the dossier with it.
+    quiet = Unrecorded()
     page = await desktop.new_page()
-    await log_in(page, person, screens)
+    await log_in(page, person, quiet)
     name = f"Tờ khai lý lịch tư pháp {uuid.uuid4().hex[:6]}"
-    await upload_and_sign(page, name, sample_pdf("To khai LLTP"), screens)
+    await upload_and_sign(page, name, sample_pdf("To khai LLTP"), quiet)
     phone = await phone_screen.new_page()
     await keep_still(phone)
-    await log_in_on_phone(phone, person, screens)
-    await answer_on_phone(phone, name, "Đồng ý ký", screens)
+    await log_in_on_phone(phone, person, quiet)
+    await answer_on_phone(phone, name, "Đồng ý ký", quiet)
     await phone.close()
     await expect(page.get_by_role("status")).to_contain_text(
         "Ký số thành công", timeout=APPROVAL_WAIT_MS
     )
-    await open_procedure(page, "ly lich tu phap", "Cấp Phiếu lý lịch tư pháp", screens)
+    await open_procedure(page, "ly lich tu phap", "Cấp Phiếu lý lịch tư pháp", quiet)
     declaration = component(page, DECLARATION)
     await declaration.get_by_label("Từ Hồ sơ điện tử").select_option(label=f"{name} (đã ký số)")
     await declaration.get_by_role("button", name=re.compile("Đính kèm")).click()
@@ -156,3 +168,31 @@ async def test_console_accept_supplement_resubmit_process(
     await expect(console.locator("#tom-tat")).to_contain_text("Đang xử lý")
     await expect(console.get_by_role("button", name="Hoàn thành")).to_be_visible()
     await screens.shot(console, "processing")
+
+    # Only officers: the citizen's browser gets 403 on the console.
+    refused = await page.goto("/can-bo/ho-so")
+    assert refused is not None and refused.status == 403
+    await expect(page.get_by_role("heading", name="Không có quyền truy cập")).to_be_visible()
+    await screens.shot(page, "citizen-refused")
+
+    # An officer of another agency neither finds, opens nor acts on it.
+    dossier_url = console.url.split("?")[0]
+    stranger_context = await new_context(browser_officer.browser, endpoints)  # type: ignore[arg-type]
+    try:
+        stranger = await stranger_context.new_page()
+        await officer_log_in(stranger, await idp.officer("CA-HNI"), quiet)
+        await stranger.get_by_label("Mã hồ sơ hoặc tên công dân").fill(receipt)
+        await stranger.get_by_role("button", name="Tìm kiếm").click()
+        await expect(stranger.get_by_text("Không có hồ sơ nào khớp")).to_be_visible()
+        opened = await stranger.goto(dossier_url)
+        assert opened is not None and opened.status == 404
+        csrf = await stranger.locator("input[name=csrf_token]").first.get_attribute("value")
+        acted = await stranger.request.post(
+            dossier_url + "/xu-ly",
+            form={"csrf_token": csrf or "", "action": "complete", "revision": "0"},
+        )
+        assert acted.status == 404
+        await screens.shot(stranger, "other-agency-not-found")
+    finally:
+        await stranger_context.close()
+    await expect(console.locator("#tom-tat")).to_contain_text("Đang xử lý")
