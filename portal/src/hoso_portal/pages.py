@@ -75,6 +75,7 @@ def render(
     base = {
         "user_name": session.name if session else None,
         "is_officer": bool(session and (session.has_role("officer") or session.has_role("admin"))),
+        "is_citizen": bool(session and session.has_role("citizen")),
         "csrf_token": session.csrf if session else "",
         "path": request.url.path,
         "htmx": request.headers.get("hx-request") == "true",

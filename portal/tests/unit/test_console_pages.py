@@ -213,6 +213,8 @@ def test_officers_land_on_the_inbox_with_counts_marks_and_filters(
     }
     text = page.text
     assert '<a href="/can-bo/ho-so" aria-current="page">Hồ sơ cần xử lý</a>' in text
+    # An officer's account is not a citizen's: no vault nor "Hồ sơ đã nộp" in the header.
+    assert 'href="/ho-so-dien-tu"' not in text and 'href="/ho-so-da-nop"' not in text
     assert 'Mới đăng ký <span class="count">1</span>' in text
     # The deadline mark is words, not only a colour.
     assert '<span class="deadline deadline-overdue">Quá hạn</span>' in text
