@@ -372,8 +372,15 @@ async def lookup_dossier(api: httpx.AsyncClient, user: TestUser, receipt_code: s
     return _ok(response)  # type: ignore[no-any-return]
 
 
-async def inbox(api: httpx.AsyncClient, officer: TestUser, status: int | None = None) -> list[Json]:
-    params = {"status": status, "limit": 100} if status is not None else {"limit": 100}
+async def inbox(
+    api: httpx.AsyncClient, officer: TestUser, status: int | None = None, q: str | None = None
+) -> list[Json]:
+    """ "Hồ sơ cần xử lý"; `q` (a receipt code or a name) finds a dossier however long the list."""
+    params: dict[str, Any] = {"limit": 100}
+    if status is not None:
+        params["status"] = status
+    if q:
+        params["q"] = q
     response = await api.get(f"{SUBMISSION}/inbox", params=params, headers=officer.headers)
     return _ok(response)["items"]  # type: ignore[no-any-return]
 

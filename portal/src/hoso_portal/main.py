@@ -34,6 +34,7 @@ from hoso_portal.oidc import OidcClient
 from hoso_portal.pages import build_templates, render
 from hoso_portal.routes import (
     auth,
+    console,
     dossiers,
     eforms,
     frame,
@@ -188,10 +189,13 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
             with contextlib.suppress(PortalError):
                 idp_origin.append(await portal.idp.origin())
         extra = "".join(f" {origin}" for origin in idp_origin if origin)
-        response.headers["Content-Security-Policy"] = CSP.format(idp=extra)
+        # A route may set a stricter policy of its own (the console's inline PDF).
+        if "content-security-policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = CSP.format(idp=extra)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
+        if "x-frame-options" not in response.headers:
+            response.headers["X-Frame-Options"] = "DENY"
         if response.headers.get("content-type", "").startswith("text/html"):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -206,5 +210,6 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
     app.include_router(eforms.router)
     app.include_router(statistics.router)
     app.include_router(results.router)
+    app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

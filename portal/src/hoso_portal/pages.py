@@ -35,6 +35,12 @@ def vn_datetime(value: Any) -> str:
     return parsed.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M") if parsed else "—"
 
 
+def vn_date(value: Any) -> str:
+    """The day in Vietnam: 30/11/2026 (a due date is the end of that day)."""
+    parsed = parse_time(value)
+    return parsed.astimezone(VIETNAM).strftime("%d/%m/%Y") if parsed else "—"
+
+
 def vn_size(value: Any) -> str:
     size = float(value or 0)
     for unit in ("B", "KB", "MB", "GB"):
@@ -55,6 +61,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["signing_providers"] = PROVIDERS
     env.filters["vn_datetime"] = vn_datetime
     env.filters["vn_size"] = vn_size
+    env.filters["vn_date"] = vn_date
     return templates
 
 
@@ -70,6 +77,8 @@ def render(
     session = getattr(request.state, "session", None)
     base = {
         "user_name": session.name if session else None,
+        "is_officer": bool(session and (session.has_role("officer") or session.has_role("admin"))),
+        "is_citizen": bool(session and session.has_role("citizen")),
         "csrf_token": session.csrf if session else "",
         "path": request.url.path,
         "htmx": request.headers.get("hx-request") == "true",

@@ -37,6 +37,12 @@ class Session:
     expires_at: datetime
     created_at: datetime = field(default_factory=utcnow)
     refresh_expires_at: datetime | None = None
+    # From the ID token at login: which pages to offer. The services decide on the access token.
+    roles: list[str] = field(default_factory=list)
+    agency: str | None = None
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
 
     def access_valid(self, now: datetime, margin_s: float = 15) -> bool:
         return self.access_expires_at - timedelta(seconds=margin_s) > now

@@ -124,3 +124,33 @@ RESULT_RETURNED_NOTE: Final = (
 RESULT_DOWNLOAD: Final = "Tải kết quả đã ký số"
 COMPLETE: Final = "Hoàn thành"
 RETURN_RESULT: Final = "Trả kết quả"
+# Officers' console ("Hồ sơ cần xử lý")
+NAV_CONSOLE: Final = "Hồ sơ cần xử lý"
+NAV_STATISTICS: Final = "Thống kê"
+ACTIONS: Final = {
+    "accept": "Tiếp nhận",
+    "refuse": "Từ chối",
+    "request_supplement": "Yêu cầu bổ sung",
+    "start_processing": "Chuyển xử lý",
+    "request_payment": "Yêu cầu nghĩa vụ tài chính",
+    "confirm_payment": "Xác nhận đã nộp phí",
+    "stop": "Dừng xử lý",
+    "complete": "Hoàn thành",
+    "return_result": "Trả kết quả",
+}
+ACTION_NOTE_LABEL: Final = "Lý do / nội dung gửi công dân"
+ACTION_DONE: Final = "Đã thực hiện: {label}. Trạng thái hiện tại: {status}."
+DEADLINE: Final = {
+    "overdue": "Quá hạn",
+    "due_today": "Đến hạn hôm nay",
+    "on_time": "Trong hạn",
+}
+DUE_DATE: Final = "Hạn xử lý"
+ERR_NOTE_REQUIRED: Final = "Nhập lý do để «{label}»: công dân cần biết vì sao."
+ERR_ACTION_STALE: Final = (
+    "Hồ sơ vừa thay đổi (do cán bộ khác hoặc công dân) nên thao tác «{label}» không được "
+    "thực hiện. "
+    "Trạng thái hiện tại: {status}. Vui lòng xem lại rồi chọn thao tác."
+)
+ERR_ACTION_FAILED: Final = "Không thực hiện được «{label}»: {detail}"
+SIGNATURE_UNCHECKED: Final = "Chưa kiểm tra được chữ ký số của tệp này. Vui lòng tải lại trang sau."

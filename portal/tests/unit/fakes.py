@@ -25,6 +25,8 @@ class FakeIdp:
         self.refresh_ok = True
         self.refreshed = 0
         self.name = "Nguyễn Văn An"
+        # Added to the ID token's claims, e.g. an officer's roles and agency.
+        self.claims: dict[str, Any] = {}
 
     async def origin(self) -> str:
         return "http://idp.test"
@@ -41,7 +43,7 @@ class FakeIdp:
             refresh_token="refresh-" + code,
             refresh_expires_at=utcnow() + timedelta(minutes=30),
             id_token="id-" + code,
-            claims={"sub": "citizen-1", "name": self.name},
+            claims={"sub": "citizen-1", "name": self.name, **self.claims},
         )
 
     async def refresh(self, refresh_token: str) -> TokenSet:

@@ -144,13 +144,54 @@ class SubmissionClient(ServiceClient):
     async def result_file(self, token: str, dossier_id: str) -> Download:
         return await self.stream(f"/v1/dossiers/{dossier_id}/result/content", token)
 
-    async def act(
-        self, token: str, dossier_id: str, action: str, note: str | None = None
+    async def inbox(
+        self,
+        token: str,
+        *,
+        statuses: list[int],
+        procedure: str | None,
+        q: str | None,
+        limit: int,
+        offset: int,
     ) -> dict[str, Any]:
+        """ "Hồ sơ cần xử lý": a page of the officer's agency, with counts by status."""
+        params: list[tuple[str, str | int]] = [("limit", limit), ("offset", offset)]
+        params += [("status", s) for s in statuses]
+        if procedure:
+            params.append(("procedure", procedure))
+        if q:
+            params.append(("q", q))
+        result: dict[str, Any] = await self.json("GET", "/v1/inbox", token, params=params)
+        return result
+
+    async def agency_procedures(self, token: str, agency: str | None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100}
+        if agency:
+            params["agency"] = agency
+        result: dict[str, Any] = await self.json("GET", "/v1/procedures", token, params=params)
+        items: list[dict[str, Any]] = result.get("items", [])
+        return items
+
+    async def act(
+        self,
+        token: str,
+        dossier_id: str,
+        action: str,
+        *,
+        note: str | None = None,
+        revision: int | None = None,
+    ) -> dict[str, Any]:
+        """An officer's action; with `revision`, refused (409) when the dossier moved since."""
+        body: dict[str, Any] = {"action": action, "note": note}
+        if revision is not None:
+            body["expected_revision"] = revision
         result: dict[str, Any] = await self.json(
-            "POST",
-            f"/v1/dossiers/{dossier_id}/actions",
-            token,
-            json={"action": action, "note": note},
+            "POST", f"/v1/dossiers/{dossier_id}/actions", token, json=body
+        )
+        return result
+
+    async def signature_report(self, token: str, dossier_id: str, code: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.json(
+            "GET", f"/v1/dossiers/{dossier_id}/components/{code}/signature-report", token
         )
         return result

@@ -16,9 +16,10 @@ HTMX_FILE = ("htmx.org", "dist", "htmx.min.js")
 
 @router.get("/")
 async def home(request: Request, session: OptionalSessionDep) -> Response:
-    """The vault for a logged-in citizen, otherwise a page with "Đăng nhập"."""
+    """The vault for a logged-in citizen, the console for an officer, else "Đăng nhập"."""
     if session is not None:
-        return RedirectResponse("/ho-so-dien-tu", status_code=303)
+        officer = session.data.has_role("officer") or session.data.has_role("admin")
+        return RedirectResponse("/can-bo/ho-so" if officer else "/ho-so-dien-tu", status_code=303)
     return render(request, "home.html")
 
 

@@ -1,5 +1,7 @@
 """Settings of the submission service."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -40,4 +42,11 @@ class Settings(PlatformSettings, ReconcilerSettings):
     )
     consumer_group: str = Field(
         default="submission", description="Kafka consumer group of the SignCompleted subscriber."
+    )
+    holidays_file: Path | None = Field(
+        default=None,
+        description=(
+            "JSON list of public holidays for due dates; the list shipped with the service "
+            "(Viet Nam, 2026 and 2027) when unset."
+        ),
     )

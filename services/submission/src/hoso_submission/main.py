@@ -15,6 +15,7 @@ from hoso_common.reconciler import SignReconciler, reconciler_router
 from hoso_submission.api.routes import router
 from hoso_submission.clients import DocumentsClient, EformsClient, SigningClient
 from hoso_submission.config import Settings
+from hoso_submission.domain.calendar import WorkingCalendar, load_holidays
 from hoso_submission.domain.procedures import SEED_PROCEDURES
 from hoso_submission.events import register_statistics, register_subscribers
 from hoso_submission.metrics import register_gauges
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         # Each request swaps in its app's relay (see api/deps.py).
         nudge=lambda _: None,
         result_max_bytes=settings.result_max_bytes,
+        calendar=WorkingCalendar(load_holidays(settings.holidays_file)),
     )
     # Subscribers are registered before the app is made, which wires the broker into it.
     register_subscribers(

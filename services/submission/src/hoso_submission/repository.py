@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hoso_common.reconciler import Waiting
 from hoso_submission.domain.dossier import Attachment, Dossier, HistoryEntry, Submission
+from hoso_submission.domain.inbox import INBOX_SORT
 from hoso_submission.domain.procedures import Procedure, search_text
 from hoso_submission.domain.receipt import counter_id
 from hoso_submission.domain.result import DossierResult, ResultStatus
@@ -109,6 +110,10 @@ class DossierRepository:
         await self.collection.create_index([("owner_id", ASCENDING), ("created_at", DESCENDING)])
         await self.collection.create_index([("agency_code", ASCENDING), ("status", ASCENDING)])
         await self.collection.create_index("receipt_code", unique=True, sparse=True)
+        # The inbox's order: the agency's running clock first, then the nearest due date.
+        await self.collection.create_index(
+            [("agency_code", ASCENDING), *((f, d) for f, d in INBOX_SORT)]
+        )
 
     async def add(self, dossier: Dossier) -> None:
         document = _dump(dossier)
@@ -256,12 +261,22 @@ class DossierRepository:
         )
         return Dossier.from_document(document) if document else None
 
-    async def inbox(
-        self, agency_code: str, *, statuses: list[int] | None, limit: int, offset: int
-    ) -> list[Dossier]:
-        query: Document = {"agency_code": agency_code}
-        query["status"] = {"$in": statuses} if statuses else {"$gte": int(DossierStatus.NEW)}
-        return await self._find(query, limit=limit, offset=offset, sort="submitted_at")
+    async def inbox(self, query: Document, *, limit: int, offset: int) -> list[Dossier]:
+        """One page of the officers' inbox, overdue and due-today dossiers first."""
+        cursor = (
+            self.collection.find(query, projection=_HIDDEN)
+            .sort(INBOX_SORT)
+            .skip(offset)
+            .limit(limit)
+        )
+        return [Dossier.from_document(doc) async for doc in cursor]
+
+    async def count(self, query: Document) -> int:
+        return await self.collection.count_documents(query)
+
+    async def counts_by_status(self, pipeline: list[Document]) -> dict[int, int]:
+        cursor = await self.collection.aggregate(pipeline)
+        return {int(row["_id"]): int(row["count"]) async for row in cursor}
 
     async def _find(self, query: Document, *, limit: int, offset: int, sort: str) -> list[Dossier]:
         cursor = (

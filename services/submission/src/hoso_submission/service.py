@@ -6,9 +6,9 @@ import logging
 import posixpath
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hoso_common.auth import Principal
 from hoso_common.events import (
@@ -26,6 +26,7 @@ from hoso_common.outbox import push_events
 from hoso_common.storage import ObjectNotFound
 from hoso_submission.clients import FilledForm, VaultDocument
 from hoso_submission.domain import status as machine
+from hoso_submission.domain.calendar import CLOCK_RUNNING, WorkingCalendar
 from hoso_submission.domain.dossier import (
     Attachment,
     ComponentFault,
@@ -36,7 +37,19 @@ from hoso_submission.domain.dossier import (
     submission_faults,
 )
 from hoso_submission.domain.file_types import type_of_media
-from hoso_submission.domain.procedures import ComponentSource, ComponentSpec, Procedure
+from hoso_submission.domain.inbox import (
+    InboxFilter,
+    due_today_query,
+    inbox_query,
+    overdue_query,
+    status_counts_pipeline,
+)
+from hoso_submission.domain.procedures import (
+    ComponentSource,
+    ComponentSpec,
+    Procedure,
+    search_text,
+)
 from hoso_submission.domain.receipt import local_day, receipt_code
 from hoso_submission.domain.result import (
     RESULT_EDITABLE_STATUS,
@@ -98,6 +111,10 @@ class SignatureValidator(Protocol):
     async def validate(self, stored: ObjectRef, token: str, subject: str) -> SignatureCheck: ...
 
 
+class SignatureReporter(SignatureValidator, Protocol):
+    async def report(self, stored: ObjectRef, token: str, subject: str) -> dict[str, Any]: ...
+
+
 def _now() -> datetime:
     # MongoDB keeps milliseconds; answering with the stored precision keeps repeats identical.
     now = datetime.now(UTC)
@@ -131,6 +148,16 @@ async def check_submission(
     return submission_faults(procedure, dossier.components, checks), checks
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[Dossier]
+    total: int
+    counts: dict[int, int]
+    overdue: int
+    due_today: int
+    now: datetime
+
+
 @dataclass
 class DossierService:
     dossiers: DossierRepository
@@ -139,10 +166,11 @@ class DossierService:
     attachments: AttachmentStore
     vault: Vault
     eforms: Eforms
-    validator: SignatureValidator
+    validator: SignatureReporter
     source: str
     nudge: Callable[[str], None]
     result_max_bytes: int = 20 * 1024 * 1024
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -173,6 +201,31 @@ class DossierService:
             raise DossierNotFound()
         return dossier
 
+    async def inbox(
+        self, principal: Principal, inbox: InboxFilter, *, limit: int, offset: int
+    ) -> InboxPage:
+        """ "Hồ sơ cần xử lý": one page, the total, the counts by status and of deadlines."""
+        now = _now()
+        items = await self.dossiers.inbox(inbox_query(inbox), limit=limit, offset=offset)
+        return InboxPage(
+            items=items,
+            total=await self.dossiers.count(inbox_query(inbox)),
+            counts=await self.dossiers.counts_by_status(status_counts_pipeline(inbox)),
+            overdue=await self.dossiers.count(overdue_query(inbox, now)),
+            due_today=await self.dossiers.count(due_today_query(inbox, now)),
+            now=now,
+        )
+
+    async def signature_report(
+        self, principal: Principal, dossier_id: str, code: str, token: str
+    ) -> dict[str, Any]:
+        """The signing service's full report on a component's file, for whoever may see it."""
+        dossier = await self.get(principal, dossier_id)
+        attachment = dossier.components.get(code)
+        if attachment is None:
+            raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
+        return await self.validator.report(attachment.object, token, principal.sub)
+
     # -- drafting ------------------------------------------------------------------------
 
     async def create(self, principal: Principal, procedure_code: str) -> Dossier:
@@ -185,6 +238,7 @@ class DossierService:
             owner_id=principal.sub,
             owner_name=principal.name,
             owner_citizen_id=principal.citizen_id,
+            owner_search=search_text(principal.name) if principal.name else None,
             procedure_code=procedure.code,
             procedure_name=procedure.name,
             agency_code=procedure.agency.code,
@@ -380,6 +434,9 @@ class DossierService:
         fields: dict[str, object] = {
             f"components.{c}.signature": check.model_dump() for c, check in checks.items()
         }
+        # The clock starts again in full at a resubmission: the papers are complete only now.
+        fields["due_at"] = self.calendar.due_at(now, procedure.processing_time.working_days)
+        fields["deadline_running"] = target in CLOCK_RUNNING
         if action == Action.SUBMIT:
             fields.update({"receipt_code": code, "submitted_at": now})
             events.append(
@@ -429,17 +486,23 @@ class DossierService:
         action: Action,
         note: str | None,
         token: str | None = None,
+        *,
+        expected_revision: int | None = None,
     ) -> Dossier:
         """Apply an officer's action, or the citizen's withdrawal.
 
         "Hoàn thành" validates the signed result with the caller's token; "Trả kết quả"
-        announces the result (DossierResultReturned) in the same write as the status.
+        announces the result (DossierResultReturned) in the same write as the status. With
+        `expected_revision`, an action decided on an older view of the dossier is refused
+        even when the status happens to allow it again.
         """
         transition = machine.TRANSITIONS[action]
         if transition.actor == "citizen":
             dossier = await self.get_own(principal, dossier_id)
         else:
             dossier = await self._officer_view(principal, dossier_id)
+        if expected_revision is not None and expected_revision != dossier.revision:
+            raise StaleDossier(extra={"dossier_status": int(dossier.status)})
         try:
             target = machine.next_status(
                 action, dossier.status, resume_status=dossier.resume_status, note=note
@@ -462,10 +525,12 @@ class DossierService:
             at=_now(),
             note=note.strip() if note else None,
         )
-        fields: dict[str, object] = {}
+        fields: dict[str, object] = {"deadline_running": target in CLOCK_RUNNING}
         events: list[EventData] = [self._status_changed(dossier, entry, dossier.receipt_code)]
         if target == DossierStatus.SUPPLEMENT_REQUESTED:
             fields["resume_status"] = int(dossier.status)
+        if target == DossierStatus.PROCESSED:
+            fields["completed_at"] = entry.at
         if action == Action.COMPLETE:
             fields["result.check"] = await self._checked_result(dossier, principal, token)
         if action == Action.RETURN_RESULT:

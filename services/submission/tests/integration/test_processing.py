@@ -1,5 +1,6 @@
 """Officers process dossiers of their own agency through the DVCQG statuses."""
 
+import uuid
 from typing import Any
 
 import httpx
@@ -95,7 +96,7 @@ async def test_full_processing_with_a_supplement_round(
     dossier_id, receipt = await _submitted(api, citizen)
     officer = await idp.officer("STP-HNI", citizen_id=random_citizen_id())
 
-    inbox = await api.get("/v1/inbox", params={"status": 1}, headers=officer.headers)
+    inbox = await api.get("/v1/inbox", params={"status": 1, "q": receipt}, headers=officer.headers)
     assert dossier_id in [d["id"] for d in inbox.json()["items"]]
 
     assert (await _act(api, officer, dossier_id, "accept", "Hồ sơ hợp lệ")).json()["status"] == 2
@@ -178,14 +179,20 @@ async def test_inbox_filters_by_status(
     api: httpx.AsyncClient, citizen: TestUser, idp: IdpClient
 ) -> None:
     officer = await idp.officer("STP-HNI")
+    # The inbox puts the nearest due dates first; the citizen's own name keeps the page small.
+    citizen = await idp.citizen(f"Lọc Trạng Thái {uuid.uuid4().hex[:8]}")
     waiting, _ = await _submitted(api, citizen)
     accepted, _ = await _submitted(api, citizen)
     await _act(api, officer, accepted, "accept")
-    new = await api.get("/v1/inbox", params={"status": 1, "limit": 100}, headers=officer.headers)
+    new = await api.get(
+        "/v1/inbox", params={"status": 1, "q": citizen.name}, headers=officer.headers
+    )
     new_ids = [d["id"] for d in new.json()["items"]]
     assert waiting in new_ids and accepted not in new_ids
     both = await api.get(
-        "/v1/inbox", params=[("status", 1), ("status", 2), ("limit", 100)], headers=officer.headers
+        "/v1/inbox",
+        params=[("status", 1), ("status", 2), ("q", citizen.name)],
+        headers=officer.headers,
     )
     both_ids = [d["id"] for d in both.json()["items"]]
     assert waiting in both_ids and accepted in both_ids

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -19,13 +19,16 @@ from hoso_submission.api.schemas import (
     DossierList,
     DossierPublic,
     EformAttachmentCreate,
+    InboxPublic,
     ProcedureList,
     ProcedurePublic,
     ResultSignCreate,
     SubmissionPublic,
     VaultAttachmentCreate,
     WithdrawCreate,
+    status_counts,
 )
+from hoso_submission.domain.inbox import InboxFilter
 from hoso_submission.domain.statistics import StatisticsReport
 from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus
 from hoso_submission.errors import (
@@ -258,7 +261,14 @@ async def act_on_dossier(
             "Thao tác không dành cho cán bộ.",
             extra={"allowed": [a.value for a in OFFICER_ACTIONS]},
         )
-    dossier = await service.act(user, dossier_id, body.action, body.note, token)
+    dossier = await service.act(
+        user,
+        dossier_id,
+        body.action,
+        body.note,
+        token,
+        expected_revision=body.expected_revision,
+    )
     return DossierPublic.of(dossier, agency_view=True)
 
 
@@ -337,26 +347,53 @@ async def download_result(
     )
 
 
-@router.get("/inbox", response_model=DossierList, tags=["processing"])
+@router.get(
+    "/dossiers/{dossier_id}/components/{code}/signature-report",
+    response_model=dict[str, Any],
+    tags=["components"],
+)
+async def component_signature_report(
+    dossier_id: DossierId, code: str, user: CurrentUser, token: AccessToken, service: Service
+) -> dict[str, Any]:
+    """ "Kiểm tra kết quả ký số" of a component's file: signers, certificates, changes, trust."""
+    return await service.signature_report(user, dossier_id, code, token)
+
+
+@router.get("/inbox", response_model=InboxPublic, tags=["processing"])
 async def officer_inbox(
     user: OfficerUser,
     service: Service,
     statuses: StatusQuery = None,
     agency: Annotated[str | None, Query(max_length=40, description="Admins only.")] = None,
+    procedure: Annotated[str | None, Query(max_length=40, description="Procedure code.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Receipt code or the citizen's name.")
+    ] = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> DossierList:
-    """The dossiers submitted to the officer's agency, filtered by status."""
+) -> InboxPublic:
+    """ "Hồ sơ cần xử lý": the agency's dossiers, overdue and due today first, with counts."""
+    # An officer sees only the agency in the token; an admin any agency, or all of them.
     agency_code = user.agency if user.has("officer") else agency
-    if not agency_code:
-        raise BadRequest("Vui lòng chọn cơ quan.")
+    if user.has("officer") and not agency_code:
+        raise BadRequest("Tài khoản cán bộ chưa được gắn với cơ quan nào.")
     if DossierStatus.DRAFT in (statuses or []):
         raise Unprocessable("Cơ quan không xem được hồ sơ nháp.")
-    items = await service.dossiers.inbox(
-        agency_code, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
+    inbox = InboxFilter(
+        agency=agency_code,
+        statuses=[int(s) for s in statuses or []],
+        procedure_code=procedure or None,
+        q=q,
     )
-    return DossierList(
-        items=[DossierPublic.of(d, agency_view=True) for d in items], limit=limit, offset=offset
+    page = await service.inbox(user, inbox, limit=limit, offset=offset)
+    return InboxPublic(
+        items=[DossierPublic.of(d, page.now) for d in page.items],
+        limit=limit,
+        offset=offset,
+        total=page.total,
+        counts=status_counts(page.counts),
+        overdue=page.overdue,
+        due_today=page.due_today,
     )
 
 

@@ -53,6 +53,9 @@ class Dossier(BaseModel):
     owner_id: str
     owner_name: str | None = None
     owner_citizen_id: str | None = None
+    owner_search: str | None = Field(
+        default=None, description="The owner's name without diacritics, for the inbox search."
+    )
     procedure_code: str
     procedure_name: str
     agency_code: str
@@ -60,6 +63,15 @@ class Dossier(BaseModel):
     components: dict[str, Attachment] = Field(default_factory=dict)
     receipt_code: str | None = None
     submitted_at: datetime | None = None
+    due_at: datetime | None = Field(
+        default=None, description="End of the due day (Vietnam time) as UTC; set at submission."
+    )
+    completed_at: datetime | None = Field(
+        default=None, description="When the dossier reached 9 Đã xử lý xong."
+    )
+    deadline_running: bool = Field(
+        default=False, description="The agency's clock runs (statuses 1, 2 and 4)."
+    )
     resume_status: DossierStatus | None = None
     revision: int = 0
     history: list[HistoryEntry] = Field(default_factory=list)
