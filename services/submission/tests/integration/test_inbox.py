@@ -8,10 +8,12 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_common.storage import ObjectStorage
+from hoso_common.testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_signing.testing.pdfs import build_pdf
 from hoso_submission.domain.calendar import WorkingCalendar, load_holidays
 
-from .conftest import ready_dossier, submit
+from .conftest import Publish, ready_dossier, sign_result_as_signing_would, submit
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +47,7 @@ def _when(value: str) -> datetime:
 
 
 async def test_due_date_from_the_working_day_calendar_and_completion_time(
-    api: httpx.AsyncClient, idp: IdpClient
+    api: httpx.AsyncClient, idp: IdpClient, storage: ObjectStorage, publish: Publish
 ) -> None:
     citizen = await _named_citizen(idp)
     dossier = await _submitted(api, citizen)
@@ -60,7 +62,7 @@ async def test_due_date_from_the_working_day_calendar_and_completion_time(
         "request_supplement",
     ]
 
-    officer = await idp.officer("STP-HNI")
+    officer = await idp.officer("STP-HNI", citizen_id=random_citizen_id())
     dossier_id = dossier["id"]
     assert (await _act(api, officer, dossier_id, "accept")).status_code == 200
     assert (await _act(api, officer, dossier_id, "start_processing")).status_code == 200
@@ -72,8 +74,16 @@ async def test_due_date_from_the_working_day_calendar_and_completion_time(
     resubmitted = (await api.get(f"/v1/dossiers/{dossier_id}", headers=officer.headers)).json()
     assert resubmitted["deadline"] == "on_time"
     assert _when(resubmitted["due_at"]) == CALENDAR.due_at(_when(resubmitted["updated_at"]), 10)
+    # "Hoàn thành" needs the signed result.
+    uploaded = await api.post(
+        f"/v1/dossiers/{dossier_id}/result",
+        files={"file": ("ket-qua.pdf", build_pdf(title="Ket qua"), "application/pdf")},
+        headers=officer.headers,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    await sign_result_as_signing_would(api, officer, dossier_id, storage, publish)
     done = await _act(api, officer, dossier_id, "complete")
-    assert done.json()["status"] == 9
+    assert done.json()["status"] == 9, done.text
     assert _when(done.json()["completed_at"]) == _when(done.json()["updated_at"])
     assert done.json()["deadline"] is None
 
