@@ -180,14 +180,18 @@ async def screenshot_the_uis(gateway_url: str, trace_id: str) -> None:
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 1300})
+            # Tall enough for the whole journey's rows: the trace UI draws only the rows that
+            # fit, and the journey has more spans with every service that consumes its events.
+            page = await browser.new_page(viewport={"width": 1400, "height": 2800})
             page.set_default_timeout(UI_TIMEOUT_MS)
             await open_rendered(
                 page,
                 f"{gateway_url}/traces/zipkin/traces/{trace_id}",
-                page.get_by_text("documents: hoso.signing.completed process"),
+                page.get_by_text(trace_id),
             )
-            await expect(page.get_by_text(trace_id)).to_be_visible(timeout=UI_TIMEOUT_MS)
+            await expect(
+                page.get_by_text("documents: hoso.signing.completed process").first
+            ).to_be_visible(timeout=UI_TIMEOUT_MS)
             await page.screenshot(path=str(SCREENSHOTS / "trace.png"), timeout=UI_TIMEOUT_MS)
 
             query = urlencode({"g0.expr": GRAPH, "g0.range_input": "30m", "g0.tab": "0"})
