@@ -36,7 +36,7 @@ logs: ## show the tail of the stack's logs (ARGS="-f kafka" to follow one)
 	$(STACK) logs $(ARGS)
 
 test: ## run every test: unit, integration and e2e (needs `make up`)
-	uv run pytest $(TEST_PATHS)
+	uv run pytest $(TEST_PATHS) --durations=30
 
 test-unit: ## run the unit tests only (no stack needed)
 	uv run pytest -m "not integration and not e2e" $(TEST_PATHS)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from hoso_common import topics
 from hoso_common.broker_metrics import KafkaMetricsMiddleware
 from hoso_common.events import Envelope, cloudevent_headers
+from hoso_common.kafka_pacing import pace_failed_metadata_updates
 from hoso_common.kafka_security import broker_security
 from hoso_common.metrics import NO_METRICS, record_dead_letter
 from hoso_common.producer_guard import ProducerGuard
@@ -160,12 +161,14 @@ class _DeadLetterMiddleware(BaseMiddleware):
 def create_broker(
     settings: KafkaSettings, *, client_id: str, tracer_provider: TracerProvider | None = None
 ) -> KafkaBroker:
+    pace_failed_metadata_updates()
     dead_letters = DeadLetterPolicy(settings.kafka_max_attempts)
     guard = ProducerGuard(settings.kafka_publish_timeout_s)
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
         security=broker_security(settings),
+        retry_backoff_ms=settings.kafka_retry_backoff_ms,
         acks="all",
         enable_idempotence=True,
         middlewares=(
