@@ -1,12 +1,18 @@
-"""Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, metrics, outbox."""
+"""Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, metrics, outbox.
+
+Every service is wired the same way: `main.py` calls `Platform.create` (broker, database,
+storage and the outbox relay), builds its one use-case object with them, and hands it to
+`create_service_app`, which keeps it on `app.state.service`; the routes reach it through the
+`Annotated` dependency of the service's `api/deps.py`, built with `use_case_dependency`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream_fastapi import AsyncAPIConfig, FastStreamAPI
@@ -20,7 +26,7 @@ from hoso_common.log import configure_logging
 from hoso_common.metrics import Sampler
 from hoso_common.mongo import ping
 from hoso_common.openapi import document_problems
-from hoso_common.outbox import OutboxRelay, register_outbox_gauges
+from hoso_common.outbox import register_outbox_gauges
 from hoso_common.platform import Platform
 from hoso_common.redirects import RelativeRedirectMiddleware
 from hoso_common.settings import KafkaSettings
@@ -28,6 +34,18 @@ from hoso_common.telemetry import instrument_app
 
 Hook = Callable[[], Awaitable[None]]
 Gauges = Callable[[Sampler], None]
+UseCases = TypeVar("UseCases")
+
+
+def use_case_dependency(kind: type[UseCases]) -> Callable[[Request], UseCases]:
+    """A FastAPI dependency returning the use-case object `create_service_app` was given."""
+
+    def dependency(request: Request) -> UseCases:
+        service = request.app.state.service
+        assert isinstance(service, kind), "create_service_app keeps the service's use cases"
+        return service
+
+    return dependency
 
 
 class TopicsCheck:
@@ -61,9 +79,9 @@ def create_service_app(
     *,
     title: str,
     description: str,
+    service: object,
     routers: Sequence[APIRouter],
     buckets: Sequence[str] = (),
-    outbox_collections: Sequence[str] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     gauges: Sequence[Gauges] = (),
@@ -71,7 +89,7 @@ def create_service_app(
 ) -> FastStreamAPI:
     settings = platform.settings
     configure_logging(platform.name, settings.log_level)
-    relay = OutboxRelay(platform.broker, [platform.db[name] for name in outbox_collections])
+    relay = platform.outbox
     # Gauges that need a query are sampled in the background; `gauges` adds the service's own.
     sampler = Sampler()
     register_outbox_gauges(sampler, relay.collections)
@@ -110,6 +128,7 @@ def create_service_app(
         root_path=f"/api/{platform.name}",
     )
     app.state.platform = platform
+    app.state.service = service
     app.state.token_verifier = platform.verifier
     app.state.outbox_relay = relay
     app.state.metrics_sampler = sampler

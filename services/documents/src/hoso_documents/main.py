@@ -17,9 +17,9 @@ from hoso_documents.vault import Vault
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = Platform.create("documents", settings)
+    platform = Platform.create("documents", settings, outbox_collections=[COLLECTION])
     repository = DocumentRepository(platform.db, source=platform.source)
-    vault = Vault(repository, platform.storage, settings)
+    vault = Vault(repository, platform.storage, settings, nudge=platform.outbox.nudge)
     cleanup = PeriodicCleanup(vault, settings.cleanup_interval_s)
 
     async def ask(query: SignStatusQueried) -> None:
@@ -51,9 +51,9 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         description=(
             "The citizen's personal e-document vault: upload, versions, download, signing requests."
         ),
+        service=vault,
         routers=[router, reconciler_router(reconciler)],
         buckets=[settings.bucket],
-        outbox_collections=[COLLECTION],
         on_startup=[start],
         on_shutdown=[stop],
     )

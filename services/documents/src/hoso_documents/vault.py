@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from hoso_common.auth import Principal
 from hoso_common.events import DocumentUploaded, ObjectRef, SignCompleted, SignRequested
 from hoso_common.pdf_check import signing_problem
-from hoso_common.storage import ObjectStorage
+from hoso_common.storage import ObjectNotFound, ObjectStorage
 from hoso_documents.config import Settings
 from hoso_documents.domain import lifecycle, object_keys
 from hoso_documents.domain.files import (
@@ -43,8 +43,9 @@ from hoso_documents.errors import (
     FileTypeMismatch,
     SigningInProgress,
     UnsupportedFileType,
+    VersionNotFound,
 )
-from hoso_documents.repository import DocumentRepository
+from hoso_documents.repository import DocumentRepository, SortOrder
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,15 @@ async def _bounded(
             raise FileTooLarge(extra={"max_bytes": limit})
         yield chunk
     await marker
+
+
+def _pick_version(versions: list[Version], number: int | None) -> Version:
+    if number is None:
+        return versions[-1]
+    for version in versions:
+        if version.version == number:
+            return version
+    raise VersionNotFound()
 
 
 class Vault:
@@ -244,6 +254,38 @@ class Vault:
         if document is None:
             raise DocumentNotFound()
         return document
+
+    async def list_own(
+        self,
+        owner: Principal,
+        *,
+        statuses: Sequence[DocumentStatus] | None,
+        saved: bool | None,
+        order: SortOrder,
+        page: int,
+        size: int,
+    ) -> tuple[list[Document], int]:
+        """One page of the owner's documents and how many there are in all."""
+        return await self.repository.list_page(
+            owner.sub, statuses=statuses, saved=saved, order=order, page=page, size=size
+        )
+
+    async def open_version(
+        self, owner: Principal, document_id: str, number: int | None, *, signature: bool
+    ) -> tuple[ObjectRef, AsyncIterator[bytes]]:
+        """A version's file (the current one if `number` is None), or its detached signature."""
+        document = await self.get(owner, document_id)
+        chosen = _pick_version(document.versions, number)
+        if signature:
+            if chosen.signature is None or chosen.signature.detached is None:
+                raise VersionNotFound("Phiên bản này không có tệp chữ ký số tách rời (.p7s).")
+            ref = chosen.signature.detached
+        else:
+            ref = chosen.object_ref()
+        try:
+            return ref, await self.storage.stream(ref.bucket, ref.key)
+        except ObjectNotFound as error:
+            raise VersionNotFound() from error
 
     async def request_signing(
         self, owner: Principal, document_id: str, options: SignOptions

@@ -103,6 +103,8 @@ class EformsService:
     event_source: str
     list_limit: int = 100
     procedures: Procedures = field(default_factory=NoProcedures)
+    # Drains a form's outbox at once after a write that stored events (the relay's `nudge`).
+    nudge_outbox: Callable[[str], None] = lambda _: None
 
     def __post_init__(self) -> None:
         self._validators: dict[str, FormValidator] = {}
@@ -262,9 +264,7 @@ class EformsService:
             updated_at=form["updated_at"],
         )
 
-    async def start_signing(
-        self, owner: Principal, form_id: str, provider: str, nudge_outbox: Callable[[str], None]
-    ) -> dict[str, Any]:
+    async def start_signing(self, owner: Principal, form_id: str, provider: str) -> dict[str, Any]:
         """Store the printed PDF and ask for the citizen's signature (SignRequested via outbox)."""
         if not owner.citizen_id:
             raise SignerIdMissing()
@@ -313,7 +313,7 @@ class EformsService:
         )
         if updated is None:
             raise FormLocked()
-        nudge_outbox(form_id)
+        self.nudge_outbox(form_id)
         return updated
 
     async def signed_pdf(self, owner: Principal, form_id: str) -> tuple[dict[str, Any], ObjectRef]:

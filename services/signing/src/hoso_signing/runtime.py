@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from hoso_common.outbox import OutboxRelay
 from hoso_common.platform import Platform
 from hoso_signing.config import Settings
 from hoso_signing.metrics import MeteredProvider
@@ -19,7 +18,7 @@ from hoso_signing.providers import ProviderClient
 from hoso_signing.providers.fpt import FptESignClient, RelyingParty
 from hoso_signing.providers.viettel import ViettelMySignClient
 from hoso_signing.providers.vnpt import VnptSmartCAClient
-from hoso_signing.repository import Doc, SignRequestRepository
+from hoso_signing.repository import SignRequestRepository
 from hoso_signing.validation import SignatureValidator
 from hoso_signing.workflow import SigningWorkflow
 
@@ -74,7 +73,6 @@ class SigningRuntime:
             platform.db, source=settings.event_source or platform.source
         )
         self.validator = SignatureValidator(self.trust, allowed=self.fetch_allow_list)
-        self._announce: Callable[[Doc], None] = lambda doc: None
         self.workflow = SigningWorkflow(
             settings=settings,
             repository=self.repository,
@@ -82,13 +80,10 @@ class SigningRuntime:
             providers=self.providers,
             pades=self.pades,
             timestamper=self.timestamper,
-            announce=lambda doc: self._announce(doc),
+            # Every written request with events goes to the outbox relay at once.
+            announce=lambda doc: platform.outbox.written(self.repository.collection, doc),
         )
         self._tasks: list[asyncio.Task[None]] = []
-
-    def use_relay(self, relay: OutboxRelay) -> None:
-        """Hand every written request with events to the outbox relay at once."""
-        self._announce = lambda doc: relay.written(self.repository.collection, doc)
 
     async def start(self) -> None:
         await self.repository.ensure_indexes()

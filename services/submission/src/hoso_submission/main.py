@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 from faststream_fastapi import FastStreamAPI
 
@@ -24,17 +22,9 @@ from hoso_submission.service import DossierService
 from hoso_submission.storage import AttachmentStore
 
 
-@dataclass
-class SubmissionPlatform(Platform):
-    """The platform clients plus this service's use cases, reachable from each request."""
-
-    dossier_service: DossierService | None = None
-
-
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = SubmissionPlatform.create("submission", settings)
-    assert isinstance(platform, SubmissionPlatform)
+    platform = Platform.create("submission", settings, outbox_collections=[DOSSIERS])
     http = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
     dossiers = DossierRepository(platform.db)
     procedures = ProcedureRepository(platform.db)
@@ -48,21 +38,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     async def close_http() -> None:
         await http.aclose()
 
-    app = create_service_app(
-        platform,
-        title="Nộp hồ sơ — submission",
-        description=(
-            "Procedure catalogue, dossiers, submission with receipt codes, "
-            "and officers' processing."
-        ),
-        routers=[router],
-        buckets=[settings.bucket],
-        outbox_collections=[DOSSIERS],
-        on_startup=[prepare_database],
-        on_shutdown=[close_http],
-        gauges=[register_gauges(dossiers, procedures)],
-    )
-    platform.dossier_service = DossierService(
+    service = DossierService(
         dossiers=dossiers,
         procedures=procedures,
         counters=ReceiptCounterRepository(platform.db),
@@ -76,7 +52,19 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
             capability_ttl_s=settings.object_capability_ttl_s,
         ),
         source=platform.source,
-        # Each request swaps in its app's relay (see api/deps.py).
-        nudge=lambda _: None,
+        nudge=platform.outbox.nudge,
     )
-    return app
+    return create_service_app(
+        platform,
+        title="Nộp hồ sơ — submission",
+        description=(
+            "Procedure catalogue, dossiers, submission with receipt codes, "
+            "and officers' processing."
+        ),
+        service=service,
+        routers=[router],
+        buckets=[settings.bucket],
+        on_startup=[prepare_database],
+        on_shutdown=[close_http],
+        gauges=[register_gauges(dossiers, procedures)],
+    )

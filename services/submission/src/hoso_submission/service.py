@@ -119,6 +119,19 @@ class DossierService:
     source: str
     nudge: Callable[[str], None]
 
+    # -- the catalogue -------------------------------------------------------------------
+
+    async def search_procedures(
+        self, *, q: str | None, agency: str | None, limit: int, offset: int
+    ) -> list[Procedure]:
+        return await self.procedures.search(q=q, agency=agency, limit=limit, offset=offset)
+
+    async def procedure(self, code: str) -> Procedure:
+        procedure = await self.procedures.get(code)
+        if procedure is None:
+            raise ProcedureNotFound()
+        return procedure
+
     # -- reading -------------------------------------------------------------------------
 
     async def get(self, principal: Principal, dossier_id: str) -> Dossier:
@@ -126,6 +139,20 @@ class DossierService:
         if dossier is None or not can_see(principal, dossier):
             raise DossierNotFound()
         return dossier
+
+    async def component_content(
+        self, principal: Principal, dossier_id: str, code: str
+    ) -> tuple[ObjectRef, AsyncIterator[bytes]]:
+        """A component's stored file and its bytes, for whoever may see the dossier."""
+        dossier = await self.get(principal, dossier_id)
+        attachment = dossier.components.get(code)
+        if attachment is None:
+            raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
+        stored = attachment.object
+        try:
+            return stored, await self.attachments.stream(stored)
+        except ObjectNotFound as error:
+            raise ComponentNotFound("Tệp của thành phần hồ sơ không còn tồn tại.") from error
 
     async def get_own(self, principal: Principal, dossier_id: str) -> Dossier:
         dossier = await self.dossiers.get(dossier_id)

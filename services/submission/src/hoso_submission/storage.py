@@ -61,6 +61,10 @@ class AttachmentStore:
             filename=filename,
         )
 
+    async def stream(self, stored: ObjectRef) -> AsyncIterator[bytes]:
+        """The stored file's bytes; `ObjectNotFound` when the object is gone."""
+        return await self.storage.stream(stored.bucket, stored.key)
+
     async def copy_in(self, source: ObjectRef, key: str) -> ObjectRef:
         """Server-side copy of another service's pinned object; checks the copy's size."""
         await self.storage.copy(source.bucket, source.key, self.bucket, key)

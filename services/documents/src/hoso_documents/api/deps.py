@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hoso_common.platform import Platform
+from hoso_common.app import use_case_dependency
 from hoso_documents.config import Settings
-from hoso_documents.repository import DocumentRepository
 from hoso_documents.signing_client import SignatureValidationClient
 from hoso_documents.vault import Vault
 
@@ -17,17 +16,6 @@ def get_settings(request: Request) -> Settings:
     settings = request.app.state.platform.settings
     assert isinstance(settings, Settings)
     return settings
-
-
-def get_vault(request: Request) -> Vault:
-    platform: Platform = request.app.state.platform
-    settings = get_settings(request)
-    return Vault(
-        DocumentRepository(platform.db, source=platform.source),
-        platform.storage,
-        settings,
-        nudge=request.app.state.outbox_relay.nudge,
-    )
 
 
 def get_validation_client(request: Request) -> SignatureValidationClient:
@@ -41,5 +29,5 @@ def get_validation_client(request: Request) -> SignatureValidationClient:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-VaultDep = Annotated[Vault, Depends(get_vault)]
+VaultDep = Annotated[Vault, Depends(use_case_dependency(Vault))]
 ValidationClientDep = Annotated[SignatureValidationClient, Depends(get_validation_client)]

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from hoso_common.auth import CitizenUser, OfficerUser
 from hoso_common.validation import VersionPath
-from hoso_eforms.api.deps import NudgeDep, ServiceDep
+from hoso_eforms.api.deps import ServiceDep
 from hoso_eforms.api.schemas import (
     CommunePublic,
     FormCreate,
@@ -166,10 +166,10 @@ async def print_form(form_id: FormId, service: ServiceDep, user: CitizenUser) ->
     "/{form_id}/sign", response_model=FormPublic, status_code=status.HTTP_202_ACCEPTED
 )
 async def sign_form(
-    form_id: FormId, body: SignStart, service: ServiceDep, user: CitizenUser, nudge: NudgeDep
+    form_id: FormId, body: SignStart, service: ServiceDep, user: CitizenUser
 ) -> FormPublic:
     """Ask the chosen provider for the citizen's signature on the printed form."""
-    return FormPublic.of(await service.start_signing(user, form_id, body.provider, nudge))
+    return FormPublic.of(await service.start_signing(user, form_id, body.provider))
 
 
 @forms_router.get("/{form_id}/signed-pdf", response_class=StreamingResponse)

@@ -9,9 +9,8 @@ from fastapi.responses import StreamingResponse
 
 from hoso_common.auth import CitizenUser, CurrentUser, OfficerUser
 from hoso_common.errors import AppError, BadRequest, Unprocessable
-from hoso_common.storage import ObjectNotFound
 from hoso_common.validation import HexIdPath, LimitQuery, OffsetQuery
-from hoso_submission.api.deps import AccessToken, Procedures, Service
+from hoso_submission.api.deps import AccessToken, Service
 from hoso_submission.api.multipart import MultipartFileReader
 from hoso_submission.api.schemas import (
     ActionCreate,
@@ -27,9 +26,7 @@ from hoso_submission.api.schemas import (
 )
 from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus
 from hoso_submission.errors import (
-    ComponentNotFound,
     IdempotencyKeyRequired,
-    ProcedureNotFound,
 )
 
 router = APIRouter(prefix="/v1")
@@ -42,7 +39,7 @@ StatusQuery = Annotated[list[DossierStatus] | None, Query(alias="status")]
 
 @router.get("/procedures", response_model=ProcedureList, tags=["catalogue"])
 async def search_procedures(
-    procedures: Procedures,
+    service: Service,
     q: Annotated[
         str | None, Query(max_length=200, description="Words of the name or code.")
     ] = None,
@@ -51,17 +48,14 @@ async def search_procedures(
     offset: Offset = 0,
 ) -> ProcedureList:
     """Search the procedure catalogue (no login needed)."""
-    items = await procedures.search(q=q, agency=agency, limit=limit, offset=offset)
+    items = await service.search_procedures(q=q, agency=agency, limit=limit, offset=offset)
     return ProcedureList(items=items, limit=limit, offset=offset)
 
 
 @router.get("/procedures/{code}", response_model=ProcedurePublic, tags=["catalogue"])
-async def read_procedure(code: str, procedures: Procedures) -> ProcedurePublic:
+async def read_procedure(code: str, service: Service) -> ProcedurePublic:
     """Read one procedure with its dossier components (no login needed)."""
-    procedure = await procedures.get(code)
-    if procedure is None:
-        raise ProcedureNotFound()
-    return procedure
+    return await service.procedure(code)
 
 
 @router.post(
@@ -196,15 +190,7 @@ async def download_component(
     dossier_id: DossierId, code: str, user: CurrentUser, service: Service
 ) -> StreamingResponse:
     """Download a component's file (its owner, or an officer of the dossier's agency)."""
-    dossier = await service.get(user, dossier_id)
-    attachment = dossier.components.get(code)
-    if attachment is None:
-        raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
-    stored = attachment.object
-    try:
-        chunks = await service.attachments.storage.stream(stored.bucket, stored.key)
-    except ObjectNotFound as error:
-        raise ComponentNotFound("Tệp của thành phần hồ sơ không còn tồn tại.") from error
+    stored, chunks = await service.component_content(user, dossier_id, code)
     ascii_name = stored.filename.encode("ascii", "replace").decode().replace('"', "")
     return StreamingResponse(
         chunks,
