@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -70,6 +71,32 @@ def handover_lease(lease_s: float = 30.0) -> dict[str, datetime]:
     publishes them.
     """
     return {LEASE_FIELD: datetime.now(UTC) + timedelta(seconds=lease_s)}
+
+
+def with_events(
+    update: dict[str, Any],
+    events: Sequence[EventData],
+    *,
+    source: str,
+    correlation_id: str | None = None,
+    handover: bool = False,
+) -> dict[str, Any]:
+    """`update` extended to store `events` in the document's outbox, atomically with it.
+
+    The one place where repositories add events to a write. `handover=True` is for a writer
+    that hands the document it gets back to `OutboxRelay.written`: the same update then takes
+    the handover lease (see `handover_lease`), which such a writer must never forget.
+    """
+    if not events:
+        return update
+    extended = dict(update)
+    extended["$push"] = {
+        **update.get("$push", {}),
+        **push_events(*events, source=source, correlation_id=correlation_id),
+    }
+    if handover:
+        extended["$set"] = {**update.get("$set", {}), **handover_lease()}
+    return extended
 
 
 class OutboxRelay:

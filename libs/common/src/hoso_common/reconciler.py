@@ -17,18 +17,15 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
 
+from hoso_common.clock import utc_now
 from hoso_common.events import SignSource, SignStatusQueried
 
 logger = logging.getLogger(__name__)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,7 @@ class SignReconciler:
         interval_s: float = 30.0,
         ask_again_s: float = 120.0,
         batch: int = 200,
-        clock: Callable[[], datetime] = now_utc,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.source = source
         self.find_waiting = find_waiting

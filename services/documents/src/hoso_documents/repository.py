@@ -11,7 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hoso_common.events import EventData
-from hoso_common.outbox import push_events
+from hoso_common.outbox import with_events
 from hoso_common.reconciler import Waiting
 from hoso_documents.domain.lifecycle import DELETABLE, SAVABLE, SIGNABLE
 from hoso_documents.domain.models import (
@@ -49,9 +49,6 @@ class DocumentRepository:
         await self.collection.create_index([("owner_id", ASCENDING), ("created_at", DESCENDING)])
         await self.collection.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
 
-    def _outbox(self, events: Sequence[EventData]) -> Raw:
-        return {"$push": push_events(*events, source=self.source)} if events else {}
-
     async def start_upload(self, document_id: str, owner_id: str, key: str, now: datetime) -> None:
         """The marker written before any byte reaches storage, so an orphan can be found."""
         await self.collection.insert_one(
@@ -82,19 +79,22 @@ class DocumentRepository:
         """The uploaded file becomes a visible document, with its events, in one write."""
         raw = await self.collection.find_one_and_update(
             {"_id": document_id, "status": DocumentStatus.UPLOADING.value},
-            {
-                "$set": {
-                    "name": name,
-                    "status": status.value,
-                    "versions": [version.model_dump()],
-                    "pending": pending.model_dump() if pending else None,
-                    "failure": None,
-                    "created_at": now,
-                    "updated_at": now,
+            with_events(
+                {
+                    "$set": {
+                        "name": name,
+                        "status": status.value,
+                        "versions": [version.model_dump()],
+                        "pending": pending.model_dump() if pending else None,
+                        "failure": None,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                    "$unset": {"upload_key": ""},
                 },
-                "$unset": {"upload_key": ""},
-                **self._outbox(events),
-            },
+                events,
+                source=self.source,
+            ),
             return_document=ReturnDocument.AFTER,
         )
         return to_document(raw) if raw else None
@@ -161,15 +161,18 @@ class DocumentRepository:
                 "status": {"$in": _statuses(SIGNABLE)},
                 "versions.0": {"$exists": True},
             },
-            {
-                "$set": {
-                    "status": DocumentStatus.SIGNING.value,
-                    "pending": pending.model_dump(),
-                    "failure": None,
-                    "updated_at": now,
+            with_events(
+                {
+                    "$set": {
+                        "status": DocumentStatus.SIGNING.value,
+                        "pending": pending.model_dump(),
+                        "failure": None,
+                        "updated_at": now,
+                    },
                 },
-                **self._outbox(events),
-            },
+                events,
+                source=self.source,
+            ),
             return_document=ReturnDocument.AFTER,
         )
         return to_document(raw) if raw else None

@@ -7,9 +7,10 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hoso_common.auth import Principal
+from hoso_common.clock import utc_now
 from hoso_common.events import DocumentUploaded, ObjectRef, SignCompleted, SignRequested
 from hoso_common.pdf_check import signing_problem
 from hoso_common.storage import ObjectNotFound, ObjectStorage
@@ -52,10 +53,6 @@ logger = logging.getLogger(__name__)
 SIGNATURE_MEDIA_TYPE = "application/pkcs7-signature"
 # A deletion whose process died is retried once it is this old.
 STUCK_DELETION_AGE = timedelta(minutes=1)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -148,7 +145,7 @@ class Vault:
         document_id = new_id()
         key = object_keys.version_key(owner.sub, document_id, 1)
         marker = asyncio.ensure_future(
-            self.repository.start_upload(document_id, owner.sub, key, now_utc())
+            self.repository.start_upload(document_id, owner.sub, key, utc_now())
         )
         try:
             stored = await self.storage.upload_stream(
@@ -160,7 +157,7 @@ class Vault:
             if stored.size == 0:
                 raise EmptyFile()
             fields = await read_input()
-            now = now_utc()
+            now = utc_now()
             version = Version(
                 version=1,
                 bucket=self.bucket,
@@ -299,7 +296,7 @@ class Vault:
             raise DocumentBusy() from error
         await self._check_signable(document.current)
         request = self._sign_requested(owner, document_id, document.name, document.current, options)
-        now = now_utc()
+        now = utc_now()
         pending = self._pending(request, now)
         assert pending is not None
         updated = await self.repository.request_signing(
@@ -327,7 +324,7 @@ class Vault:
         document = await self.get(owner, document_id)
         if document.saved:
             return document
-        saved = await self.repository.save(owner.sub, document_id, now_utc())
+        saved = await self.repository.save(owner.sub, document_id, utc_now())
         if saved is None:
             raise DocumentNotFound()
         return saved
@@ -338,7 +335,7 @@ class Vault:
             lifecycle.check_can_delete(document.status)
         except lifecycle.SigningInFlight as error:
             raise SigningInProgress() from error
-        marked = await self.repository.mark_deleting(document_id, now_utc(), owner_id=owner.sub)
+        marked = await self.repository.mark_deleting(document_id, utc_now(), owner_id=owner.sub)
         if marked is None:
             current = await self.repository.get(owner.sub, document_id)
             if current is not None and current.status is DocumentStatus.SIGNING:
@@ -364,7 +361,7 @@ class Vault:
             return False
         assert document.pending is not None
         outcome = lifecycle.sign_result(result.status, result.failure_reason)
-        now = now_utc()
+        now = utc_now()
         version: Version | None = None
         failure: SignFailure | None = None
         if outcome.status is DocumentStatus.SIGNED and result.signed_object is not None:
@@ -452,7 +449,7 @@ class Vault:
 
     async def clean_up(self) -> dict[str, int]:
         """Remove expired unsaved drafts, orphaned uploads and unfinished deletions."""
-        now = now_utc()
+        now = utc_now()
         counts = {"orphan_uploads": 0, "expired_drafts": 0, "deletions": 0}
         orphan_cutoff = now - timedelta(seconds=self.settings.orphan_upload_age_s)
         for raw in await self.repository.stale_uploads(orphan_cutoff):

@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
     platform = Platform.create("eforms", settings, outbox_collections=[FORMS])
     catalogue = AddressCatalogue.load(settings.address_catalogue_path)
-    forms = FormRepository(platform.db)
+    forms = FormRepository(platform.db, source=platform.source)
     service = EformsService(
         templates=TemplateRepository(platform.db),
         forms=forms,
@@ -31,7 +31,6 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         renderer=FormRenderer(
             FontSet(settings.font_regular, settings.font_bold, settings.font_italic), catalogue
         ),
-        event_source=platform.source,
         list_limit=settings.list_limit,
         procedures=ProcedureDirectory(settings.submission_url, settings.upstream_timeout_s),
         nudge_outbox=platform.outbox.nudge,

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hoso_common.auth import Principal
+from hoso_common.clock import utc_now
 from hoso_common.events import ObjectRef, SignCompleted, SignRequested, StampOptions
-from hoso_common.outbox import push_events
 from hoso_common.pdf_check import signing_problem
 from hoso_eforms.domain.catalogue import AddressCatalogue
 from hoso_eforms.domain.forms import (
@@ -55,12 +55,6 @@ SEED_PUBLISHED_AT = datetime(2025, 7, 1, tzinfo=UTC)
 SEED_PUBLISHER = "hoso-eforms-seed"
 
 
-def utc_now() -> datetime:
-    # Mongo keeps milliseconds; rounding first keeps the stored time equal to the rendered one.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 class Procedures(Protocol):
     async def agency_of(self, procedure_code: str) -> str | None: ...
 
@@ -100,7 +94,6 @@ class EformsService:
     files: FormFiles
     catalogue: AddressCatalogue
     renderer: FormRenderer
-    event_source: str
     list_limit: int = 100
     procedures: Procedures = field(default_factory=NoProcedures)
     # Drains a form's outbox at once after a write that stored events (the relay's `nudge`).
@@ -308,7 +301,7 @@ class EformsService:
             form["revision"],
             {"request_id": request_id, "provider": provider, "requested_at": now},
             obj.model_dump(mode="json"),
-            push_events(event, source=self.event_source, correlation_id=request_id),
+            event,
             now,
         )
         if updated is None:

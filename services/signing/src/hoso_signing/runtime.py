@@ -11,15 +11,15 @@ import httpx
 
 from hoso_common.platform import Platform
 from hoso_signing.config import Settings
+from hoso_signing.crypto.pades import PadesEngine
+from hoso_signing.crypto.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
+from hoso_signing.crypto.validation import SignatureValidator
 from hoso_signing.metrics import MeteredProvider
-from hoso_signing.pades import PadesEngine
-from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.providers import ProviderClient
 from hoso_signing.providers.fpt import FptESignClient, RelyingParty
 from hoso_signing.providers.viettel import ViettelMySignClient
 from hoso_signing.providers.vnpt import VnptSmartCAClient
 from hoso_signing.repository import SignRequestRepository
-from hoso_signing.validation import SignatureValidator
 from hoso_signing.workflow import SigningWorkflow
 
 logger = logging.getLogger(__name__)

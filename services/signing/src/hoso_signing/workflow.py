@@ -10,11 +10,12 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import bson
 
+from hoso_common.clock import utc_now
 from hoso_common.events import (
     ObjectRef,
     SignApproved,
@@ -23,16 +24,9 @@ from hoso_common.events import (
     SignStatusQueried,
 )
 from hoso_common.storage import ObjectNotFound, ObjectStorage
-from hoso_signing.cades import finish_cades, prepare_cades
 from hoso_signing.config import Settings
-from hoso_signing.domain.states import (
-    SignStatus,
-    completed_outcome,
-    is_final,
-    status_after_answer,
-)
-from hoso_signing.metrics import record_outcome, record_signed
-from hoso_signing.pades import (
+from hoso_signing.crypto.cades import finish_cades, prepare_cades
+from hoso_signing.crypto.pades import (
     FinishedSignature,
     InvalidProviderSignature,
     PadesEngine,
@@ -40,17 +34,20 @@ from hoso_signing.pades import (
     Stamp,
     UnsignableDocument,
 )
-from hoso_signing.pki import HttpxTimeStamper, load_certificate, summarize
+from hoso_signing.crypto.pki import HttpxTimeStamper, load_certificate, summarize
+from hoso_signing.domain.states import (
+    SignStatus,
+    completed_outcome,
+    is_final,
+    status_after_answer,
+)
+from hoso_signing.metrics import record_outcome, record_signed
 from hoso_signing.providers import ProviderAnswer, ProviderClient, ProviderError, SignerCertificate
 from hoso_signing.repository import Doc, SignRequestRepository
 
 logger = logging.getLogger(__name__)
 
 AnswerResult = Literal["recorded", "duplicate", "unknown", "ignored"]
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 class CertificateCache:
@@ -117,7 +114,7 @@ class SigningWorkflow:
         pades: PadesEngine,
         timestamper: HttpxTimeStamper,
         announce: Callable[[Doc], None] = lambda doc: None,
-        clock: Callable[[], datetime] = now_utc,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.repository = repository

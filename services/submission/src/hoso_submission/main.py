@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
     platform = Platform.create("submission", settings, outbox_collections=[DOSSIERS])
     http = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
-    dossiers = DossierRepository(platform.db)
+    dossiers = DossierRepository(platform.db, source=platform.source)
     procedures = ProcedureRepository(platform.db)
 
     async def prepare_database() -> None:
@@ -51,7 +51,6 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
             capability_secret=settings.object_capability_secret.get_secret_value(),
             capability_ttl_s=settings.object_capability_ttl_s,
         ),
-        source=platform.source,
         nudge=platform.outbox.nudge,
     )
     return create_service_app(

@@ -7,10 +7,10 @@ import posixpath
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
 from hoso_common.auth import Principal
+from hoso_common.clock import utc_now
 from hoso_common.events import (
     DossierComponentRef,
     DossierStatusChanged,
@@ -18,7 +18,6 @@ from hoso_common.events import (
     EventData,
     ObjectRef,
 )
-from hoso_common.outbox import push_events
 from hoso_common.storage import ObjectNotFound
 from hoso_submission.clients import FilledForm, VaultDocument
 from hoso_submission.domain import status as machine
@@ -74,12 +73,6 @@ class SignatureValidator(Protocol):
     async def validate(self, stored: ObjectRef, token: str, subject: str) -> SignatureCheck: ...
 
 
-def _now() -> datetime:
-    # MongoDB keeps milliseconds; answering with the stored precision keeps repeats identical.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def can_see(principal: Principal, dossier: Dossier) -> bool:
     """Citizens see their own dossiers; officers see their agency's submitted ones."""
     if dossier.owner_id == principal.sub:
@@ -116,7 +109,6 @@ class DossierService:
     vault: Vault
     eforms: Eforms
     validator: SignatureValidator
-    source: str
     nudge: Callable[[str], None]
 
     # -- the catalogue -------------------------------------------------------------------
@@ -181,7 +173,7 @@ class DossierService:
         procedure = await self.procedures.get(procedure_code)
         if procedure is None:
             raise ProcedureNotFound()
-        now = _now()
+        now = utc_now()
         dossier = Dossier(
             id=uuid.uuid4().hex,
             owner_id=principal.sub,
@@ -250,7 +242,7 @@ class DossierService:
         dossier, spec = await self._editable_component(principal, dossier_id, code, "upload")
         key = self._object_key(dossier, code, filename)
         stored = await self.attachments.save_upload(key, filename, chunks, spec)
-        attachment = Attachment(source="upload", object=stored, attached_at=_now())
+        attachment = Attachment(source="upload", object=stored, attached_at=utc_now())
         return await self._attach(principal, dossier, code, attachment)
 
     async def attach_from_vault(
@@ -278,7 +270,7 @@ class DossierService:
             object=copied,
             document_id=document_id,
             document_version=version,
-            attached_at=_now(),
+            attached_at=utc_now(),
         )
         return await self._attach(principal, dossier, code, attachment)
 
@@ -299,7 +291,9 @@ class DossierService:
             raise FormNotSigned(extra={"form_status": form.status})
         self._check_file(spec, form.signed_pdf)
         copied = await self._copy(dossier, code, form.signed_pdf)
-        attachment = Attachment(source="eform", object=copied, form_id=form_id, attached_at=_now())
+        attachment = Attachment(
+            source="eform", object=copied, form_id=form_id, attached_at=utc_now()
+        )
         return await self._attach(principal, dossier, code, attachment)
 
     @staticmethod
@@ -324,7 +318,7 @@ class DossierService:
             raise DossierNotEditable()
         if code not in dossier.components:
             raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
-        now = _now()
+        now = utc_now()
         before = await self.dossiers.remove_component(dossier.id, principal.sub, code, now)
         if before is None:
             raise DossierNotEditable()
@@ -361,7 +355,7 @@ class DossierService:
         if faults:
             raise DossierIncomplete(extra={"errors": [f.model_dump() for f in faults]})
 
-        now = _now()
+        now = utc_now()
         code = dossier.receipt_code
         if code is None:
             sequence = await self.counters.next(dossier.agency_code, local_day(now))
@@ -404,7 +398,7 @@ class DossierService:
         updated = await self.dossiers.change_status(
             dossier,
             entry=entry,
-            outbox=push_events(*events, source=self.source),
+            events=events,
             fields=fields,
             submission=submission,
         )
@@ -452,7 +446,7 @@ class DossierService:
             actor=principal.sub,
             actor_name=principal.name,
             actor_role=transition.actor,
-            at=_now(),
+            at=utc_now(),
             note=note.strip() if note else None,
         )
         fields: dict[str, object] = {}
@@ -461,9 +455,7 @@ class DossierService:
         updated = await self.dossiers.change_status(
             dossier,
             entry=entry,
-            outbox=push_events(
-                self._status_changed(dossier, entry, dossier.receipt_code), source=self.source
-            ),
+            events=[self._status_changed(dossier, entry, dossier.receipt_code)],
             fields=fields,
         )
         if updated is None:

@@ -11,9 +11,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from hoso_common.auth import CitizenUser, Principal
+from hoso_common.downloads import content_disposition
 from hoso_common.errors import AppError, BadRequest, ServiceUnavailable, problem
 from hoso_common.events import StampOptions
 from hoso_common.faults import is_transient
+from hoso_common.multipart import MalformedForm, StreamingForm, multipart_boundary
 from hoso_common.validation import MAX_VERSION, HexIdPath, PageQuery, PageSizeQuery
 from hoso_documents.api.deps import SettingsDep, ValidationClientDep, VaultDep
 from hoso_documents.api.schemas import (
@@ -25,9 +27,7 @@ from hoso_documents.api.schemas import (
     VersionList,
     VersionPublic,
 )
-from hoso_documents.api.upload_form import MalformedForm, StreamingForm, multipart_boundary
 from hoso_documents.config import Settings
-from hoso_documents.domain.files import content_disposition
 from hoso_documents.domain.models import DocumentStatus, SignOptions, UploadInput
 from hoso_documents.errors import (
     FileTooLarge,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from hoso_common.auth import CitizenUser, OfficerUser
+from hoso_common.downloads import content_disposition
 from hoso_common.validation import VersionPath
 from hoso_eforms.api.deps import ServiceDep
 from hoso_eforms.api.schemas import (
@@ -34,12 +34,6 @@ FormId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 templates_router = APIRouter(prefix="/v1/templates", tags=["templates"])
 catalogue_router = APIRouter(prefix="/v1/catalogue", tags=["catalogue"])
 forms_router = APIRouter(prefix="/v1/forms", tags=["forms"])
-
-
-def content_disposition(filename: str, *, inline: bool) -> str:
-    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @templates_router.get("", response_model=list[TemplateSummary])

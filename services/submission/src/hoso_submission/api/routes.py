@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from hoso_common.auth import CitizenUser, CurrentUser, OfficerUser
+from hoso_common.downloads import content_disposition
 from hoso_common.errors import AppError, BadRequest, Unprocessable
 from hoso_common.validation import HexIdPath, LimitQuery, OffsetQuery
 from hoso_submission.api.deps import AccessToken, Service
@@ -191,13 +192,12 @@ async def download_component(
 ) -> StreamingResponse:
     """Download a component's file (its owner, or an officer of the dossier's agency)."""
     stored, chunks = await service.component_content(user, dossier_id, code)
-    ascii_name = stored.filename.encode("ascii", "replace").decode().replace('"', "")
     return StreamingResponse(
         chunks,
         media_type=stored.content_type,
         headers={
             "Content-Length": str(stored.size),
-            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+            "Content-Disposition": content_disposition(stored.filename),
         },
     )
 
