@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 
 import httpx
 
+from hoso_common.periodic import PeriodicTask
 from hoso_common.platform import Platform
 from hoso_signing.config import Settings
 from hoso_signing.crypto.pades import PadesEngine
@@ -83,37 +81,21 @@ class SigningRuntime:
             # Every written request with events goes to the outbox relay at once.
             announce=lambda doc: platform.outbox.written(self.repository.collection, doc),
         )
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[PeriodicTask] = []
 
     async def start(self) -> None:
         await self.repository.ensure_indexes()
         self._tasks = [
-            asyncio.create_task(
-                self._loop("poller", self.workflow.poll_due, self.settings.poll_interval_s / 2),
-                name="signing-poller",
+            PeriodicTask(
+                "signing-poller", self.workflow.poll_due, self.settings.poll_interval_s / 2
             ),
-            asyncio.create_task(
-                self._loop("sweep", self.workflow.sweep, self.settings.sweep_interval_s),
-                name="signing-sweep",
-            ),
+            PeriodicTask("signing-sweep", self.workflow.sweep, self.settings.sweep_interval_s),
         ]
+        for task in self._tasks:
+            task.start()
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task.stop()
         await self.revocation.aclose()
         await self.http.aclose()
-
-    @staticmethod
-    async def _loop(name: str, step: Callable[[], Awaitable[object]], interval_s: float) -> None:
-        while True:
-            try:
-                await step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("background %s pass failed", name)
-            await asyncio.sleep(interval_s)
