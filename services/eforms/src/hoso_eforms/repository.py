@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -145,7 +146,7 @@ class FormRepository:
         revision: int,
         sign_request: Document,
         rendered: Document,
-        event: EventData,
+        events: Sequence[EventData],
         now: datetime,
     ) -> Document | None:
         """Move an editable form at `revision` to signing and store its event in one update."""
@@ -167,7 +168,7 @@ class FormRepository:
                         },
                         "$unset": {"failure_reason": ""},
                     },
-                    [event],
+                    events,
                     source=self.source,
                     correlation_id=sign_request["request_id"],
                 ),

@@ -301,7 +301,7 @@ class EformsService:
             form["revision"],
             {"request_id": request_id, "provider": provider, "requested_at": now},
             obj.model_dump(mode="json"),
-            event,
+            [event],
             now,
         )
         if updated is None:
