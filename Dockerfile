@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
-# One image recipe for every runnable workspace member (services/* and sandbox/*); the
-# build arguments name the member. Build from the repository root (the uv workspace and its
+# One image recipe for every runnable workspace member (services/*, sandbox/* and portal);
+# the build arguments name the member. Build from the repository root (the uv workspace and its
 # lock file live there), e.g.:
 #   docker build --build-arg MEMBER=services/documents --build-arg PACKAGE=hoso-documents \
 #     --build-arg MODULE=hoso_documents -t hoso-documents .
 # docker-compose.yml passes the arguments of each member; deploy/tools/check_dockerfiles.py
 # checks that every member is built from here with arguments that match its pyproject.toml.
+# The portal is built with `--target web`: the runtime plus its npm assets.
 
 ARG PYTHON_IMAGE=python:3.11-slim
+ARG NODE_IMAGE=node:22-slim
 
 FROM ${PYTHON_IMAGE} AS builder
 ARG UV_VERSION=0.13.9
@@ -30,6 +32,7 @@ COPY services/documents/pyproject.toml services/documents/pyproject.toml
 COPY services/eforms/pyproject.toml services/eforms/pyproject.toml
 COPY services/signing/pyproject.toml services/signing/pyproject.toml
 COPY services/submission/pyproject.toml services/submission/pyproject.toml
+COPY services/notifications/pyproject.toml services/notifications/pyproject.toml
 COPY sandbox/ca/pyproject.toml sandbox/ca/pyproject.toml
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --package ${PACKAGE} --no-install-workspace
@@ -82,3 +85,18 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 CMD exec uvicorn --factory "${HOSO_APP_FACTORY}" --host 0.0.0.0 --port "${HOSO_APP_PORT}" \
     --proxy-headers --forwarded-allow-ips "*" --timeout-graceful-shutdown 20 \
     --timeout-keep-alive 75
+
+
+# Front-end assets from npm, exactly as pinned in the member's assets/package.json (never
+# committed). Built only for the `web` target.
+FROM ${NODE_IMAGE} AS assets
+ARG MEMBER
+WORKDIR /assets
+COPY ${MEMBER}/assets/package.json ./
+RUN npm install --no-audit --no-fund --ignore-scripts --omit=dev
+
+
+# The runtime of a member that serves pages: the same image plus the npm assets.
+FROM runtime AS web
+COPY --from=assets /assets/node_modules /app/assets/node_modules
+ENV HOSO_PORTAL_ASSETS_DIR=/app/assets/node_modules

@@ -11,7 +11,7 @@ STACK := python3 stack/hoso_stack.py
 TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests portal/tests deploy/tools/tests tests/e2e tests/browser)
 
 .PHONY: help install up down reset status logs test test-unit test-integration test-e2e test-browser \
-	lint fuzz bench bench-upload bench-signing bench-burst deploy-check test-faults dead-letters
+	lint fuzz bench bench-upload bench-signing bench-burst bench-portal bench-stats deploy-check test-faults dead-letters
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) \
@@ -36,7 +36,7 @@ logs: ## show the tail of the stack's logs (ARGS="-f kafka" to follow one)
 	$(STACK) logs $(ARGS)
 
 test: ## run every test: unit, integration and e2e (needs `make up`)
-	uv run pytest $(TEST_PATHS)
+	uv run pytest $(TEST_PATHS) --durations=30
 
 test-unit: ## run the unit tests only (no stack needed)
 	uv run pytest -m "not integration and not e2e" $(TEST_PATHS)
@@ -72,6 +72,12 @@ bench-signing: ## benchmark signing throughput
 
 bench-burst: ## benchmark a burst of submissions
 	uv run python bench/bench_burst.py
+
+bench-portal: ## pages through the portal vs. the same data from the APIs (needs `make up`)
+	uv run python bench/bench_portal.py
+
+bench-stats: ## the statistics page over 100,000 seeded dossiers (needs `make up`)
+	uv run python bench/bench_stats.py
 
 deploy-check: ## validate docker-compose.yml and deploy/k8s
 	bash deploy/check.sh

@@ -61,7 +61,7 @@ async def main() -> None:
             start_replica(started, name=f"burst-{i}", port=port, ca_url=ca, database=database)
             for i, port in enumerate(ports)
         ]
-        await asyncio.gather(*(wait_live(url, "/health/ready") for url in replicas))
+        await asyncio.gather(*(wait_live(url, "/health/ready", timeout_s=300) for url in replicas))
         await asyncio.sleep(8)
         storage = ObjectStorage(S3Settings(s3_endpoint=endpoints()["HOSO_S3_ENDPOINT"]))
         feeder = await SignRequestFeeder(

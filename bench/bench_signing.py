@@ -2,15 +2,18 @@
 
 Starts a sandbox CA and one signing replica as processes on the running infrastructure
 (HOSO_KAFKA_BOOTSTRAP_SERVERS / HOSO_MONGO_URL / HOSO_S3_ENDPOINT, local stack by default),
-signs BENCH_SIGNING_REQUESTS (500) copies of a 300 KB PDF, and measures signatures/s and the
-latency from the CA's approval to SignCompleted. In the same run it times bare pyHanko
-interrupted signing (prepare with a fixed bytes_reserved + finish) on the same file.
+signs BENCH_SIGNING_REQUESTS (500) copies of a 300 KB PDF with metrics off and as many with
+metrics on (`HOSO_METRICS`, in BENCH_SIGNING_ROUNDS alternating rounds), and measures
+signatures/s and the latency from the CA's approval to SignCompleted for each. In the same
+run it times bare pyHanko interrupted signing (prepare with a fixed bytes_reserved + finish)
+on the same file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +36,7 @@ from signing_harness import (
     processes,
     start_ca,
     start_replica,
+    stop,
     wait_live,
 )
 
@@ -45,6 +49,11 @@ from hoso_signing.testing.pdfs import build_pdf
 from hoso_signing.testing.pki import ThrowawayPki
 
 REQUESTS = int(os.environ.get("BENCH_SIGNING_REQUESTS", "500"))
+# Rounds of (metrics off, metrics on), each signing REQUESTS / ROUNDS with a fresh replica.
+ROUNDS = int(os.environ.get("BENCH_SIGNING_ROUNDS", "2"))
+METRICS_MODES = ("off", "on")
+# A replica starts in seconds on a quiet machine and in minutes on a crowded one.
+STARTUP_TIMEOUT_S = float(os.environ.get("BENCH_STARTUP_TIMEOUT_S", "300"))
 BARE_ROUNDS = int(os.environ.get("BENCH_SIGNING_BARE_ROUNDS", "100"))
 # The replica's defaults: what the pipeline runs with.
 SETTINGS = Settings()
@@ -165,6 +174,8 @@ async def main() -> None:
     )
     database = f"hoso_signing_bench_{RUN}"
     ca_dir = tempfile.mkdtemp(prefix="hoso-ca-bench-")
+    per_s: dict[str, list[float]] = {mode: [] for mode in METRICS_MODES}
+    latencies: dict[str, list[float]] = {mode: [] for mode in METRICS_MODES}
     with processes() as started:
         await prepare_groups()
         port = free_port()
@@ -175,9 +186,6 @@ async def main() -> None:
             data_dir=ca_dir,
         )
         await wait_live(ca)
-        replica = start_replica(started, name="bench-0", port=port, ca_url=ca, database=database)
-        await wait_live(replica, "/health/ready")
-        await asyncio.sleep(8)  # the consumers join their groups
         storage = ObjectStorage(S3Settings(s3_endpoint=endpoints()["HOSO_S3_ENDPOINT"]))
         feeder = await SignRequestFeeder(
             endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"], storage, BUCKET
@@ -196,6 +204,9 @@ async def main() -> None:
             f"bare pyHanko interrupted prepare+finish at the pipeline's level "
             f"({SETTINGS.pades_level}, sandbox TSA/OCSP): {bare_per_s:.1f}/s"
         )
+        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            endpoints()["HOSO_MONGO_URL"], tz_aware=True, retryWrites=False
+        )
 
         async def run_batch(count: int, timeout_s: float) -> tuple[list[str], float]:
             ids = []
@@ -211,37 +222,59 @@ async def main() -> None:
                     await asyncio.sleep(0.05)
             return ids, start
 
-        await run_batch(10, 120)  # warm-up: certificates, revocation cache, connections
-        ids, start = await run_batch(REQUESTS, 900)
-        wanted = set(ids)
-        records = [r for r in watcher.records if r["value"]["data"]["request_id"] in wanted]
-        end = max(r["at"] for r in records)
-        pipeline_per_s = len(wanted) / (end - start)
-        statuses = {r["value"]["data"]["status"] for r in records}
-        completed_at = {r["value"]["data"]["request_id"]: r["at"] for r in records}
-        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            endpoints()["HOSO_MONGO_URL"], tz_aware=True, retryWrites=False
-        )
-        latencies = []
-        async for doc in mongo[database]["sign_requests"].find({"_id": {"$in": ids}}):
-            answer = doc.get("answer")
-            if isinstance(answer, dict) and answer.get("at") is not None:
-                approved_at = answer["at"].timestamp()  # type: ignore[union-attr]
-                latencies.append((completed_at[str(doc["_id"])] - approved_at) * 1000)
+        async def measure(mode: str, count: int) -> None:
+            """One replica with metrics `mode` signs `count` requests, then stops."""
+            replica = start_replica(
+                started,
+                name=f"bench-metrics-{mode}",
+                port=port,
+                ca_url=ca,
+                database=database,
+                extra={"HOSO_METRICS": mode},
+            )
+            process = started[-1]
+            await wait_live(replica, "/health/ready", timeout_s=STARTUP_TIMEOUT_S)
+            await asyncio.sleep(8)  # the consumers join their groups
+            await run_batch(10, 120)  # warm-up: certificates, revocation cache, connections
+            ids, start = await run_batch(count, 900)
+            wanted = set(ids)
+            records = [r for r in watcher.records if r["value"]["data"]["request_id"] in wanted]
+            per_s[mode].append(len(wanted) / (max(r["at"] for r in records) - start))
+            completed_at = {r["value"]["data"]["request_id"]: r["at"] for r in records}
+            async for doc in mongo[database]["sign_requests"].find({"_id": {"$in": ids}}):
+                answer = doc.get("answer")
+                if isinstance(answer, dict) and answer.get("at") is not None:
+                    approved_at = answer["at"].timestamp()  # type: ignore[union-attr]
+                    latencies[mode].append((completed_at[str(doc["_id"])] - approved_at) * 1000)
+            statuses = {r["value"]["data"]["status"] for r in records}
+            print(
+                f"metrics {mode}: {len(wanted)} requests, outcomes={sorted(statuses)}, "
+                f"{per_s[mode][-1]:.1f}/s"
+            )
+            stop(process)
+
+        # The two settings take turns, so a change in the machine's load during the run
+        # weighs on both figures alike.
+        batch = max(1, REQUESTS // ROUNDS)
+        for _ in range(ROUNDS):
+            for mode in METRICS_MODES:
+                await measure(mode, batch)
         await mongo.drop_database(database)  # the run's requests, kept only for this run
         await mongo.close()
         await watcher.stop()
         await feeder.stop()
     await drop_topics()
+    on, off = statistics.mean(per_s["on"]), statistics.mean(per_s["off"])
     print(
-        f"pipeline: {len(wanted)} requests, outcomes={sorted(statuses)}, "
-        f"{pipeline_per_s:.1f}/s, latency samples={len(latencies)}"
+        f"metrics_ratio={on / off:.3f} metrics_on_per_s={on:.2f} metrics_off_per_s={off:.2f} "
+        f"rounds={ROUNDS} requests_per_setting={batch * ROUNDS} "
+        f"p50_ms_on={percentile(latencies['on'], 0.5):.0f} "
+        f"p50_ms_off={percentile(latencies['off'], 0.5):.0f}"
     )
-    ratio = pipeline_per_s / bare_per_s
     print(
-        f"signing_ratio={ratio:.2f} pipeline_per_s={pipeline_per_s:.1f} "
-        f"bare_per_s={bare_per_s:.1f} p50_ms={percentile(latencies, 0.5):.0f} "
-        f"p99_ms={percentile(latencies, 0.99):.0f}"
+        f"signing_ratio={on / bare_per_s:.2f} pipeline_per_s={on:.1f} "
+        f"bare_per_s={bare_per_s:.1f} p50_ms={percentile(latencies['on'], 0.5):.0f} "
+        f"p99_ms={percentile(latencies['on'], 0.99):.0f}"
     )
 
 

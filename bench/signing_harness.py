@@ -53,7 +53,7 @@ def _spawn(args: list[str], environ: dict[str, str], log_name: str) -> subproces
     )
 
 
-async def wait_live(url: str, path: str = "/health/live", timeout_s: float = 90) -> None:
+async def wait_live(url: str, path: str = "/health/live", timeout_s: float = 300) -> None:
     async with httpx.AsyncClient(timeout=2) as client, asyncio.timeout(timeout_s):
         while True:
             try:
@@ -62,6 +62,15 @@ async def wait_live(url: str, path: str = "/health/live", timeout_s: float = 90)
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.3)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End one started process the way the platform would (SIGTERM, then wait)."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @contextmanager
@@ -105,7 +114,13 @@ def start_ca(
 
 
 def start_replica(
-    started: list[subprocess.Popen[bytes]], *, name: str, port: int, ca_url: str, database: str
+    started: list[subprocess.Popen[bytes]],
+    *,
+    name: str,
+    port: int,
+    ca_url: str,
+    database: str,
+    extra: dict[str, str] | None = None,
 ) -> str:
     environ = {
         "HOSO_SIGNING_REPLICA_ID": name,
@@ -122,6 +137,7 @@ def start_replica(
         # The CA of a bench opens its requests for 10 minutes.
         "HOSO_SIGNING_CA_REQUEST_TTL_S": "600",
         "HOSO_SIGNING_VNPT_POLL_AFTER_S": "120",
+        **(extra or {}),
     }
     started.append(
         _spawn(
@@ -154,10 +170,63 @@ async def drop_topics() -> None:
         await admin.close()
 
 
-async def prepare_groups() -> None:
+async def topics_with_leaders(timeout_s: float = 180) -> None:
+    """Create this run's topics and wait until every partition has a leader.
+
+    A topic just created answers NotLeaderForPartition until its partitions have elected a
+    leader; on a loaded machine that outlasts the clients' own retries, so the run waits here
+    instead of failing in its first offset lookup or publish.
+    """
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from hoso_common.broker import ensure_topics
+    from hoso_common.settings import KafkaSettings
+
     bootstrap = endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"]
-    await start_group_at_end(bootstrap, f"signing-bench-{RUN}", topics.SIGN_REQUESTED)
-    await start_group_at_end(bootstrap, f"signing-finisher-bench-{RUN}", topics.SIGN_APPROVED)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    names = [*topics.ALL_TOPICS, *(topics.dead_letter(name) for name in topics.ALL_TOPICS)]
+    leaderless: list[str] = names
+    try:
+        while True:
+            try:
+                await ensure_topics(KafkaSettings(kafka_bootstrap_servers=bootstrap))
+                described = await admin.describe_topics(names)
+                leaderless = [
+                    f"{entry['topic']}/{partition['partition']}"
+                    for entry in described
+                    for partition in entry["partitions"] or [{"partition": "-", "leader": -1}]
+                    if entry["error_code"] != 0 or int(partition["leader"]) < 0
+                ]
+            except Exception as error:  # any admin error here is the topics still settling
+                leaderless = [f"({type(error).__name__})"]
+            if not leaderless:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("partitions without a leader: " + ", ".join(leaderless[:10]))
+            await asyncio.sleep(1)
+    finally:
+        await admin.close()
+
+
+async def prepare_groups() -> None:
+    await topics_with_leaders()
+    bootstrap = endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"]
+    for group, topic in (
+        (f"signing-bench-{RUN}", topics.SIGN_REQUESTED),
+        (f"signing-finisher-bench-{RUN}", topics.SIGN_APPROVED),
+    ):
+        # A leader just elected may not be in every broker's metadata yet: retried briefly.
+        for attempt in range(10):
+            try:
+                await start_group_at_end(bootstrap, group, topic)
+                break
+            except Exception:
+                if attempt == 9:
+                    raise
+                await asyncio.sleep(2)
 
 
 class CompletedWatcher(EventWatcher):

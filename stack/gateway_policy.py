@@ -100,6 +100,7 @@ def limit_zones() -> list[LimitZone]:
             100,
             rf"~^POST /api/documents/v1/documents{_END}",
             rf"~^POST /api/submission/v1/dossiers/[^/?]+/components/[^/?]+/upload{_END}",
+            rf"~^POST /api/submission/v1/dossiers/[^/?]+/result{_END}",
         ),
         _zone(
             "sign",
@@ -107,6 +108,7 @@ def limit_zones() -> list[LimitZone]:
             100,
             rf"~^POST /api/documents/v1/documents/[^/?]+/sign{_END}",
             rf"~^POST /api/eforms/v1/forms/[^/?]+/sign{_END}",
+            rf"~^POST /api/submission/v1/dossiers/[^/?]+/result/sign{_END}",
         ),
         _zone("submit", "10r/s", 50, rf"~^POST /api/submission/v1/dossiers/[^/?]+/submit{_END}"),
     ]

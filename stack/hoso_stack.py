@@ -9,6 +9,7 @@ import argparse
 import base64
 import contextlib
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -37,6 +38,13 @@ CONF = STACK / "conf"
 RUN = STACK / "run"
 CACHE = Path(os.environ.get("HOSO_CACHE") or Path.home() / ".cache" / "hoso")
 
+
+def portal_assets_dir() -> Path:
+    """The portal's npm assets, in the folder stack/install.sh made for this package.json."""
+    pins = (REPO / "portal" / "assets" / "package.json").read_bytes()
+    return CACHE / f"portal-assets-{hashlib.sha256(pins).hexdigest()[:16]}" / "node_modules"
+
+
 KAFKA_LIBS = CACHE / "kafka-4.1.1" / "libs"
 S3PROXY_LIBS = CACHE / "s3proxy-2.6.0" / "libs"
 FERRETDB_BIN = CACHE / "ferretdb-1.24.2" / "ferretdb"
@@ -45,6 +53,7 @@ REALM_FILE = REPO / "deploy" / "keycloak" / "realm-hoso.json"
 THEMES = REPO / "deploy" / "keycloak" / "themes"
 VICTORIAMETRICS_BIN = CACHE / "victoriametrics-1.148.8" / "victoria-metrics"
 ZIPKIN_JAR = CACHE / "zipkin-3.5.1" / "zipkin-server-3.5.1-exec.jar"
+MAILPIT_BIN = CACHE / "mailpit-1.33.1" / "mailpit"
 
 HOST = "127.0.0.1"
 S3_ACCESS_KEY = "hoso-local"
@@ -78,10 +87,12 @@ KEYCLOAK_ADMIN_PASSWORD = "hoso-local-admin"  # noqa: S105 - the local stack's d
 CA_PORT = env_int("HOSO_CA_PORT", 8091)
 METRICS_PORT = env_int("HOSO_METRICS_PORT", 8428)
 ZIPKIN_PORT = env_int("HOSO_ZIPKIN_PORT", 9411)
+MAILPIT_PORT = env_int("HOSO_MAILPIT_PORT", 8025)
+SMTP_PORT = env_int("HOSO_SMTP_PORT", 1025)
 SIGNING_REPLICAS = env_int("SIGNING_REPLICAS", 2)
 GATEWAY_MAX_BODY = os.environ.get("HOSO_GATEWAY_MAX_BODY", "110m")
 
-SERVICE_PORTS = {"documents": 8101, "eforms": 8102, "submission": 8104}
+SERVICE_PORTS = {"documents": 8101, "eforms": 8102, "submission": 8104, "notifications": 8105}
 # Browsers and services see one issuer: Keycloak behind the gateway under /auth.
 PUBLIC_AUTH_URL = f"http://{HOST}:{GATEWAY_PORT}/auth"
 OIDC_ISSUER = f"{PUBLIC_AUTH_URL}/realms/hoso"
@@ -554,7 +565,15 @@ class Keycloak(Part):
         require(REALM_FILE, "the realm file")
         (self.home / "data" / "import").mkdir(parents=True, exist_ok=True)
         (self.home / "providers").mkdir(exist_ok=True)
-        # The realm is imported when it does not exist yet; `make reset` re-imports a changed file.
+        # Keycloak imports the realm only when it does not exist yet: a changed realm file
+        # (a new client, the users' e-mail addresses) starts the stack's IdP database afresh.
+        realm_sum = hashlib.sha256(REALM_FILE.read_bytes()).hexdigest()
+        marker = self.home / "realm.sha256"
+        database = self.home / "data" / "h2"
+        if database.exists() and (not marker.exists() or marker.read_text() != realm_sum):
+            out(f"  {REALM_FILE.name} changed: the local Keycloak imports it again")
+            shutil.rmtree(database)
+        marker.write_text(realm_sum)
         shutil.copyfile(REALM_FILE, self.home / "data" / "import" / REALM_FILE.name)
         # lib: the shared build (read only), where `start --optimized` looks for it
         for link, target in (
@@ -692,6 +711,41 @@ class Zipkin(Part):
         return http_status(f"http://{HOST}:{self.port}/health") == 200
 
 
+class Mailpit(Part):
+    """The local SMTP server: it keeps every e-mail the platform sends; its API under /mail/."""
+
+    name = "mailpit"
+    port = MAILPIT_PORT
+
+    def ports(self) -> list[int]:
+        return [MAILPIT_PORT, SMTP_PORT]
+
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/mail/api/v1/  (gateway /mail/, SMTP {HOST}:{SMTP_PORT})"
+
+    def prepare(self) -> None:
+        require(MAILPIT_BIN, "Mailpit")
+        (DATA / "mailpit").mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [
+            str(MAILPIT_BIN),
+            f"--listen={HOST}:{self.port}",
+            f"--smtp={HOST}:{SMTP_PORT}",
+            # the UI and its API under the gateway's prefix
+            "--webroot=/mail/",
+            # on disk: the mail a test counts outlives a restart of Mailpit
+            f"--database={DATA / 'mailpit' / 'mailpit.db'}",
+            "--max=20000",
+            "--smtp-auth-accept-any",
+            "--smtp-auth-allow-insecure",
+            "--disable-version-check",
+        ]
+
+    def ready(self) -> bool:
+        return tcp_open(SMTP_PORT) and tcp_open(self.port)
+
+
 @dataclass(frozen=True)
 class Route:
     prefix: str
@@ -714,6 +768,7 @@ def gateway_routes() -> list[Route]:
         Route("/api/documents/", "documents", (8101,), streaming=True, openapi=True),
         Route("/api/eforms/", "eforms", (8102,), openapi=True),
         Route("/api/submission/", "submission", (8104,), streaming=True, openapi=True),
+        Route("/api/notifications/", "notifications", (8105,), openapi=True),
         Route("/api/signing/", "signing", signing_ports, openapi=True),
         Route(
             "/auth/", "keycloak", (KEYCLOAK_PORT,), strip_prefix=False, limits=("login",), csp=None
@@ -727,6 +782,8 @@ def gateway_routes() -> list[Route]:
             csp=gateway_policy.PAGE_CSP,
         ),
         Route("/traces/", "zipkin", (ZIPKIN_PORT,), home="zipkin/", csp=gateway_policy.PAGE_CSP),
+        # Mailpit serves under /mail/ itself (--webroot) and sets its own policy.
+        Route("/mail/", "mailpit", (MAILPIT_PORT,), strip_prefix=False, csp=None),
         # Everything else is the citizen portal, which sets its own policy (no inline
         # scripts); it streams uploads on to documents.
         Route("/", "portal", (PORTAL_PORT,), streaming=True, csp=None),
@@ -961,6 +1018,7 @@ class App(Part):
 def all_parts() -> list[Part]:
     parts: list[Part] = [Kafka(), FerretDB(), MongoLock(), S3Proxy(), Keycloak(), Gateway()]
     parts += [VictoriaMetrics(), Zipkin()]  # metrics and traces of the local stack
+    parts += [Mailpit()]  # the e-mail the platform sends
     parts += [
         # The CA keeps its keys under .stack/data, so a restart keeps the CA's root (the
         # signing service's trust anchor) the same.
@@ -982,6 +1040,22 @@ def all_parts() -> list[Part]:
             )
         },
     }
+    service_env["notifications"] = {
+        "HOSO_NOTIFICATIONS_SMTP_HOST": HOST,
+        "HOSO_NOTIFICATIONS_SMTP_PORT": str(SMTP_PORT),
+        "HOSO_NOTIFICATIONS_IDP_URL": f"http://{HOST}:{KEYCLOAK_PORT}/auth",
+        # the local stack's documented placeholder (refused in production)
+        "HOSO_NOTIFICATIONS_IDP_CLIENT_SECRET": "notifications-local-secret",
+        "HOSO_NOTIFICATIONS_PORTAL_URL": f"http://{HOST}:{GATEWAY_PORT}",
+        "HOSO_NOTIFICATIONS_SMS_PROVIDER": "log",
+        # short waits, so that the outage tests see Mailpit's return within seconds
+        "HOSO_NOTIFICATIONS_DELIVERY_MAX_BACKOFF_S": "4",
+        "HOSO_NOTIFICATIONS_DELIVERY_LEASE_S": "20",
+    }
+    for name, value in os.environ.items():
+        # a test restarts the service with its own delivery settings (tests/faults)
+        if name.startswith("HOSO_NOTIFICATIONS_"):
+            service_env["notifications"][name] = value
     parts += [
         App(name, f"hoso_{name}", port, "services", extra_env=service_env.get(name))
         for name, port in SERVICE_PORTS.items()
@@ -1001,7 +1075,9 @@ def all_parts() -> list[Part]:
                 "HOSO_PORTAL_OIDC_CLIENT_SECRET": os.environ.get(
                     "HOSO_PORTAL_OIDC_CLIENT_SECRET", "portal-local-secret"
                 ),
-                "HOSO_PORTAL_ASSETS_DIR": str(CACHE / "portal-assets" / "node_modules"),
+                "HOSO_PORTAL_ASSETS_DIR": str(portal_assets_dir()),
+                # FerretDB refuses TTL indexes: the portal purges ended sessions itself
+                "HOSO_PORTAL_SESSION_PURGE_INTERVAL_S": "300",
             },
         )
     ]
@@ -1248,7 +1324,7 @@ def print_urls(parts: list[Part]) -> None:
     rows: list[tuple[str, str]] = []
     if "gateway" in names:
         rows.append(("portal" if "portal" in names else "gateway", f"{gateway}/"))
-    for service in ("documents", "eforms", "submission", "signing"):
+    for service in ("documents", "eforms", "submission", "notifications", "signing"):
         if any(n == service or n.startswith(service + "-") for n in names):
             rows.append((f"{service} docs", f"{gateway}/api/{service}/docs"))
     if "keycloak" in names:
@@ -1269,6 +1345,10 @@ def print_urls(parts: list[Part]) -> None:
         )
     if "zipkin" in names:
         rows.append(("traces UI", f"{gateway}/traces/  (Zipkin, {HOST}:{ZIPKIN_PORT})"))
+    if "mailpit" in names:
+        rows.append(
+            ("mail (Mailpit API)", f"{gateway}/mail/api/v1/messages  (SMTP {HOST}:{SMTP_PORT})")
+        )
     if "kafka" in names:
         rows.append(("Kafka", f"{HOST}:{KAFKA_PORT}"))
         rows.append(("Kafka SASL/SCRAM", f"{HOST}:{KAFKA_SASL_PORT} ({KAFKA_SASL_USER})"))

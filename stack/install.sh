@@ -2,7 +2,7 @@
 # Install what the local stack needs; safe to re-run (each step skips what is already there).
 #   apt packages, uv, the workspace venv, Kafka 4.1.1 jars, S3Proxy 2.6.0 jars, FerretDB 1.24.2,
 #   Keycloak 26.5.6 (the national-SSO stand-in), veraPDF, VictoriaMetrics 1.148.8 (metrics
-#   server, vmalert) and Zipkin 3.5.1 (trace store).
+#   server, vmalert), Zipkin 3.5.1 (trace store) and Mailpit 1.33.1 (local SMTP server and its web UI).
 # Downloads and builds are cached under ${HOSO_CACHE:-$HOME/.cache/hoso}.
 set -euo pipefail
 
@@ -125,7 +125,7 @@ fi
 # with the stack's SQLite scan patch applied (stack/ferretdb/README.md says why).
 FERRETDB_PATCHES="$(cd "$REPO/stack/ferretdb" && cat ./*.patch | sha256sum | cut -c1-16)"
 step "ferretdb $FERRETDB_VERSION (patches $FERRETDB_PATCHES)"
-if "$FERRETDB_DIR/ferretdb" --version 2>/dev/null | grep -q "version: v$FERRETDB_VERSION" \
+if grep -q "version: v$FERRETDB_VERSION" <<<"$("$FERRETDB_DIR/ferretdb" --version 2>/dev/null || true)" \
     && [ "$(cat "$FERRETDB_DIR/patches" 2>/dev/null)" = "$FERRETDB_PATCHES" ]; then
     done_step "cached"
 else
@@ -162,7 +162,9 @@ else
     mv "$FERRETDB_DIR/ferretdb.tmp" "$FERRETDB_DIR/ferretdb"
     echo "$FERRETDB_PATCHES" >"$FERRETDB_DIR/patches"
     rm -rf "$CACHE/build"
-    "$FERRETDB_DIR/ferretdb" --version | grep -q "version: v$FERRETDB_VERSION" || die "built FerretDB does not start"
+    # (the version is read whole first: `grep -q` quitting early would fail the pipe)
+    version="$("$FERRETDB_DIR/ferretdb" --version 2>&1 || true)"
+    grep -q "version: v$FERRETDB_VERSION" <<<"$version" || die "built FerretDB does not start"
     done_step "built"
 fi
 
@@ -172,12 +174,15 @@ HOSO_CACHE="$CACHE" bash "$REPO/services/eforms/tools/verapdf/install.sh" >/dev/
     || die "veraPDF install failed"
 done_step "ok"
 
-# --- 8. portal front-end assets (htmx from npm, pinned in portal/assets/package.json) --------
+# --- 8. portal front-end assets (htmx, and axe-core for the browser tests; pinned in
+#        portal/assets/package.json) ---------------------------------------------------------
 step "portal assets (npm)"
-ASSETS_DIR="$CACHE/portal-assets"
+# One folder per package.json: worktrees or branches with other pins, sharing this cache,
+# never replace each other's assets (hoso_stack.py points the portal at the same folder).
 ASSETS_SUM="$(sha256sum "$REPO/portal/assets/package.json" | cut -d' ' -f1)"
+ASSETS_DIR="$CACHE/portal-assets-${ASSETS_SUM:0:16}"
 if [ -f "$ASSETS_DIR/node_modules/htmx.org/dist/htmx.min.js" ] \
-    && [ "$(cat "$ASSETS_DIR/package.sha256" 2>/dev/null)" = "$ASSETS_SUM" ]; then
+    && [ -f "$ASSETS_DIR/node_modules/axe-core/axe.min.js" ]; then
     done_step "cached"
 else
     rm -rf "$ASSETS_DIR.tmp" && mkdir -p "$ASSETS_DIR.tmp"
@@ -186,7 +191,8 @@ else
         >npm.log 2>&1) || { cat "$ASSETS_DIR.tmp/npm.log" >&2; die "npm install of the portal assets failed"; }
     echo "$ASSETS_SUM" >"$ASSETS_DIR.tmp/package.sha256"
     rm -rf "$ASSETS_DIR" && mv "$ASSETS_DIR.tmp" "$ASSETS_DIR"
-    done_step "installed htmx.org $(node -p "require('$ASSETS_DIR/node_modules/htmx.org/package.json').version")"
+    node_version() { node -p "require('$ASSETS_DIR/node_modules/$1/package.json').version"; }
+    done_step "installed htmx.org $(node_version htmx.org), htmx-ext-sse $(node_version htmx-ext-sse), axe-core $(node_version axe-core)"
 fi
 
 # --- 9. VictoriaMetrics (the local metrics server and its query UI) --------------------------
@@ -223,4 +229,73 @@ else
     echo "$ZIPKIN_SHA1  $ZIPKIN_JAR.tmp" | sha1sum -c --quiet - || die "zipkin jar checksum mismatch"
     mv "$ZIPKIN_JAR.tmp" "$ZIPKIN_JAR"
     done_step "downloaded"
+fi
+
+# --- 11. Mailpit (the local SMTP server the notifications service sends to; UI and API at /mail/) --
+# The Go module holds the web UI's sources but not its bundle (server/ui/dist, made by
+# `npm run build`), so `go install` gives a blank page at /mail/. So build from a copy of the
+# module: npm install of what the bundle needs, esbuild, then `go build`, which embeds the
+# bundle. Some of upstream's pins are not served by the npm registry reachable here
+# (sass-embedded 1.108.1, rapidoc 12), hence the pins below; the lock file goes (it names them)
+# and eslint/playwright/jsdom (lint and test tools) are left out.
+MAILPIT_VERSION="1.33.1"
+MAILPIT_DIR="$CACHE/mailpit-$MAILPIT_VERSION"
+MAILPIT_UI_PINS="rapidoc=9.3.8 sass=1.108.2 esbuild-sass-plugin=3.7.0"
+MAILPIT_UI_DEV="@vue/compiler-sfc esbuild esbuild-plugin-vue-next esbuild-sass-plugin sass"
+MAILPIT_KEY="$(echo "$MAILPIT_VERSION $MAILPIT_UI_PINS $MAILPIT_UI_DEV" | sha256sum | cut -c1-16)"
+step "mailpit $MAILPIT_VERSION (ui $MAILPIT_KEY)"
+# A binary counts only with the key of the UI build that went into it: one from before the UI
+# build (API only) or from other pins is rebuilt.
+if [ -x "$MAILPIT_DIR/mailpit" ] && [ "$(cat "$MAILPIT_DIR/ui-build" 2>/dev/null)" = "$MAILPIT_KEY" ]; then
+    done_step "cached"
+else
+    GO="$(command -v go || true)"
+    [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+    [ -z "$GO" ] && [ -x "$CACHE/go-toolchain/go/bin/go" ] && GO="$CACHE/go-toolchain/go/bin/go"
+    [ -n "$GO" ] || die "Go is needed to build Mailpit"
+    command -v npm >/dev/null || die "npm is needed to build Mailpit's web UI"
+    mkdir -p "$MAILPIT_DIR"
+    build_log="$MAILPIT_DIR/build.log"
+    : >"$build_log"
+    # A build folder of its own: other worktrees share this cache, and their FerretDB step
+    # removes $CACHE/build.
+    build_tmp="$(mktemp -d "$CACHE/mailpit-$MAILPIT_VERSION.build.XXXXXX")"
+    build="$build_tmp/src"
+    fail() { tail -30 "$build_log" >&2; rm -rf "$build_tmp"; die "$1 (log: $build_log)"; }
+    src="$(GOTOOLCHAIN=auto "$GO" mod download -json "github.com/axllent/mailpit@v$MAILPIT_VERSION" 2>>"$build_log" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" \
+        || fail "could not download the Mailpit module"
+    cp -r "$src" "$build" && chmod -R u+w "$build"
+    rm -f "$build/package-lock.json" && rm -rf "$build/server/ui/dist"
+    (cd "$build" && MAILPIT_UI_PINS="$MAILPIT_UI_PINS" MAILPIT_UI_DEV="$MAILPIT_UI_DEV" python3 -c '
+import json, os
+with open("package.json") as f:
+    pkg = json.load(f)
+keep = os.environ["MAILPIT_UI_DEV"].split()
+pkg["devDependencies"] = {k: v for k, v in pkg["devDependencies"].items() if k in keep}
+for pin in os.environ["MAILPIT_UI_PINS"].split():
+    name, version = pin.split("=")
+    section = "dependencies" if name in pkg["dependencies"] else "devDependencies"
+    pkg[section][name] = version
+pkg.pop("overrides", None)  # only for eslint, which is left out
+pkg.pop("//overrides", None)
+with open("package.json", "w") as f:
+    json.dump(pkg, f, indent=2)
+') >>"$build_log" 2>&1 || fail "could not pin Mailpit's package.json"
+    # --legacy-peer-deps: esbuild-sass-plugin names sass-embedded as a peer; it runs on sass.
+    (cd "$build" && npm install --no-audit --no-fund --ignore-scripts --legacy-peer-deps) \
+        >>"$build_log" 2>&1 || fail "npm install for Mailpit's web UI failed"
+    (cd "$build" && npm run build) >>"$build_log" 2>&1 || fail "the build of Mailpit's web UI failed"
+    for f in app.js app.css docs.js; do
+        [ -s "$build/server/ui/dist/$f" ] || fail "the build of Mailpit's web UI made no server/ui/dist/$f"
+    done
+    (cd "$build" && CGO_ENABLED=0 GOTOOLCHAIN=auto GOFLAGS=-buildvcs=false "$GO" build -trimpath \
+        -ldflags "-X github.com/axllent/mailpit/config.Version=v$MAILPIT_VERSION" \
+        -o "$MAILPIT_DIR/mailpit.tmp" .) >>"$build_log" 2>&1 || fail "go build of Mailpit failed"
+    mv "$MAILPIT_DIR/mailpit.tmp" "$MAILPIT_DIR/mailpit"
+    echo "$MAILPIT_KEY" >"$MAILPIT_DIR/ui-build"
+    rm -rf "$build_tmp"
+    "$MAILPIT_DIR/mailpit" version --no-release-check 2>/dev/null | grep -q "v$MAILPIT_VERSION" \
+        || die "built Mailpit does not start"
+    done_step "built (web UI included)"
 fi

@@ -4,8 +4,9 @@ No Docker engine is needed: the rules are read from the files. The repository's 
 must be multi-stage, install the member named by its build arguments from uv.lock
 (`uv sync --frozen --no-dev --package ${PACKAGE}`), run on python:3.11-slim as a numeric
 non-root user, have a HEALTHCHECK on /health/live and start the member's app factory. Each
-of services/* and sandbox/* must be built by docker-compose.yml from that Dockerfile with
-build arguments that match its pyproject.toml; members that render PDFs get fonts.
+of services/*, sandbox/* and portal must be built by docker-compose.yml from that Dockerfile
+with build arguments that match its pyproject.toml; members that render PDFs get fonts, the
+portal gets its npm assets (the `web` target).
 
 Usage: check_dockerfiles.py <repository root>
 """
@@ -21,6 +22,8 @@ from typing import Any
 import yaml
 
 NEEDS_FONTS = {"hoso-signing", "hoso-eforms"}
+# Members that serve pages with front-end assets from npm: built to the `web` target.
+NEEDS_ASSETS = {"hoso-portal"}
 IGNORED_BY_CONTEXT = (".git", "**/.venv")
 
 
@@ -49,6 +52,8 @@ def dockerfile_errors(root: Path, members: list[Path]) -> list[str]:
         errors.append("Dockerfile: HEALTHCHECK on /health/live missing")
     if "${MODULE}.main:create_app" not in text:
         errors.append("Dockerfile: must start ${MODULE}.main:create_app")
+    if not re.search(r"^FROM runtime AS web$", text, re.M):
+        errors.append("Dockerfile: the `web` target (runtime plus npm assets) missing")
     return errors
 
 
@@ -69,6 +74,8 @@ def build_errors(root: Path, member: Path, dist: str, builds: list[dict[str, Any
             errors.append(f"{where}: build argument MODULE must be {dist.replace('-', '_')}")
         if dist in NEEDS_FONTS and "fonts-dejavu-core" not in str(args.get("APT_PACKAGES", "")):
             errors.append(f"{where}: {dist} renders PDFs and needs fonts-dejavu-core")
+        if dist in NEEDS_ASSETS and build.get("target") != "web":
+            errors.append(f"{where}: {dist} serves npm assets and must be built to target web")
     return errors
 
 
@@ -77,7 +84,11 @@ def main(argv: list[str]) -> int:
     errors: list[str] = []
     members = sorted(
         p.parent
-        for pattern in ("services/*/pyproject.toml", "sandbox/*/pyproject.toml")
+        for pattern in (
+            "services/*/pyproject.toml",
+            "sandbox/*/pyproject.toml",
+            "portal/pyproject.toml",
+        )
         for p in root.glob(pattern)
     )
     # Every workspace member's manifest (one or two folders deep), the root's own excluded.

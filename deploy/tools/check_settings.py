@@ -53,6 +53,7 @@ SETTINGS_CLASSES = {
     "signing": "hoso_signing.config:Settings",
     "submission": "hoso_submission.config:Settings",
     "ca": "hoso_sandbox_ca.config:Settings",
+    "portal": "hoso_portal.config:Settings",
     "kafka-topics": "hoso_common.settings:KafkaSettings",
 }
 # Read by the OpenTelemetry SDK, not by a Settings model (docs/operations.md, "Telemetry").
@@ -75,6 +76,7 @@ SECRET_KEYS = {
     "hoso-kafka-client": {"username", "password", "ca.crt"},
     "hoso-capability": {"secret"},
     "hoso-fpt-relying-party": {"password", "signature", "key"},
+    "hoso-portal": {"oidc-client-secret"},
 }
 _KAFKA = (
     "HOSO_KAFKA_BOOTSTRAP_SERVERS",
@@ -120,6 +122,16 @@ REQUIRED_PRODUCTION = {
         "HOSO_SUBMISSION_SIGNING_URL",
         "HOSO_SUBMISSION_DOCUMENTS_URL",
         "HOSO_SUBMISSION_EFORMS_URL",
+    ),
+    "portal": (
+        "HOSO_ENV",
+        *_KAFKA,
+        "HOSO_MONGO_URL",
+        "HOSO_PORTAL_PUBLIC_URL",
+        "HOSO_PORTAL_OIDC_DISCOVERY_URL",
+        "HOSO_PORTAL_OIDC_CLIENT_SECRET",
+        "HOSO_PORTAL_DOCUMENTS_URL",
+        "HOSO_PORTAL_SIGNING_URL",
     ),
     "kafka-topics": (
         "HOSO_ENV",

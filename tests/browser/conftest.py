@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
+
+from .a11y import assert_accessible
 
 CHROMIUM = os.environ.get("HOSO_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "browser"
@@ -32,6 +35,10 @@ CHROMIUM_ARGS = [
 ACTION_TIMEOUT_MS = 90_000
 NARROW_WIDTH = 360
 expect.set_options(timeout=ACTION_TIMEOUT_MS)
+SHORT_REQUEST_TTL_S = 20.0
+# Contexts with JavaScript off: axe-core runs in the page, so their pages are checked in the
+# runs with JavaScript on (the same pages).
+WITHOUT_JAVASCRIPT: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
 GIVEN_NAMES = ("An", "Bình", "Cường", "Dũng", "Hùng", "Khoa", "Long", "Minh")
 
 
@@ -54,6 +61,18 @@ async def ca_api(endpoints: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest_asyncio.fixture
+async def short_approval_window(ca_api: httpx.AsyncClient) -> AsyncIterator[float]:
+    """Sign requests opened during the test lapse after 20 s instead of the CA's minutes."""
+    previous = (await ca_api.get("/sandbox/request-ttl")).json()["ttl_s"]
+    changed = await ca_api.post("/sandbox/request-ttl", json={"ttl_s": SHORT_REQUEST_TTL_S})
+    changed.raise_for_status()
+    try:
+        yield SHORT_REQUEST_TTL_S
+    finally:
+        await ca_api.post("/sandbox/request-ttl", json={"ttl_s": previous})
+
+
+@pytest_asyncio.fixture
 async def person(idp: IdpClient, ca_api: httpx.AsyncClient) -> TestUser:
     """A new citizen with a password for the IdP's page, enrolled at the CA for signing."""
     citizen_id = f"001090{random.randint(0, 999_999):06d}"
@@ -68,7 +87,8 @@ async def person(idp: IdpClient, ca_api: httpx.AsyncClient) -> TestUser:
 
 
 class Screens:
-    """Saves a full-page screenshot of every step under .artifacts/browser/<test>/."""
+    """Saves a full-page screenshot of every step under .artifacts/browser/<test>/, and checks
+    every portal page it shows with axe-core (with JavaScript on)."""
 
     def __init__(self, test_name: str) -> None:
         self.folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]", "_", test_name)
@@ -86,6 +106,8 @@ class Screens:
             narrow = self.folder / f"{self.count:02d}-{step}-{NARROW_WIDTH}px.png"
             await page.screenshot(path=str(narrow), full_page=True)
             await page.set_viewport_size(size)
+        if page.context not in WITHOUT_JAVASCRIPT:
+            await assert_accessible(page, step)
 
 
 @pytest.fixture
@@ -103,6 +125,8 @@ async def new_context(
         locale="vi-VN",
         accept_downloads=True,
     )
+    if not javascript:
+        WITHOUT_JAVASCRIPT.add(context)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(2 * ACTION_TIMEOUT_MS)
     return context

@@ -92,6 +92,15 @@ async def test_flow1_approved_with_javascript(
     desktop: BrowserContext, phone_screen: BrowserContext, person: TestUser, screens: Screens
 ) -> None:
     page = await desktop.new_page()
+    streams: list[str] = []
+    page.on(
+        "response",
+        lambda r: (
+            streams.append(r.url)
+            if r.headers.get("content-type", "").startswith("text/event-stream")
+            else None
+        ),
+    )
     await log_in(page, person, screens)
     await screens.shot(page, "vault-empty")
 
@@ -115,11 +124,14 @@ async def test_flow1_approved_with_javascript(
     await expect(phone.get_by_label("Mật khẩu", exact=True)).to_be_visible()
     await screens.shot(phone, "phone-logged-out")
 
-    # no reload: htmx swaps the notice in place
+    # no reload: the live stream's signing event makes htmx swap the notice in place, and the
+    # header's count of unread notices goes up with it
     url_before = page.url
     await expect(notice).to_contain_text("Ký số thành công", timeout=APPROVAL_WAIT_MS)
     assert page.url == url_before
     assert first
+    assert any(url.endswith("/thong-bao/luong") for url in streams)
+    await expect(page.locator("#notice-badge")).to_contain_text("1")
     await screens.shot(page, "success")
     await page.get_by_role("link", name="OK").click()
 
@@ -188,3 +200,28 @@ async def test_flow1_rejected_then_retry_without_javascript(
     await page.get_by_role("button", name="Lưu").click()
     await expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("Đã ký số")
     await screens.shot(page, "vault-no-js")
+
+
+async def test_flow1_expired_turns_the_notice_live(
+    desktop: BrowserContext, person: TestUser, screens: Screens, short_approval_window: float
+) -> None:
+    """Nobody approves: the CA lets the request lapse and the open page says so by itself."""
+    page = await desktop.new_page()
+    await log_in(page, person, screens)
+    name = f"Giấy khai sinh {uuid.uuid4().hex[:6]}"
+    await upload_and_sign(page, name, sample_pdf("Giay khai sinh"), screens)
+    notice = page.get_by_role("status")
+    await expect(notice).to_contain_text("Thông báo chờ xử lý")
+    await screens.shot(page, "pending-expiring")
+    url_before = page.url
+    await expect(notice).to_contain_text("hết hạn", timeout=APPROVAL_WAIT_MS)
+    assert page.url == url_before
+    await expect(page.get_by_role("button", name="Thử lại")).to_be_visible()
+    await screens.shot(page, "expired")
+
+    await page.get_by_role("link", name="Thông báo", exact=True).click()
+    await expect(page.get_by_role("heading", name="Yêu cầu ký số đã hết hạn")).to_be_visible()
+    await screens.shot(page, "notices")
+    await page.get_by_role("button", name="Đánh dấu tất cả đã đọc").click()
+    await expect(page.locator("#notice-badge .badge")).to_have_count(0)
+    await screens.shot(page, "notices-read")

@@ -372,8 +372,15 @@ async def lookup_dossier(api: httpx.AsyncClient, user: TestUser, receipt_code: s
     return _ok(response)  # type: ignore[no-any-return]
 
 
-async def inbox(api: httpx.AsyncClient, officer: TestUser, status: int | None = None) -> list[Json]:
-    params = {"status": status, "limit": 100} if status is not None else {"limit": 100}
+async def inbox(
+    api: httpx.AsyncClient, officer: TestUser, status: int | None = None, q: str | None = None
+) -> list[Json]:
+    """ "Hồ sơ cần xử lý"; `q` (a receipt code or a name) finds a dossier however long the list."""
+    params: dict[str, Any] = {"limit": 100}
+    if status is not None:
+        params["status"] = status
+    if q:
+        params["q"] = q
     response = await api.get(f"{SUBMISSION}/inbox", params=params, headers=officer.headers)
     return _ok(response)["items"]  # type: ignore[no-any-return]
 
@@ -387,3 +394,57 @@ async def officer_action(
         headers=officer.headers,
     )
     return _ok(response)  # type: ignore[no-any-return]
+
+
+# -- the result (kết quả giải quyết): the officer's signed result, returned to the citizen ---
+
+
+async def upload_result(
+    api: httpx.AsyncClient,
+    officer: TestUser,
+    dossier_id: str,
+    content: bytes,
+    filename: str = "ket-qua.pdf",
+) -> httpx.Response:
+    return await api.post(
+        f"{SUBMISSION}/dossiers/{dossier_id}/result",
+        files={"file": (filename, content, "application/pdf")},
+        headers=officer.headers,
+    )
+
+
+async def sign_result(
+    api: httpx.AsyncClient, officer: TestUser, dossier_id: str, provider: str = "vnpt-smartca"
+) -> httpx.Response:
+    return await api.post(
+        f"{SUBMISSION}/dossiers/{dossier_id}/result/sign",
+        json={"provider": provider},
+        headers=officer.headers,
+    )
+
+
+async def act(
+    api: httpx.AsyncClient, user: TestUser, dossier_id: str, action: str, note: str | None = None
+) -> httpx.Response:
+    """An officer's action, answered as it is (the refusals are part of what is tested)."""
+    return await api.post(
+        f"{SUBMISSION}/dossiers/{dossier_id}/actions",
+        json={"action": action, "note": note},
+        headers=user.headers,
+    )
+
+
+async def wait_for_result(
+    api: httpx.AsyncClient,
+    officer: TestUser,
+    dossier_id: str,
+    statuses: set[str],
+    timeout_s: float = ASYNC_TIMEOUT_S,
+) -> Json:
+    """The dossier once its result reaches one of `statuses` (SignCompleted is asynchronous)."""
+    return await poll(
+        lambda: get_dossier(api, officer, dossier_id),
+        lambda d: (d.get("result") or {}).get("status") in statuses,
+        timeout_s=timeout_s,
+        what=f"result in {sorted(statuses)}",
+    )

@@ -20,7 +20,7 @@ from hoso_signing.testing.pdfs import build_pdf
 
 from .api_client import enroll
 
-SERVICES = ("documents", "eforms", "signing", "submission")
+SERVICES = ("documents", "eforms", "signing", "submission", "notifications")
 GIVEN_NAMES = ("An", "Bình", "Cường", "Dũng", "Hùng", "Khoa", "Long", "Minh", "Quang", "Sơn")
 
 

@@ -94,7 +94,7 @@ async def officer_accepts_and_citizen_sees_it(
 ) -> None:
     dossier = await portal.lookup_dossier(gateway, citizen, receipt)
     officer = await officer_of(AGENCY)
-    waiting = await portal.inbox(gateway, officer, status=1)
+    waiting = await portal.inbox(gateway, officer, status=1, q=receipt)
     assert dossier["id"] in [d["id"] for d in waiting]
     accepted = await portal.officer_action(
         gateway, officer, dossier["id"], "accept", "Hồ sơ đầy đủ, hợp lệ"

@@ -43,6 +43,7 @@ SERVICE_PORTS = {
     "documents": 8101,
     "eforms": 8102,
     "submission": 8104,
+    "notifications": 8105,
     **{f"signing-{i}": 8130 + i for i in range(SIGNING_REPLICAS)},
 }
 DOCUMENTS = "/api/documents/v1/documents"
@@ -54,13 +55,17 @@ RETRYABLE = {502, 503, 504}
 START_TIMEOUT_S = 300
 
 
-def stack(command: str, parts: str) -> float:
-    """Run a stack/hoso_stack.py command (stop, kill, start); returns how long it took."""
+def stack(command: str, parts: str, env: dict[str, str] | None = None) -> float:
+    """Run a stack/hoso_stack.py command (stop, kill, start); returns how long it took.
+
+    `env` is added to the environment of what `start` starts (e.g. a service's test setting).
+    """
     began = time.monotonic()
     extra = ["--timeout", str(START_TIMEOUT_S)] if command == "start" else []
     result = subprocess.run(
         [sys.executable, str(REPO / "stack" / "hoso_stack.py"), command, parts, *extra],
         cwd=REPO,
+        env={**os.environ, **(env or {})},
         timeout=START_TIMEOUT_S + 60,
         capture_output=True,
         text=True,
@@ -294,3 +299,9 @@ def check(outcome: Outcome) -> None:
     assert outcome.ready_after_s <= READY_WITHIN_S, (
         f"services ready only {outcome.ready_after_s:.0f}s after the fault ended"
     )
+
+
+def nothing_failed(outcome: Outcome) -> None:
+    """A store that was away for a moment is waited for: it never fails a signing."""
+    failed = [s.document for s in outcome.signings if s.document.get("status") != "signed"]
+    assert not failed, f"{len(failed)} signings failed: {[d.get('failure') for d in failed][:5]}"

@@ -21,7 +21,7 @@ import pytest
 from hoso_common.testing.identity import TestUser
 from hoso_signing.testing.pdfs import build_pdf
 
-from .driver import DOCUMENTS, REQUEST_LIMIT_S, check, run_scenario, stack
+from .driver import DOCUMENTS, REQUEST_LIMIT_S, check, nothing_failed, run_scenario, stack
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
@@ -55,7 +55,9 @@ async def test_kafka_stopped_for_30_s(gateway: httpx.AsyncClient, citizen: TestU
 
 
 async def test_s3_stopped_for_15_s(gateway: httpx.AsyncClient, citizen: TestUser) -> None:
-    check(await run_scenario("S3 stopped 15 s", gateway, citizen, lambda: outage("s3", 15)))
+    outcome = await run_scenario("S3 stopped 15 s", gateway, citizen, lambda: outage("s3", 15))
+    check(outcome)
+    nothing_failed(outcome)
 
 
 async def test_the_database_stopped_for_15_s(gateway: httpx.AsyncClient, citizen: TestUser) -> None:
@@ -63,6 +65,7 @@ async def test_the_database_stopped_for_15_s(gateway: httpx.AsyncClient, citizen
         "database stopped 15 s", gateway, citizen, lambda: outage("ferretdb,mongo-lock", 15)
     )
     check(outcome)
+    nothing_failed(outcome)
 
 
 async def test_documents_killed_mid_upload(gateway: httpx.AsyncClient, citizen: TestUser) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from hoso_portal.clients.documents import DocumentsClient
+from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
+from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings
-from hoso_portal.errors import CsrfRefused, LoginRequired
+from hoso_portal.errors import CsrfRefused, LoginRequired, ServiceDown
+from hoso_portal.live import LiveHub
+from hoso_portal.notices import NoticeSource
 from hoso_portal.oidc import IdentityProvider, RefreshRefused
 from hoso_portal.security import safe_next, same_token
 from hoso_portal.sessions import Session, SessionStore, utcnow
@@ -28,6 +32,10 @@ class Portal:
     idp: IdentityProvider
     documents: DocumentsClient
     signing: SigningClient
+    eforms: EformsClient
+    submission: SubmissionClient
+    notices: NoticeSource | None = None
+    hub: LiveHub = field(default_factory=LiveHub)
 
 
 def get_portal(request: Request) -> Portal:
@@ -82,7 +90,20 @@ async def current_session(request: Request, portal: PortalDep) -> UserSession:
         session.id_token = tokens.id_token or session.id_token
         await portal.store.update_tokens(session_id, session)
     request.state.session = session
+    if request.headers.get("hx-request") != "true":
+        # the header's badge: whole pages only, fragments keep the one they came with
+        request.state.unread = await unread_count(portal, session.access_token)
     return UserSession(session_id, session)
+
+
+async def unread_count(portal: Portal, token: str) -> int | None:
+    """The badge's count; None while the notifications service is away (pages still work)."""
+    if portal.notices is None:
+        return None
+    try:
+        return await portal.notices.unread(token)
+    except ServiceDown:
+        return None
 
 
 async def optional_session(request: Request, portal: PortalDep) -> UserSession | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,18 +15,35 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hoso_common.broker import create_broker
 from hoso_common.log import configure_logging
 from hoso_common.mongo import create_mongo_client, database
 from hoso_portal.clients.documents import DocumentsClient
+from hoso_portal.clients.eforms import EformsClient
+from hoso_portal.clients.notifications import NotificationsClient
 from hoso_portal.clients.signing import SigningClient
+from hoso_portal.clients.submission import SubmissionClient
 from hoso_portal.config import Settings
 from hoso_portal.deps import Portal
 from hoso_portal.errors import ApiProblem, LoginRequired, NotAllowed, PageNotFound, PortalError
+from hoso_portal.live import LiveHub, NoticeFeed, register_subscribers
 from hoso_portal.oidc import OidcClient
 from hoso_portal.pages import build_templates, render
-from hoso_portal.routes import auth, frame, vault
+from hoso_portal.routes import (
+    auth,
+    console,
+    dossiers,
+    eforms,
+    frame,
+    notices,
+    procedures,
+    results,
+    statistics,
+    vault,
+)
 from hoso_portal.sessions import MongoSessionStore
 
 logger = logging.getLogger(__name__)
@@ -85,12 +103,29 @@ def install_handlers(app: FastAPI) -> None:
         return _error_page(request, PortalError())
 
 
+async def _start_broker(broker: KafkaBroker) -> None:
+    """Pages work without Kafka: the live notices start once it answers."""
+    delay = 1.0
+    while True:
+        try:
+            await broker.start()
+        except Exception as error:
+            logger.warning("kafka not reachable, live notices wait: %r", error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        logger.info("live notices consuming")
+        return
+
+
 def create_app(settings: Settings | None = None, portal: Portal | None = None) -> FastAPI:
     settings = settings or (portal.settings if portal else Settings())
     configure_logging("portal", settings.log_level)
     mongo: Any = None
     store: MongoSessionStore | None = None
     http: httpx.AsyncClient | None = None
+    broker: KafkaBroker | None = None
+    templates = build_templates()
     if portal is None:
         mongo = create_mongo_client(settings, app_name="hoso-portal")
         store = MongoSessionStore(database(mongo, settings))
@@ -101,15 +136,33 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
             idp=OidcClient(settings),
             documents=DocumentsClient(settings.documents_url, http),
             signing=SigningClient(settings.signing_url, http),
+            eforms=EformsClient(settings.eforms_url, http),
+            submission=SubmissionClient(settings.submission_url, http),
+            notices=NotificationsClient(settings.notifications_url, http),
+            hub=LiveHub(),
         )
+        broker = create_broker(settings, client_id="hoso-portal")
+        feed = NoticeFeed(portal.hub, lambda unread: notices.badge_html(templates, unread))
+        register_subscribers(broker, feed, live_group=settings.live_group)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        background: list[asyncio.Task[None]] = []
         if store is not None:
             await store.create_indexes()
+            if settings.session_purge_interval_s:
+                background.append(
+                    asyncio.create_task(store.purge_forever(settings.session_purge_interval_s))
+                )
+        if broker is not None:
+            background.append(asyncio.create_task(_start_broker(broker)))
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+            if broker is not None:
+                await broker.stop()
             if http is not None:
                 await http.aclose()
             if mongo is not None:
@@ -123,7 +176,7 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
         openapi_url=None,
     )
     app.state.portal = portal
-    app.state.templates = build_templates()
+    app.state.templates = templates
     idp_origin: list[str] = []
 
     @app.middleware("http")
@@ -136,10 +189,13 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
             with contextlib.suppress(PortalError):
                 idp_origin.append(await portal.idp.origin())
         extra = "".join(f" {origin}" for origin in idp_origin if origin)
-        response.headers["Content-Security-Policy"] = CSP.format(idp=extra)
+        # A route may set a stricter policy of its own (the console's inline PDF).
+        if "content-security-policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = CSP.format(idp=extra)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
+        if "x-frame-options" not in response.headers:
+            response.headers["X-Frame-Options"] = "DENY"
         if response.headers.get("content-type", "").startswith("text/html"):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -148,5 +204,12 @@ def create_app(settings: Settings | None = None, portal: Portal | None = None) -
     app.include_router(auth.router)
     app.include_router(frame.router)
     app.include_router(vault.router)
+    app.include_router(notices.router)
+    app.include_router(procedures.router)
+    app.include_router(dossiers.router)
+    app.include_router(eforms.router)
+    app.include_router(statistics.router)
+    app.include_router(results.router)
+    app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

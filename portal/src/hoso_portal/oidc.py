@@ -51,6 +51,11 @@ def _expiry(seconds: Any) -> datetime | None:
     return None
 
 
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
 class OidcClient:
     """Talks to the IdP as the portal's confidential client; tokens never reach the browser."""
 
@@ -78,14 +83,20 @@ class OidcClient:
         except (httpx.HTTPError, ValueError) as error:
             logger.error("OIDC discovery failed: %r", error)
             raise ServiceDown("Không kết nối được dịch vụ đăng nhập.") from error
+        backchannel = self.settings.oidc_backchannel_url
+        if backchannel:
+            # The browser goes to the IdP's public address; the portal's own calls (tokens,
+            # keys) go to its in-cluster one. The issuer in the tokens stays the public one.
+            public = _origin(str(metadata["issuer"]))
+            for key in ("token_endpoint", "jwks_uri"):
+                if str(metadata.get(key, "")).startswith(public + "/"):
+                    metadata[key] = backchannel.rstrip("/") + str(metadata[key])[len(public) :]
         self._metadata = metadata
         self._fetched_at = time.monotonic()
         self._jwks = JwksCache(str(metadata["jwks_uri"]))
 
     async def origin(self) -> str:
-        endpoint = str((await self.metadata())["authorization_endpoint"])
-        scheme, _, rest = endpoint.partition("://")
-        return f"{scheme}://{rest.split('/', 1)[0]}"
+        return _origin(str((await self.metadata())["authorization_endpoint"]))
 
     async def authorization_url(self, *, state: str, nonce: str, code_challenge: str) -> str:
         metadata = await self.metadata()

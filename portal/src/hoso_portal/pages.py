@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from hoso_common.providers import PROVIDERS
 from hoso_portal import words
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,6 +35,12 @@ def vn_datetime(value: Any) -> str:
     return parsed.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M") if parsed else "—"
 
 
+def vn_date(value: Any) -> str:
+    """The day in Vietnam: 30/11/2026 (a due date is the end of that day)."""
+    parsed = parse_time(value)
+    return parsed.astimezone(VIETNAM).strftime("%d/%m/%Y") if parsed else "—"
+
+
 def vn_size(value: Any) -> str:
     size = float(value or 0)
     for unit in ("B", "KB", "MB", "GB"):
@@ -50,8 +57,11 @@ def build_templates() -> Jinja2Templates:
     # select_autoescape is already on for .html; keep it explicit, user data is always escaped.
     env.autoescape = True
     env.globals["w"] = words
+    # The catalogue of remote-signing CAs, for forms that offer the choice without a call.
+    env.globals["signing_providers"] = PROVIDERS
     env.filters["vn_datetime"] = vn_datetime
     env.filters["vn_size"] = vn_size
+    env.filters["vn_date"] = vn_date
     return templates
 
 
@@ -67,10 +77,20 @@ def render(
     session = getattr(request.state, "session", None)
     base = {
         "user_name": session.name if session else None,
+        "is_officer": bool(session and (session.has_role("officer") or session.has_role("admin"))),
+        "is_citizen": bool(session and session.has_role("citizen")),
         "csrf_token": session.csrf if session else "",
         "path": request.url.path,
         "htmx": request.headers.get("hx-request") == "true",
+        "unread": getattr(request.state, "unread", 0),
     }
     return templates.TemplateResponse(
         request, template, {**base, **(context or {})}, status_code=status_code, headers=headers
     )
+
+
+def see_other(request: Request, url: str) -> Response:
+    """POST → 303 → GET; htmx navigates the whole page to the same place."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from urllib.parse import urlsplit
+
+# What a CA's one-time password looks like; anything else is refused before it reaches signing.
+OTP_FORMAT = re.compile(r"^[0-9]{4,8}$")
 
 
 def new_token() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,12 @@ class Session:
     expires_at: datetime
     created_at: datetime = field(default_factory=utcnow)
     refresh_expires_at: datetime | None = None
+    # From the ID token at login: which pages to offer. The services decide on the access token.
+    roles: list[str] = field(default_factory=list)
+    agency: str | None = None
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
 
     def access_valid(self, now: datetime, margin_s: float = 15) -> bool:
         return self.access_expires_at - timedelta(seconds=margin_s) > now
@@ -81,6 +88,25 @@ class MongoSessionStore:
             except PyMongoError as error:
                 # Expiry is checked on every read as well; the index only reclaims space.
                 logger.warning("no TTL index on %s: %r", collection.name, error)
+
+    async def purge_expired(self) -> int:
+        """Delete ended sessions and logins: for servers that accept TTL indexes but ignore them."""
+        now = utcnow()
+        deleted = 0
+        for collection in (self.sessions, self.logins):
+            result = await collection.delete_many({"expires_at": {"$lte": now}})
+            deleted += result.deleted_count
+        return deleted
+
+    async def purge_forever(self, interval_s: float) -> None:
+        while True:
+            try:
+                deleted = await self.purge_expired()
+                if deleted:
+                    logger.info("purged %d expired sessions and logins", deleted)
+            except PyMongoError as error:
+                logger.warning("session purge failed, will retry: %r", error)
+            await asyncio.sleep(interval_s)
 
     async def create(self, session: Session) -> str:
         session_id = new_token()

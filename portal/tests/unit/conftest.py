@@ -13,7 +13,15 @@ from hoso_portal.config import Settings
 from hoso_portal.deps import Portal
 from hoso_portal.main import create_app
 
-from .fakes import FakeDocuments, FakeIdp, FakeSigning, FakeStore
+from .fakes import (
+    FakeDocuments,
+    FakeEforms,
+    FakeIdp,
+    FakeNotices,
+    FakeSigning,
+    FakeStore,
+    FakeSubmission,
+)
 
 
 class PortalHarness:
@@ -25,12 +33,18 @@ class PortalHarness:
         self.store = FakeStore()
         self.documents = FakeDocuments()
         self.signing = FakeSigning()
+        self.notices = FakeNotices()
+        self.eforms = FakeEforms()
+        self.submission = FakeSubmission()
         portal = Portal(
             settings=self.settings,
             store=self.store,
             idp=self.idp,
             documents=self.documents,  # type: ignore[arg-type]
             signing=self.signing,  # type: ignore[arg-type]
+            notices=self.notices,
+            eforms=self.eforms,  # type: ignore[arg-type]
+            submission=self.submission,  # type: ignore[arg-type]
         )
         self.app = create_app(portal=portal)
         self.client = TestClient(self.app, base_url="http://127.0.0.1:8080", follow_redirects=False)

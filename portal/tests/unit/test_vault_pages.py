@@ -145,14 +145,15 @@ def test_upload_form_shows_types_limit_and_providers(harness: PortalHarness) -> 
     assert page.index('name="csrf_token"') < page.index('name="name"')
 
 
-def test_pending_notice_counts_down_and_polls(harness: PortalHarness) -> None:
+def test_pending_notice_counts_down_and_listens_to_the_live_stream(harness: PortalHarness) -> None:
     harness.documents.items = [document("d1", "Bằng", status="signing")]
     harness.login()
     page = harness.client.get("/ho-so-dien-tu/d1/ky-so").text
     assert "Thông báo chờ xử lý" in page and "VNPT-CA (SmartCA)" in page
     assert re.search(r'data-countdown="12[0-5]"', page)
     assert 'http-equiv="refresh"' in page  # inside <noscript>: the no-JS refresh
-    assert 'hx-trigger="every 2s"' in page
+    # no polling: a signing event on the stream, or the stream's (re)connection, re-reads it
+    assert 'hx-trigger="sse:signing, resync"' in page and "every " not in page
     fragment = harness.client.get("/ho-so-dien-tu/d1/ky-so", headers={"HX-Request": "true"})
     assert fragment.text.lstrip().startswith("{#") is False
     assert "<html" not in fragment.text and 'id="signing-status"' in fragment.text
@@ -181,7 +182,7 @@ def test_a_service_that_is_down_gives_a_friendly_page(harness: PortalHarness) ->
     page = harness.client.get("/ho-so-dien-tu")
     assert page.status_code == 503
     assert page.headers["content-type"].startswith("text/html")
-    assert "Dịch vụ tạm thời" in page.text and "{" not in page.text.split("<body>")[1][:200]
+    assert "Dịch vụ tạm thời" in page.text and "{" not in page.text.split("</header>")[1][:200]
 
 
 def test_not_found_and_odd_ids_get_their_page(harness: PortalHarness) -> None:
@@ -220,4 +221,25 @@ def test_pending_notice_before_signing_knows_the_request(harness: PortalHarness)
     page = harness.client.get("/ho-so-dien-tu/d1/ky-so")
     assert page.status_code == 200
     assert "Thông báo chờ xử lý" in page.text and "Đang gửi yêu cầu ký số" in page.text
-    assert 'hx-trigger="every 2s"' in page.text
+    assert 'hx-trigger="sse:signing, resync, every 2s"' in page.text
+
+
+def test_the_sign_requests_outcome_shows_before_the_vault_records_it(
+    harness: PortalHarness,
+) -> None:
+    # the live event reaches the portal and the vault at once: signing's status is the truth
+    harness.documents.items = [document("d1", "Bằng", status="signing")]
+    harness.signing.requests["req-d1"] = {
+        "request_id": "req-d1",
+        "phase": "failure",
+        "failure_reason": "expired",
+        "failure_message": "Yêu cầu đã hết hạn.",
+        "provider": "vnpt-smartca",
+    }
+    harness.login()
+    fragment = harness.client.get("/ho-so-dien-tu/d1/ky-so", headers={"HX-Request": "true"}).text
+    assert "Yêu cầu ký số đã hết hạn" in fragment and ">Thử lại</button>" in fragment
+    assert "hx-trigger" not in fragment
+    harness.signing.requests["req-d1"] = {"request_id": "req-d1", "phase": "success"}
+    fragment = harness.client.get("/ho-so-dien-tu/d1/ky-so", headers={"HX-Request": "true"}).text
+    assert "Ký số thành công" in fragment and ">OK</a>" in fragment

@@ -1,9 +1,9 @@
 """Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, metrics, outbox.
 
 Every service is wired the same way: `main.py` calls `Platform.create` (broker, database,
-storage and the outbox relay), builds its one use-case object with them, and hands it to
-`create_service_app`, which keeps it on `app.state.service`; the routes reach it through the
-`Annotated` dependency of the service's `api/deps.py`, built with `use_case_dependency`.
+storage and the outbox relay), builds its use-case objects once with them, and hands them to
+`create_service_app`, which keeps them on `app.state.use_cases`; the routes reach them through
+the `Annotated` dependencies of the service's `api/deps.py`, built with `use_case_dependency`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hoso_common import topics
 from hoso_common.broker import ensure_topics
 from hoso_common.broker_metrics import register_consumer_lag
 from hoso_common.errors import ServiceUnavailable, install_error_handlers
-from hoso_common.health import DependencyMissing, health_router
+from hoso_common.health import Check, DependencyMissing, health_router
 from hoso_common.log import configure_logging
 from hoso_common.metrics import Sampler
 from hoso_common.mongo import ping
@@ -38,12 +38,13 @@ UseCases = TypeVar("UseCases")
 
 
 def use_case_dependency(kind: type[UseCases]) -> Callable[[Request], UseCases]:
-    """A FastAPI dependency returning the use-case object `create_service_app` was given."""
+    """A FastAPI dependency returning the use-case object of type `kind` given to the app."""
 
     def dependency(request: Request) -> UseCases:
-        service = request.app.state.service
-        assert isinstance(service, kind), "create_service_app keeps the service's use cases"
-        return service
+        for use_case in request.app.state.use_cases:
+            if isinstance(use_case, kind):
+                return use_case
+        raise AssertionError(f"create_service_app was given no {kind.__name__}")
 
     return dependency
 
@@ -79,7 +80,7 @@ def create_service_app(
     *,
     title: str,
     description: str,
-    service: object,
+    use_cases: Sequence[object],
     routers: Sequence[APIRouter],
     buckets: Sequence[str] = (),
     on_startup: Sequence[Hook] = (),
@@ -128,23 +129,22 @@ def create_service_app(
         root_path=f"/api/{platform.name}",
     )
     app.state.platform = platform
-    app.state.service = service
+    app.state.use_cases = tuple(use_cases)
     app.state.token_verifier = platform.verifier
     app.state.outbox_relay = relay
     app.state.metrics_sampler = sampler
     install_error_handlers(app)
     app.add_middleware(RelativeRedirectMiddleware)
     document_problems(app)
-    app.include_router(
-        health_router(
-            {
-                "kafka": lambda: _check_broker(platform.broker),
-                "topics": TopicsCheck(settings),
-                "database": lambda: ping(platform.mongo),
-                "object_store": lambda: platform.storage.ping(buckets[0] if buckets else "health"),
-            }
-        )
-    )
+    checks: dict[str, Check] = {
+        "kafka": lambda: _check_broker(platform.broker),
+        "topics": TopicsCheck(settings),
+        "database": lambda: ping(platform.mongo),
+    }
+    if buckets:
+        # a service that keeps no files is not made unready by the object store
+        checks["object_store"] = lambda: platform.storage.ping(buckets[0])
+    app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
     instrument_app(app, platform.tracer_provider)

@@ -167,3 +167,6 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 CitizenUser = Annotated[Principal, Depends(require_role("citizen"))]
 OfficerUser = Annotated[Principal, Depends(require_role("officer", "admin"))]
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
+# Whoever may hold a signing certificate of their own: citizens, and officers who sign the
+# results of their agency's dossiers.
+SignerUser = Annotated[Principal, Depends(require_role("citizen", "officer"))]

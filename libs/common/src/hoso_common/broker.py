@@ -22,8 +22,10 @@ from pydantic import ValidationError
 from hoso_common import topics
 from hoso_common.broker_metrics import KafkaMetricsMiddleware
 from hoso_common.events import Envelope, cloudevent_headers
+from hoso_common.kafka_pacing import pace_failed_metadata_updates
 from hoso_common.kafka_security import broker_security
 from hoso_common.metrics import NO_METRICS, record_dead_letter
+from hoso_common.producer_guard import ProducerGuard
 from hoso_common.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -159,21 +161,25 @@ class _DeadLetterMiddleware(BaseMiddleware):
 def create_broker(
     settings: KafkaSettings, *, client_id: str, tracer_provider: TracerProvider | None = None
 ) -> KafkaBroker:
+    pace_failed_metadata_updates()
     dead_letters = DeadLetterPolicy(settings.kafka_max_attempts)
+    guard = ProducerGuard(settings.kafka_publish_timeout_s)
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
         security=broker_security(settings),
+        retry_backoff_ms=settings.kafka_retry_backoff_ms,
         acks="all",
         enable_idempotence=True,
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider, meter_provider=NO_METRICS),
             dead_letters.middleware,
             KafkaMetricsMiddleware,
+            guard.middleware,
         ),
         logger=logging.getLogger(f"{client_id}.broker"),
     )
-    dead_letters.broker = broker
+    dead_letters.broker = guard.broker = broker
     return broker
 
 

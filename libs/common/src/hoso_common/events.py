@@ -38,7 +38,7 @@ class ObjectRef(BaseModel):
     filename: str = Field(description="File name shown to people (may contain Vietnamese).")
 
 
-SignSource = Literal["documents", "eforms"]
+SignSource = Literal["documents", "eforms", "submission"]
 SignOutcome = Literal["signed", "rejected", "expired", "failed"]
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
@@ -130,6 +130,10 @@ class SignCompleted(EventData):
     source: SignSource = Field(description="Service that asked for the signature.")
     source_id: str = Field(description="Id of the document or e-form in the source service.")
     status: SignOutcome = Field(description="Final outcome.")
+    signer_sub: str | None = Field(
+        default=None,
+        description="OIDC subject of the citizen who was asked to sign; whom a notice is for.",
+    )
     signed_object: ObjectRef | None = Field(
         default=None, description="The signed file (or the .p7s for CAdES), when signed."
     )
@@ -215,11 +219,56 @@ class DossierStatusChanged(EventData):
     from_status: int | None = Field(description="Previous DVCQG status code.")
     to_status: int = Field(ge=1, le=10, description="New DVCQG status code.")
     actor: str = Field(description="OIDC subject of who made the change.")
+    owner_id: str | None = Field(
+        default=None, description="OIDC subject of the citizen whose dossier it is."
+    )
     note: str | None = Field(default=None, description="Note recorded with the change.")
     changed_at: datetime = Field(description="When the change happened.")
 
     def partition_key(self) -> str:
         return self.dossier_id
+
+
+class DossierResultReturned(EventData):
+    """An officer returned a dossier's signed result (kết quả giải quyết) to the citizen."""
+
+    event_type: ClassVar[str] = "vn.hoso.submission.DossierResultReturned"
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[str] = topics.DOSSIER_RESULT_RETURNED
+
+    dossier_id: str = Field(description="Dossier id.")
+    receipt_code: str = Field(description="Receipt code (mã hồ sơ).")
+    procedure_code: str = Field(description="Administrative procedure code.")
+    procedure_name: str = Field(description="Procedure name shown to people.")
+    agency_code: str = Field(description="Agency that processed the dossier.")
+    owner_id: str = Field(description="OIDC subject of the citizen who receives the result.")
+    result: ObjectRef = Field(description="The signed result document, pinned in S3.")
+    signed_by: str = Field(description="OIDC subject of the officer who signed the result.")
+    signer_name: str | None = Field(default=None, description="The officer's name.")
+    signed_at: datetime | None = Field(default=None, description="When the officer signed it.")
+    returned_at: datetime = Field(description="When the result was returned.")
+
+    def partition_key(self) -> str:
+        return self.dossier_id
+
+
+class NotificationCreated(EventData):
+    """The notifications service stored a notification for one person (the portal's live feed)."""
+
+    event_type: ClassVar[str] = "vn.hoso.notifications.NotificationCreated"
+    schema_version: ClassVar[int] = 1
+    topic: ClassVar[str] = topics.NOTIFICATION_CREATED
+
+    notification_id: str = Field(description="Id of the notification in the service.")
+    recipient: str = Field(description="OIDC subject of the person it is for.")
+    kind: Literal["signing", "dossier", "result"] = Field(
+        description="What it is about; names the live event the portal pushes."
+    )
+    subject_id: str = Field(description="Id of the document or dossier it is about.")
+    unread: int = Field(ge=0, description="The person's unread notifications once it was stored.")
+
+    def partition_key(self) -> str:
+        return self.recipient
 
 
 DataT = TypeVar("DataT", bound=EventData)

@@ -51,6 +51,7 @@ def client_options(settings: KafkaSettings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bootstrap_servers": settings.kafka_bootstrap_servers,
         "security_protocol": settings.kafka_security_protocol,
+        "retry_backoff_ms": settings.kafka_retry_backoff_ms,
     }
     context = ssl_context(settings)
     if context is not None:

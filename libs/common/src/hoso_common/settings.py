@@ -63,6 +63,21 @@ class KafkaSettings(BaseServiceSettings):
         validation_alias=shared("KAFKA_MAX_ATTEMPTS"),
         description="Deliveries of one message before it goes to the dead-letter topic.",
     )
+    kafka_publish_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias=shared("KAFKA_PUBLISH_TIMEOUT_S"),
+        description="Deadline of one publish. An idempotent producer never gives up on a "
+        "batch by itself, so without it a publish waits as long as the brokers are away.",
+    )
+    kafka_retry_backoff_ms: int = Field(
+        default=500,
+        ge=10,
+        validation_alias=shared("KAFKA_RETRY_BACKOFF_MS"),
+        description="Pause of every Kafka client between two tries (reconnects, metadata, "
+        "group lookups). aiokafka's 100 ms made each client try ten times a second while a "
+        "broker was away, and the services' retries slowed the broker's own restart.",
+    )
     kafka_partitions: int = Field(default=6, ge=1, validation_alias=shared("KAFKA_PARTITIONS"))
     kafka_signing_partitions: int = Field(
         default=12, ge=1, validation_alias=shared("KAFKA_SIGNING_PARTITIONS")

@@ -1,11 +1,14 @@
 """OpenTelemetry set-up: traces (OTLP and/or Zipkin when configured), HTTP metrics, `/metrics`."""
 
+import contextlib
 import logging
 import os
 import time
+from collections.abc import Iterator, Mapping
 
 from fastapi import FastAPI, Request, Response
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -54,6 +57,40 @@ def tracer_provider(service: str, *extra_processors: SpanProcessor) -> TracerPro
     for processor in extra_processors:
         _provider.add_span_processor(processor)
     return _provider
+
+
+def trace_headers() -> dict[str, str]:
+    """The current trace context as W3C headers, to store with work that goes on later."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return headers
+
+
+@contextlib.contextmanager
+def resumed_trace(
+    headers: Mapping[str, str] | None, span_name: str | None = None
+) -> Iterator[None]:
+    """Go on with the trace stored in `headers` (see `trace_headers`), in a span if named.
+
+    Work started later by a background loop (a status poll, a lease retaken) has no trace
+    of its own; the events it writes then carry the trace of the request they belong to.
+    Code already inside that trace (a callback whose CA echoed it) stays where it is.
+    """
+    stored = propagate.extract(dict(headers or {}))
+    wanted = trace.get_current_span(stored).get_span_context()
+    current = trace.get_current_span().get_span_context()
+    if not wanted.is_valid or (current.is_valid and current.trace_id == wanted.trace_id):
+        yield
+        return
+    token = otel_context.attach(stored)
+    try:
+        if span_name is None:
+            yield
+        else:
+            with trace.get_tracer(__name__).start_as_current_span(span_name):
+                yield
+    finally:
+        otel_context.detach(token)
 
 
 class HttpMetricsMiddleware:

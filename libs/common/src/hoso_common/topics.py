@@ -49,6 +49,8 @@ BASE_NAMES: Final = (
     "hoso.signing.status-queried",
     "hoso.dossiers.submitted",
     "hoso.dossiers.status-changed",
+    "hoso.dossiers.result-returned",
+    "hoso.notifications.created",
 )
 # Signing topics carry the callback bursts; their partition count bounds how many
 # signing replicas can share the work, so it must be at least the replica maximum.
@@ -61,6 +63,8 @@ SIGN_COMPLETED: Final = f"{PREFIX}hoso.signing.completed"
 SIGN_STATUS_QUERIED: Final = f"{PREFIX}hoso.signing.status-queried"
 DOSSIER_SUBMITTED: Final = f"{PREFIX}hoso.dossiers.submitted"
 DOSSIER_STATUS_CHANGED: Final = f"{PREFIX}hoso.dossiers.status-changed"
+DOSSIER_RESULT_RETURNED: Final = f"{PREFIX}hoso.dossiers.result-returned"
+NOTIFICATION_CREATED: Final = f"{PREFIX}hoso.notifications.created"
 
 DEAD_LETTER_SUFFIX: Final = ".dlt"
 
@@ -225,7 +229,7 @@ async def ensure(settings: KafkaSettings, names: Iterable[str] = ALL_TOPICS) -> 
 
 
 async def _await_partitions(
-    admin: AIOKafkaAdminClient, wanted: dict[str, int], timeout_s: float = 10.0
+    admin: AIOKafkaAdminClient, wanted: dict[str, int], timeout_s: float = 30.0
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s

@@ -93,3 +93,27 @@ async def test_filters_match_what_mongodb_matches(
     assert (await collection.delete_one({"_id": "d"})).deleted_count == 1
     assert sorted(doc["_id"] for doc in await collection.find({}).to_list()) == ["a", "b", "c", "e"]
     await collection.drop()
+
+
+async def test_every_accumulator_of_a_group_sums_the_whole_group(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    collection = mongo_client["hoso_test"][f"group_{uuid.uuid4().hex[:8]}"]
+    await collection.insert_many(
+        [{"g": "x", "a": 1, "b": 10}, {"g": "x", "a": 2, "b": 20}, {"g": "y", "a": 4}]
+    )
+    cursor = await collection.aggregate(
+        [
+            {
+                "$group": {
+                    "_id": {"group": "$g"},
+                    "a": {"$sum": "$a"},
+                    "b": {"$sum": "$b"},
+                    "n": {"$sum": 1},
+                }
+            }
+        ]
+    )
+    sums = {doc["_id"]["group"]: (doc["a"], doc["b"], doc["n"]) async for doc in cursor}
+    assert sums == {"x": (3, 30, 2), "y": (4, 0, 1)}
+    await collection.drop()

@@ -1,6 +1,7 @@
 """Kafka through the broker factory: delivery to other groups and redelivery after a crash."""
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -9,12 +10,15 @@ import uuid
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import OutOfOrderSequenceNumber
 from faststream.kafka import KafkaBroker
 
 from hoso_common import topics
 from hoso_common.broker import create_broker, ensure_topics, subscriber
 from hoso_common.events import DocumentUploaded, Envelope, ObjectRef, new_envelope
+from hoso_common.faults import is_transient
+from hoso_common.producer_guard import ProducerRestarted
 from hoso_common.settings import KafkaSettings
 from hoso_common.testing.endpoints import Endpoints
 
@@ -168,3 +172,76 @@ async def test_poison_message_goes_to_the_dead_letter_topic(endpoints: Endpoints
     assert record.value == b'{"not": "an envelope"}'
     assert headers["x-dlt-original-topic"] == topic
     assert handled == [good.id], "the partition moves on past the poison message"
+
+
+async def test_a_producer_whose_sender_ended_is_replaced_and_the_publish_delivered(
+    endpoints: Endpoints,
+) -> None:
+    """After a broker restart the idempotent producer's sender can end; nothing restarts us."""
+    settings = KafkaSettings()
+    topic = f"hoso.test.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(settings, [topic])
+    broker = create_broker(settings, client_id="kafka-test-revived")
+    await broker.start()
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        await broker.publish({"n": 1}, topic=topic, key=b"k")
+        old = broker.config.producer._producer.producer  # type: ignore[attr-defined]
+        # What OutOfOrderSequenceNumber does to it: the sender task ends, for good.
+        old._sender.sender_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await old._sender.sender_task
+
+        await asyncio.wait_for(broker.publish({"n": 2}, topic=topic, key=b"k"), 30)
+
+        assert broker.config.producer._producer.producer is not old  # type: ignore[attr-defined]
+        seen: list[int] = []
+        async with asyncio.timeout(30):
+            while len(seen) < 2:
+                batch = await consumer.getmany(timeout_ms=1000)
+                seen += [json.loads(r.value)["n"] for rs in batch.values() for r in rs]
+        assert seen == [1, 2]
+    finally:
+        await consumer.stop()
+        await broker.stop()
+
+
+async def test_a_producer_whose_sequence_the_broker_refuses_is_replaced(
+    endpoints: Endpoints,
+) -> None:
+    """The broker lost this producer's state (an unclean election after a restart): it refuses
+    every later batch with OutOfOrderSequenceNumber until a new producer takes over."""
+    settings = KafkaSettings()
+    topic = f"hoso.test.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(settings, [topic])
+    broker = create_broker(settings, client_id="kafka-test-sequence")
+    await broker.start()
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        await broker.publish({"n": 1}, topic=topic, key=b"k", partition=0)
+        old = broker.config.producer._producer.producer  # type: ignore[attr-defined]
+        # The broker expects the next sequence number; this producer now sends a later one.
+        old._txn_manager.increment_sequence_number(TopicPartition(topic, 0), 5)
+
+        with pytest.raises(ProducerRestarted) as refused:
+            await asyncio.wait_for(broker.publish({"n": 2}, topic=topic, key=b"k", partition=0), 30)
+        assert isinstance(refused.value.__cause__, OutOfOrderSequenceNumber)
+        assert is_transient(refused.value)
+        await asyncio.wait_for(broker.publish({"n": 3}, topic=topic, key=b"k", partition=0), 30)
+
+        assert broker.config.producer._producer.producer is not old  # type: ignore[attr-defined]
+        seen: list[int] = []
+        async with asyncio.timeout(30):
+            while len(seen) < 2:
+                batch = await consumer.getmany(timeout_ms=1000)
+                seen += [json.loads(r.value)["n"] for rs in batch.values() for r in rs]
+        assert seen == [1, 3]
+    finally:
+        await consumer.stop()
+        await broker.stop()

@@ -73,7 +73,7 @@ async def test_trace_id_flows_from_http_through_kafka_into_the_consumer(
         platform,
         title="telemetry test",
         description="test",
-        service=None,
+        use_cases=[],
         routers=[router],
     )
     async with serve_app(app) as url:

@@ -28,6 +28,7 @@ def test_plaintext_is_the_default_and_adds_nothing() -> None:
     assert client_options(settings) == {
         "bootstrap_servers": "127.0.0.1:9092",
         "security_protocol": "PLAINTEXT",
+        "retry_backoff_ms": 500,
     }
 
 

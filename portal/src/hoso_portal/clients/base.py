@@ -100,6 +100,22 @@ class ServiceClient:
         raise_for_problem(response, service=self.service)
         return response
 
+    async def stream(self, path: str, token: str) -> Download:
+        """GET a file without reading it: the portal passes it on chunk by chunk."""
+        request = self.http.build_request(
+            "GET", self.base_url + path, headers=self._headers(token, {"Accept": "*/*"})
+        )
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.HTTPError as error:
+            logger.warning("%s unreachable: %r", self.service, error)
+            raise ServiceDown() from error
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise_for_problem(response, service=self.service)
+        return Download(response)
+
     async def json(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, token, **kwargs)
         try:

@@ -1,4 +1,4 @@
-"""Client of the signing service: providers, sign request status, signature validation."""
+"""Client of the signing service: providers, sign request status and OTP, signature validation."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ class SigningClient(ServiceClient):
 
     async def sign_request(self, token: str, request_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.json("GET", f"/v1/sign-requests/{request_id}", token)
+        return result
+
+    async def authorize_otp(self, token: str, request_id: str, otp: str) -> dict[str, Any]:
+        """Pass on the OTP the CA sent the citizen; a wrong one answers 422 with attempts left."""
+        result: dict[str, Any] = await self.json(
+            "POST", f"/v1/sign-requests/{request_id}/otp", token, json={"otp": otp}
+        )
         return result
 
     async def validate_upload(

@@ -88,6 +88,8 @@ async def callback(
             refresh_expires_at=tokens.refresh_expires_at,
             id_token=tokens.id_token,
             expires_at=utcnow() + timedelta(seconds=portal.settings.session_ttl_s),
+            roles=[str(r) for r in claims.get("roles") or [] if isinstance(r, str)],
+            agency=str(claims["agency"]) if claims.get("agency") else None,
         )
     )
     response = RedirectResponse(safe_next(pending.next_url), status_code=303)

@@ -1,12 +1,11 @@
-"""The frame's other pages: home, the sections still to come, static assets."""
+"""The frame's other pages: home and static assets."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from hoso_portal import words
-from hoso_portal.deps import OptionalSessionDep, PortalDep, SessionDep
+from hoso_portal.deps import OptionalSessionDep, PortalDep
 from hoso_portal.errors import PageNotFound
 from hoso_portal.pages import render
 
@@ -14,31 +13,14 @@ router = APIRouter()
 
 HTMX_FILE = ("htmx.org", "dist", "htmx.min.js")
 
-SECTIONS = {
-    "/thu-tuc": words.NAV_PROCEDURES,
-    "/ho-so-da-nop": words.NAV_DOSSIERS,
-    "/thong-bao": words.NAV_NOTICES,
-}
-
 
 @router.get("/")
 async def home(request: Request, session: OptionalSessionDep) -> Response:
-    """The vault for a logged-in citizen, otherwise a page with "Đăng nhập"."""
+    """The vault for a logged-in citizen, the console for an officer, else "Đăng nhập"."""
     if session is not None:
-        return RedirectResponse("/ho-so-dien-tu", status_code=303)
+        officer = session.data.has_role("officer") or session.data.has_role("admin")
+        return RedirectResponse("/can-bo/ho-so" if officer else "/ho-so-dien-tu", status_code=303)
     return render(request, "home.html")
-
-
-def _section(path: str, title: str) -> None:
-    async def page(request: Request, session: SessionDep) -> Response:
-        return render(request, "section.html", {"title": title})
-
-    page.__doc__ = f"{title} (not yet built)."
-    router.add_api_route(path, page, methods=["GET"], name=path.strip("/"))
-
-
-for _path, _title in SECTIONS.items():
-    _section(_path, _title)
 
 
 @router.get("/static/vendor/htmx.min.js")

@@ -12,9 +12,9 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from hoso_portal import words
 from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
 from hoso_portal.errors import ApiProblem, CsrfRefused, PageNotFound
-from hoso_portal.pages import parse_time, render
+from hoso_portal.pages import render, see_other
 from hoso_portal.security import same_token
-from hoso_portal.sessions import utcnow
+from hoso_portal.signing_notice import NoticeLinks, answer_otp, notice_context, show
 from hoso_portal.upload import MalformedUpload, split_csrf
 
 router = APIRouter()
@@ -158,7 +158,7 @@ async def upload(request: Request, session: SessionDep, portal: PortalDep) -> Re
         )
     except ApiProblem as problem:
         return _upload_failed(request, portal, providers, _field_errors(problem))
-    return _see_other(request, f"{VAULT}/{document['id']}/ky-so")
+    return see_other(request, f"{VAULT}/{document['id']}/ky-so")
 
 
 def _upload_failed(
@@ -172,40 +172,38 @@ def _upload_failed(
     return render(request, "vault_upload.html", context, status_code=status)
 
 
-def _see_other(request: Request, url: str) -> Response:
-    """POST → 303 → GET; htmx navigates the whole page to the same place."""
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+def _links(document: dict[str, Any]) -> NoticeLinks:
+    doc_id = document["id"]
+    return NoticeLinks(
+        status_url=f"{VAULT}/{doc_id}/ky-so",
+        view_url=f"{VAULT}/{doc_id}",
+        view_label="Xem giấy tờ",
+        back_url=VAULT,
+        back_label=words.NAV_VAULT,
+        subject=str(document.get("name") or ""),
+        success_text=f"Giấy tờ “{document.get('name')}” đã được ký số thành công.",
+        preferred_provider=(document.get("failure") or {}).get("provider"),
+    )
 
 
-async def _notice(portal: PortalDep, session: UserSession, doc_id: str) -> dict[str, Any]:
+async def _notice(
+    portal: PortalDep, session: UserSession, doc_id: str
+) -> tuple[NoticeLinks, dict[str, Any] | None]:
     document = await portal.documents.get(session.token, doc_id)
-    status = document.get("status")
-    context: dict[str, Any] = {"document": document, "phase": None, "sign_request": None}
-    if status == "signing" and document.get("signing"):
-        context["phase"] = "pending"
-        context["remaining_s"] = None
-        request_id = document["signing"]["request_id"]
-        try:
-            sign_request = await portal.signing.sign_request(session.token, request_id)
-        except PageNotFound:
-            # signing learns of the request from an event, a moment after the vault does
-            return context
-        context["sign_request"] = sign_request
-        expires = parse_time(sign_request.get("expires_at"))
-        if expires:
-            context["remaining_s"] = max(0, int((expires - utcnow()).total_seconds()))
-    elif status == "signed":
-        context["phase"] = "success"
-    elif status == "sign_failed":
-        failure = document.get("failure") or {}
-        context["phase"] = "failure"
-        context["failure_title"] = words.FAILURE_TITLES.get(
-            str(failure.get("reason")), words.FAILURE_TITLE_DEFAULT
-        )
-        context["failure_message"] = failure.get("message") or words.ERR_GENERIC
-    return context
+    failure = document.get("failure") or {}
+    links = _links(document)
+    context = await notice_context(
+        portal,
+        session,
+        links,
+        status=document.get("status"),
+        request_id=(document.get("signing") or {}).get("request_id"),
+        failure_reason=failure.get("reason"),
+        failure_message=failure.get("message"),
+    )
+    if context is not None:
+        context["document"] = document
+    return links, context
 
 
 @router.get(VAULT + "/{document_id}/ky-so")
@@ -213,14 +211,10 @@ async def signing_notice(
     request: Request, doc_id: DocumentId, session: SessionDep, portal: PortalDep
 ) -> Response:
     """ "Thông báo chờ xử lý", then success with "OK", or the failure with "Thử lại"."""
-    context = await _notice(portal, session, doc_id)
-    if context["phase"] is None:
+    _, context = await _notice(portal, session, doc_id)
+    if context is None:
         return RedirectResponse(f"{VAULT}/{doc_id}", status_code=303)
-    if context["phase"] == "failure":
-        context["providers"] = await _providers(portal, session)
-    if request.headers.get("hx-request") == "true":
-        return render(request, "_signing_status.html", context)
-    return render(request, "signing_notice.html", context)
+    return show(request, context)
 
 
 @router.post(VAULT + "/{document_id}/ky-so")
@@ -233,7 +227,16 @@ async def sign_again(
     if not isinstance(provider, str) or not provider:
         return RedirectResponse(f"{VAULT}/{doc_id}/ky-so", status_code=303)
     await portal.documents.sign(session.token, doc_id, provider)
-    return _see_other(request, f"{VAULT}/{doc_id}/ky-so")
+    return see_other(request, f"{VAULT}/{doc_id}/ky-so")
+
+
+@router.post(VAULT + "/{document_id}/ky-so/otp")
+async def authorize_otp(
+    request: Request, doc_id: DocumentId, session: FormSessionDep, portal: PortalDep
+) -> Response:
+    """The OTP the CA sent the citizen, for a sign request that is authorized by OTP."""
+    links, context = await _notice(portal, session, doc_id)
+    return await answer_otp(request, portal, session, links, context)
 
 
 @router.get(VAULT + "/{document_id}")
@@ -256,7 +259,7 @@ async def save(
 ) -> Response:
     """ "Lưu": keep the document in the vault."""
     await portal.documents.save(session.token, doc_id)
-    return _see_other(request, f"{VAULT}?luu={doc_id}")
+    return see_other(request, f"{VAULT}?luu={doc_id}")
 
 
 @router.get(VAULT + "/{document_id}/tai-tep")

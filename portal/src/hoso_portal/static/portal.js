@@ -29,5 +29,27 @@
     if (summary) { summary.focus(); }
   }
   document.addEventListener("DOMContentLoaded", focusSummary);
+
+  // A link in the error summary puts the focus in its field, not just the field in view.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
   document.addEventListener("htmx:afterSettle", focusSummary);
+})();
+
+// Live notices: on every (re)connection of the stream, what the page shows is read again from
+// the APIs, since events sent while the stream was down are not replayed.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:sseOpen", function () {
+    if (!window.htmx) { return; }
+    document.querySelectorAll("[data-resync]").forEach(function (el) {
+      window.htmx.trigger(el, "resync");
+    });
+  });
 })();

@@ -8,7 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from hoso_common import topics
 from hoso_common.broker import subscriber
-from hoso_common.events import Envelope, SignCompleted
+from hoso_common.events import DossierResultReturned, Envelope, SignCompleted
 from hoso_common.reconciler import SignReconciler
 from hoso_documents.vault import Vault
 
@@ -28,3 +28,8 @@ def register_subscribers(
             reconciler.repaired(
                 envelope.data.source_id, envelope.data.request_id, envelope.data.status
             )
+
+    @subscriber(broker, topics.DOSSIER_RESULT_RETURNED, group_id=group_id)
+    async def on_result_returned(envelope: Envelope[DossierResultReturned]) -> None:
+        """Put a copy of a dossier's signed result into its citizen's vault (idempotent)."""
+        await vault.receive_result(envelope.data)

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         description=(
             "The citizen's personal e-document vault: upload, versions, download, signing requests."
         ),
-        service=vault,
+        use_cases=[vault],
         routers=[router, reconciler_router(reconciler)],
         buckets=[settings.bucket],
         on_startup=[start],

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from hoso_common.events import EventData
 from hoso_common.outbox import with_events
@@ -98,6 +99,16 @@ class DocumentRepository:
             return_document=ReturnDocument.AFTER,
         )
         return to_document(raw) if raw else None
+
+    async def add_received(self, document: Document) -> bool:
+        """Insert a document made from an event; False when that event made it already."""
+        raw = document.model_dump()
+        raw["_id"] = raw.pop("id")
+        try:
+            await self.collection.insert_one(raw)
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def abandon_upload(self, document_id: str) -> None:
         await self.collection.delete_one(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -11,7 +12,13 @@ from datetime import datetime, timedelta
 
 from hoso_common.auth import Principal
 from hoso_common.clock import utc_now
-from hoso_common.events import DocumentUploaded, ObjectRef, SignCompleted, SignRequested
+from hoso_common.events import (
+    DocumentUploaded,
+    DossierResultReturned,
+    ObjectRef,
+    SignCompleted,
+    SignRequested,
+)
 from hoso_common.pdf_check import signing_problem
 from hoso_common.storage import ObjectNotFound, ObjectStorage
 from hoso_documents.config import Settings
@@ -57,6 +64,11 @@ STUCK_DELETION_AGE = timedelta(minutes=1)
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def result_document_id(dossier_id: str) -> str:
+    """The vault document that holds a dossier's returned result: one per dossier."""
+    return hashlib.sha256(f"dossier-result:{dossier_id}".encode()).hexdigest()[:32]
 
 
 async def _read_head(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, list[bytes]]:
@@ -446,6 +458,59 @@ class Vault:
             origin="signing",
             signature=signature,
         )
+
+    async def receive_result(self, returned: DossierResultReturned) -> Document | None:
+        """Keep a copy of a dossier's returned signed result in its citizen's vault, once.
+
+        The document id comes from the dossier's, so a redelivered event, or a second event
+        for the same dossier, finds the copy made and adds nothing. The object is copied
+        first under a fixed key: a crash before the insert leaves only that object, which the
+        redelivery overwrites.
+        """
+        document_id = result_document_id(returned.dossier_id)
+        key = object_keys.version_key(returned.owner_id, document_id, 1)
+        source = returned.result
+        await self.storage.copy(source.bucket, source.key, self.bucket, key)
+        now = utc_now()
+        version = Version(
+            version=1,
+            bucket=self.bucket,
+            key=key,
+            sha256=source.sha256,
+            size=source.size,
+            content_type=source.content_type,
+            filename=source.filename,
+            created_at=now,
+            origin="result",
+            signature=Signature(
+                format="pades" if source.content_type == "application/pdf" else "cades",
+                signer_name=returned.signer_name,
+                signed_at=returned.signed_at,
+            ),
+        )
+        document = Document(
+            id=document_id,
+            owner_id=returned.owner_id,
+            name=f"Kết quả giải quyết hồ sơ {returned.receipt_code} — {returned.procedure_name}",
+            status=DocumentStatus.SIGNED,
+            # The agency returned it for keeping: it is no draft that expires.
+            saved=True,
+            created_at=now,
+            updated_at=now,
+            saved_at=now,
+            versions=[version],
+        )
+        if not await self.repository.add_received(document):
+            logger.info(
+                "returned result already in the vault",
+                extra={"dossier_id": returned.dossier_id, "document_id": document_id},
+            )
+            return None
+        logger.info(
+            "returned result kept in the vault",
+            extra={"dossier_id": returned.dossier_id, "document_id": document_id},
+        )
+        return document
 
     async def clean_up(self) -> dict[str, int]:
         """Remove expired unsaved drafts, orphaned uploads and unfinished deletions."""

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         platform,
         title="Biểu mẫu điện tử — eforms",
         description="E-form templates per procedure, filled instances, PDF rendering and signing.",
-        service=service,
+        use_cases=[service],
         routers=[templates_router, catalogue_router, forms_router, reconciler_router(reconciler)],
         buckets=[settings.bucket],
         on_startup=[service.seed, start_reconciler],

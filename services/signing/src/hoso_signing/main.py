@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         description=(
             "Remote digital signing through licensed CAs (PAdES / CAdES) and signature validation."
         ),
-        service=runtime,
+        use_cases=[runtime],
         routers=[router],
         buckets=[settings.bucket],
         on_startup=[runtime.start],

@@ -12,6 +12,7 @@ from pymongo import ASCENDING
 from hoso_common.metrics import Sample, Sampler, label, meter, seconds_since
 from hoso_signing.domain.states import FINAL_STATES, SignStatus
 from hoso_signing.providers import (
+    OtpAuthorizer,
     ProviderAnswer,
     ProviderClient,
     ProviderError,
@@ -136,6 +137,22 @@ class MeteredProvider:
 
     async def get_certificate(self, user_id: str) -> SignerCertificate:
         return await self._timed("get_certificate", self.inner.get_certificate(user_id))
+
+    # The wrapper passes the OTP capability on: without it the API would never see that a
+    # deployment's FPT-CA method is OTP.
+    @property
+    def uses_otp(self) -> bool:
+        return isinstance(self.inner, OtpAuthorizer) and self.inner.uses_otp
+
+    async def authorize_otp(self, *, transaction_id: str, user_id: str, otp: str) -> ProviderAnswer:
+        if not isinstance(self.inner, OtpAuthorizer):
+            raise ProviderError(
+                f"{self.provider_id} takes no OTP", retryable=False, code="otp_not_expected"
+            )
+        return await self._timed(
+            "authorize_otp",
+            self.inner.authorize_otp(transaction_id=transaction_id, user_id=user_id, otp=otp),
+        )
 
     async def sign_hash(
         self,

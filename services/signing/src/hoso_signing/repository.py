@@ -188,11 +188,18 @@ class SignRequestRepository:
             unset=["finish_lease_until", "state"],
         )
 
-    async def release_finish(self, request_id: str, token: str) -> None:
-        """Give a finish claim back after a transient failure so any replica may retry."""
+    async def release_finish(self, request_id: str, token: str, *, refund: bool = False) -> None:
+        """Give a finish claim back after a failure so any replica may retry.
+
+        With `refund`, the attempt does not count towards `finish_max_attempts`: a dependency
+        that was away (the object store, the database) says nothing about the request.
+        """
+        update: Doc = {"$unset": {"finish_lease_until": ""}}
+        if refund:
+            update["$inc"] = {"finish_attempts": -1}
         await self.collection.update_one(
             {"_id": request_id, "status": SignStatus.FINISHING.value, "finish_token": token},
-            {"$unset": {"finish_lease_until": ""}},
+            update,
         )
 
     async def ids_where(self, query: Doc, limit: int = 100) -> list[str]:

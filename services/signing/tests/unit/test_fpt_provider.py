@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from hoso_common.sandbox_keys import FPT_DEV_RELYING_PARTY_KEY
 from hoso_signing.config import Settings
+from hoso_signing.metrics import MeteredProvider
 from hoso_signing.providers import OtpAuthorizer, OtpRefused, ProviderError, SignerCertificate
 from hoso_signing.providers.fpt import FptESignClient, RelyingParty, agreement_uuid
 
@@ -186,6 +187,15 @@ async def test_otp_wrong_then_right() -> None:
     answer = await adapter.authorize_otp(transaction_id="b-1", user_id="001099000001", otp="123456")
     assert answer.outcome == "approved"
     assert fake.requests[1][1]["authorizeCode"] == "123456"
+
+
+async def test_the_metered_wrapper_keeps_the_otp_method() -> None:
+    fake = FakeSignCloud({"authorizeCounterSigningForSignCloud": [RECORDED["0"]]})
+    metered = MeteredProvider(client(fake, "sms"))
+    assert isinstance(metered, OtpAuthorizer) and metered.uses_otp
+    answer = await metered.authorize_otp(transaction_id="b-1", user_id="001099000001", otp="1234")
+    assert answer.outcome == "approved"
+    assert not MeteredProvider(client(FakeSignCloud({}), "mobile")).uses_otp
 
 
 async def test_otp_lock_is_a_failure() -> None:

@@ -156,6 +156,19 @@ class SigningClient(UpstreamClient):
 
     async def validate(self, stored: ObjectRef, token: str, subject: str) -> SignatureCheck:
         """Validate an object of a dossier the caller may see (checked by the caller)."""
+        body = await self.report(stored, token, subject)
+        if "signatures" not in body:
+            return SignatureCheck(
+                signed=False,
+                intact=False,
+                trusted=False,
+                verdict=body.get("detail"),
+                checked_at=datetime.now(UTC),
+            )
+        return signature_check(body)
+
+    async def report(self, stored: ObjectRef, token: str, subject: str) -> dict[str, Any]:
+        """The validation report as signing gives it; a problem body when it is no signed file."""
         capability = issue_capability(
             self.capability_secret,
             issuer="submission",
@@ -175,15 +188,7 @@ class SigningClient(UpstreamClient):
         )
         if body is None:
             raise AppError("Không tìm thấy tệp để kiểm tra chữ ký số.")
-        if "signatures" not in body:
-            return SignatureCheck(
-                signed=False,
-                intact=False,
-                trusted=False,
-                verdict=body.get("detail"),
-                checked_at=datetime.now(UTC),
-            )
-        return signature_check(body)
+        return body
 
 
 def signature_check(report: dict[str, Any]) -> SignatureCheck:

@@ -113,3 +113,73 @@ def file_type_refused(spec: ComponentSpec, reason: str) -> ComponentFileType:
         f"Thành phần «{spec.name}» chỉ nhận tệp {accepted}. {reason}",
         extra={"component": spec.code, "accepted": spec.file_types},
     )
+
+
+class ResultNotEditable(Conflict):
+    code = "result_not_editable"
+    detail = (
+        "Chỉ tải lên hoặc ký số kết quả giải quyết được khi hồ sơ đang ở trạng thái «Đang xử lý»."
+    )
+
+
+class ResultSigning(Conflict):
+    code = "result_signing"
+    detail = "Kết quả giải quyết đang chờ ký số. Vui lòng chờ kết quả ký trước khi thay đổi."
+
+
+class ResultAlreadySigned(Conflict):
+    code = "result_already_signed"
+    detail = "Kết quả giải quyết đã được ký số. Tải lên tệp mới nếu cần ký lại."
+
+
+class ResultNotFound(NotFound):
+    code = "result_not_found"
+    detail = "Hồ sơ chưa có kết quả giải quyết."
+
+
+class ResultMissing(Conflict):
+    code = "result_missing"
+    detail = "Hồ sơ chưa có kết quả giải quyết."
+
+
+class ResultNotSigned(Conflict):
+    code = "result_not_signed"
+    detail = "Kết quả giải quyết chưa được ký số."
+
+
+class ResultSignatureInvalid(Unprocessable):
+    code = "result_signature_invalid"
+    detail = "Chữ ký số trên kết quả giải quyết không hợp lệ."
+
+
+class ResultFileType(UnsupportedMediaType):
+    code = "result_file_type"
+    detail = (
+        "Kết quả giải quyết phải là tệp PDF. Nội dung hoặc phần mở rộng của tệp không phải PDF."
+    )
+
+
+class ResultFileTooLarge(PayloadTooLarge):
+    code = "result_file_too_large"
+
+
+class ResultUnsignable(Unprocessable):
+    """A PDF that pyHanko cannot sign (encrypted, damaged): refused when uploaded."""
+
+    code = "result_unsignable"
+    detail = "Tệp PDF không ký số được."
+
+
+class SignerIdMissing(Unprocessable):
+    code = "signer_id_missing"
+    detail = (
+        "Tài khoản cán bộ chưa có số định danh cá nhân nên chưa có chứng thư ký số. "
+        "Vui lòng liên hệ quản trị hệ thống."
+    )
+
+
+def result_too_large(max_bytes: int) -> ResultFileTooLarge:
+    return ResultFileTooLarge(
+        f"Tệp kết quả giải quyết vượt quá dung lượng cho phép ({max_bytes / (1024 * 1024):g} MB).",
+        extra={"max_size_bytes": max_bytes},
+    )

@@ -6,21 +6,27 @@ import logging
 import posixpath
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
 from hoso_common.auth import Principal
 from hoso_common.clock import utc_now
 from hoso_common.events import (
     DossierComponentRef,
+    DossierResultReturned,
     DossierStatusChanged,
     DossierSubmitted,
     EventData,
     ObjectRef,
+    SignCompleted,
+    SignRequested,
+    StampOptions,
 )
 from hoso_common.storage import ObjectNotFound
 from hoso_submission.clients import FilledForm, VaultDocument
 from hoso_submission.domain import status as machine
+from hoso_submission.domain.calendar import CLOCK_RUNNING, WorkingCalendar
 from hoso_submission.domain.dossier import (
     Attachment,
     ComponentFault,
@@ -31,8 +37,32 @@ from hoso_submission.domain.dossier import (
     submission_faults,
 )
 from hoso_submission.domain.file_types import type_of_media
-from hoso_submission.domain.procedures import ComponentSource, ComponentSpec, Procedure
+from hoso_submission.domain.inbox import (
+    InboxFilter,
+    due_today_query,
+    inbox_query,
+    overdue_query,
+    status_counts_pipeline,
+)
+from hoso_submission.domain.procedures import (
+    ComponentSource,
+    ComponentSpec,
+    Procedure,
+    search_text,
+)
 from hoso_submission.domain.receipt import local_day, receipt_code
+from hoso_submission.domain.result import (
+    RESULT_EDITABLE_STATUS,
+    RESULT_PROBLEM_MESSAGES,
+    DossierResult,
+    ResultProblem,
+    ResultSignature,
+    ResultSignRequest,
+    ResultStatus,
+    completion_problem,
+    sign_failure_message,
+    signature_problem,
+)
 from hoso_submission.domain.status import Action, DossierStatus
 from hoso_submission.errors import (
     ComponentNotFound,
@@ -45,6 +75,14 @@ from hoso_submission.errors import (
     IllegalTransition,
     NoteRequired,
     ProcedureNotFound,
+    ResultAlreadySigned,
+    ResultMissing,
+    ResultNotEditable,
+    ResultNotFound,
+    ResultNotSigned,
+    ResultSignatureInvalid,
+    ResultSigning,
+    SignerIdMissing,
     SourceDocumentNotFound,
     SourceNotAccepted,
     StaleDossier,
@@ -71,6 +109,10 @@ class Eforms(Protocol):
 
 class SignatureValidator(Protocol):
     async def validate(self, stored: ObjectRef, token: str, subject: str) -> SignatureCheck: ...
+
+
+class SignatureReporter(SignatureValidator, Protocol):
+    async def report(self, stored: ObjectRef, token: str, subject: str) -> dict[str, Any]: ...
 
 
 def can_see(principal: Principal, dossier: Dossier) -> bool:
@@ -100,6 +142,16 @@ async def check_submission(
     return submission_faults(procedure, dossier.components, checks), checks
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[Dossier]
+    total: int
+    counts: dict[int, int]
+    overdue: int
+    due_today: int
+    now: datetime
+
+
 @dataclass
 class DossierService:
     dossiers: DossierRepository
@@ -108,8 +160,10 @@ class DossierService:
     attachments: AttachmentStore
     vault: Vault
     eforms: Eforms
-    validator: SignatureValidator
+    validator: SignatureReporter
     nudge: Callable[[str], None]
+    result_max_bytes: int = 20 * 1024 * 1024
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     # -- the catalogue -------------------------------------------------------------------
 
@@ -167,6 +221,31 @@ class DossierService:
             raise DossierNotFound()
         return dossier
 
+    async def inbox(
+        self, principal: Principal, inbox: InboxFilter, *, limit: int, offset: int
+    ) -> InboxPage:
+        """ "Hồ sơ cần xử lý": one page, the total, the counts by status and of deadlines."""
+        now = utc_now()
+        items = await self.dossiers.inbox(inbox_query(inbox), limit=limit, offset=offset)
+        return InboxPage(
+            items=items,
+            total=await self.dossiers.count(inbox_query(inbox)),
+            counts=await self.dossiers.counts_by_status(status_counts_pipeline(inbox)),
+            overdue=await self.dossiers.count(overdue_query(inbox, now)),
+            due_today=await self.dossiers.count(due_today_query(inbox, now)),
+            now=now,
+        )
+
+    async def signature_report(
+        self, principal: Principal, dossier_id: str, code: str, token: str
+    ) -> dict[str, Any]:
+        """The signing service's full report on a component's file, for whoever may see it."""
+        dossier = await self.get(principal, dossier_id)
+        attachment = dossier.components.get(code)
+        if attachment is None:
+            raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
+        return await self.validator.report(attachment.object, token, principal.sub)
+
     # -- drafting ------------------------------------------------------------------------
 
     async def create(self, principal: Principal, procedure_code: str) -> Dossier:
@@ -179,6 +258,7 @@ class DossierService:
             owner_id=principal.sub,
             owner_name=principal.name,
             owner_citizen_id=principal.citizen_id,
+            owner_search=search_text(principal.name) if principal.name else None,
             procedure_code=procedure.code,
             procedure_name=procedure.name,
             agency_code=procedure.agency.code,
@@ -376,6 +456,9 @@ class DossierService:
         fields: dict[str, object] = {
             f"components.{c}.signature": check.model_dump() for c, check in checks.items()
         }
+        # The clock starts again in full at a resubmission: the papers are complete only now.
+        fields["due_at"] = self.calendar.due_at(now, procedure.processing_time.working_days)
+        fields["deadline_running"] = target in CLOCK_RUNNING
         if action == Action.SUBMIT:
             fields.update({"receipt_code": code, "submitted_at": now})
             events.append(
@@ -419,14 +502,29 @@ class DossierService:
     # -- processing ----------------------------------------------------------------------
 
     async def act(
-        self, principal: Principal, dossier_id: str, action: Action, note: str | None
+        self,
+        principal: Principal,
+        dossier_id: str,
+        action: Action,
+        note: str | None,
+        token: str | None = None,
+        *,
+        expected_revision: int | None = None,
     ) -> Dossier:
-        """Apply an officer's action, or the citizen's withdrawal."""
+        """Apply an officer's action, or the citizen's withdrawal.
+
+        "Hoàn thành" validates the signed result with the caller's token; "Trả kết quả"
+        announces the result (DossierResultReturned) in the same write as the status. With
+        `expected_revision`, an action decided on an older view of the dossier is refused
+        even when the status happens to allow it again.
+        """
         transition = machine.TRANSITIONS[action]
         if transition.actor == "citizen":
             dossier = await self.get_own(principal, dossier_id)
         else:
             dossier = await self._officer_view(principal, dossier_id)
+        if expected_revision is not None and expected_revision != dossier.revision:
+            raise StaleDossier(extra={"dossier_status": int(dossier.status)})
         try:
             target = machine.next_status(
                 action, dossier.status, resume_status=dossier.resume_status, note=note
@@ -449,19 +547,250 @@ class DossierService:
             at=utc_now(),
             note=note.strip() if note else None,
         )
-        fields: dict[str, object] = {}
+        fields: dict[str, object] = {"deadline_running": target in CLOCK_RUNNING}
+        events: list[EventData] = [self._status_changed(dossier, entry, dossier.receipt_code)]
         if target == DossierStatus.SUPPLEMENT_REQUESTED:
             fields["resume_status"] = int(dossier.status)
+        if target == DossierStatus.PROCESSED:
+            fields["completed_at"] = entry.at
+        if action == Action.COMPLETE:
+            fields["result.check"] = await self._checked_result(dossier, principal, token)
+        if action == Action.RETURN_RESULT:
+            fields["result.returned_at"] = entry.at
+            events.append(self._result_returned(dossier, entry.at))
         updated = await self.dossiers.change_status(
             dossier,
             entry=entry,
-            events=[self._status_changed(dossier, entry, dossier.receipt_code)],
+            events=events,
             fields=fields,
         )
         if updated is None:
             raise StaleDossier()
         self.nudge(dossier.id)
         return updated
+
+    # -- the result (kết quả giải quyết) ----------------------------------------------------
+
+    async def _agency_officer_view(self, principal: Principal, dossier_id: str) -> Dossier:
+        """The dossier, for an officer of its own agency only: they prepare and sign results."""
+        dossier = await self.dossiers.get(dossier_id)
+        if (
+            dossier is None
+            or dossier.status == DossierStatus.DRAFT
+            or not principal.has("officer")
+            or principal.agency != dossier.agency_code
+        ):
+            raise DossierNotFound()
+        return dossier
+
+    @staticmethod
+    def _editable_result(dossier: Dossier) -> DossierResult | None:
+        if dossier.status != RESULT_EDITABLE_STATUS:
+            raise ResultNotEditable(extra={"dossier_status": int(dossier.status)})
+        if dossier.result is not None and dossier.result.awaiting_signature:
+            raise ResultSigning()
+        return dossier.result
+
+    async def upload_result(
+        self, principal: Principal, dossier_id: str, filename: str, chunks: AsyncIterator[bytes]
+    ) -> Dossier:
+        """Attach (or replace) the result PDF while the dossier is being processed."""
+        dossier = await self._agency_officer_view(principal, dossier_id)
+        replaced = self._editable_result(dossier)
+        key = f"dossiers/{dossier.id}/result/{uuid.uuid4().hex}.pdf"
+        stored = await self.attachments.save_result(key, filename, chunks, self.result_max_bytes)
+        now = utc_now()
+        result = DossierResult(
+            status=ResultStatus.UPLOADED,
+            original=stored,
+            uploaded_by=principal.sub,
+            uploaded_by_name=principal.name,
+            uploaded_at=now,
+        )
+        updated = await self.dossiers.set_result(dossier, result, now)
+        if updated is None:
+            await self.attachments.delete(key)
+            raise StaleDossier()
+        if replaced is not None:
+            for old in (replaced.original, replaced.signed):
+                if old is not None:
+                    await self.attachments.delete(old.key)
+        logger.info("dossier result uploaded", extra={"dossier_id": dossier.id})
+        return updated
+
+    async def sign_result(self, principal: Principal, dossier_id: str, provider: str) -> Dossier:
+        """Ask the officer's own signature on the result (SignRequested through the outbox)."""
+        if not principal.citizen_id:
+            raise SignerIdMissing()
+        dossier = await self._agency_officer_view(principal, dossier_id)
+        result = self._editable_result(dossier)
+        if result is None:
+            raise ResultNotFound("Vui lòng tải lên tệp kết quả giải quyết trước khi ký số.")
+        if result.status is ResultStatus.SIGNED:
+            raise ResultAlreadySigned()
+        now = utc_now()
+        request = SignRequested(
+            request_id=uuid.uuid4().hex,
+            source="submission",
+            source_id=dossier.id,
+            document_name=f"Kết quả giải quyết hồ sơ {dossier.receipt_code or dossier.id}",
+            object=result.original,
+            signer_id=principal.citizen_id,
+            signer_sub=principal.sub,
+            provider=provider,
+            reason="Ký số kết quả giải quyết thủ tục hành chính",
+            visible_stamp=StampOptions(),
+        )
+        signing = result.model_copy(
+            update={
+                "status": ResultStatus.SIGNING,
+                "sign_request": ResultSignRequest(
+                    request_id=request.request_id,
+                    provider=provider,
+                    requested_at=now,
+                    signer_sub=principal.sub,
+                ),
+                "failure_reason": None,
+                "failure_message": None,
+            }
+        )
+        updated = await self.dossiers.set_result(
+            dossier,
+            signing,
+            now,
+            events=[request],
+            correlation_id=request.request_id,
+        )
+        if updated is None:
+            raise StaleDossier()
+        self.nudge(dossier.id)
+        logger.info(
+            "dossier result sent for signing",
+            extra={"dossier_id": dossier.id, "request_id": request.request_id},
+        )
+        return updated
+
+    async def record_result_signature(self, event: SignCompleted) -> bool:
+        """Apply the outcome of the result's sign request once; returns whether it applied."""
+        if event.source != "submission":
+            return False
+        dossier = await self.dossiers.get(event.source_id)
+        result = dossier.result if dossier else None
+        if (
+            dossier is None
+            or result is None
+            or result.status is not ResultStatus.SIGNING
+            or result.sign_request is None
+            or result.sign_request.request_id != event.request_id
+        ):
+            logger.info(
+                "result sign outcome ignored (unknown, stale or already applied)",
+                extra={"dossier_id": event.source_id, "request_id": event.request_id},
+            )
+            return False
+        fields: dict[str, object]
+        if event.status == "signed" and event.signed_object is not None:
+            name = f"ket-qua-giai-quyet-{dossier.receipt_code or dossier.id}.pdf"
+            key = f"dossiers/{dossier.id}/result/signed-{event.request_id}.pdf"
+            copied = await self.attachments.copy_in(event.signed_object, key)
+            signed = copied.model_copy(update={"filename": name, "version": 2})
+            signature = ResultSignature(
+                signed_by=result.sign_request.signer_sub,
+                signer_name=event.signer_name,
+                signer_subject=event.signer_subject,
+                signer_serial=event.signer_serial,
+                signed_at=event.signed_at,
+                pades_level=event.pades_level,
+            )
+            fields = {
+                "status": ResultStatus.SIGNED.value,
+                "signed": signed.model_dump(mode="python"),
+                "signature": signature.model_dump(mode="python"),
+                "failure_reason": None,
+                "failure_message": None,
+            }
+        else:
+            outcome = "failed" if event.status == "signed" else event.status
+            fields = {
+                "status": ResultStatus.SIGN_FAILED.value,
+                "failure_reason": event.failure_reason or outcome,
+                "failure_message": sign_failure_message(outcome),
+            }
+        applied = await self.dossiers.record_result_signature(
+            dossier.id, event.request_id, fields, utc_now()
+        )
+        logger.info(
+            "result sign outcome recorded",
+            extra={"dossier_id": dossier.id, "status": fields["status"], "applied": bool(applied)},
+        )
+        return applied is not None
+
+    async def result_file(self, principal: Principal, dossier_id: str) -> ObjectRef:
+        """The result file a caller may download.
+
+        The dossier's agency sees the signed file (or the upload before it is signed); the
+        citizen sees the signed result once it has been returned, and nothing before.
+        """
+        dossier = await self.dossiers.get(dossier_id)
+        if dossier is None or not can_see(principal, dossier):
+            raise DossierNotFound()
+        result = dossier.result
+        if dossier.owner_id == principal.sub:
+            if dossier.status != DossierStatus.RETURNED or result is None or result.signed is None:
+                raise ResultNotFound("Kết quả giải quyết chưa được trả.")
+            return result.signed
+        if result is None:
+            raise ResultNotFound()
+        return result.signed or result.original
+
+    async def result_content(
+        self, principal: Principal, dossier_id: str
+    ) -> tuple[ObjectRef, AsyncIterator[bytes]]:
+        """The result file a caller may download, and its bytes."""
+        stored = await self.result_file(principal, dossier_id)
+        try:
+            return stored, await self.attachments.stream(stored)
+        except ObjectNotFound as error:
+            raise ResultNotFound("Tệp kết quả giải quyết không còn tồn tại.") from error
+
+    async def _checked_result(
+        self, dossier: Dossier, principal: Principal, token: str | None
+    ) -> dict[str, object]:
+        """The validation of the signed result, or the refusal to complete without one."""
+        problem = completion_problem(dossier.result)
+        if problem is None:
+            assert dossier.result is not None and dossier.result.signed is not None
+            if token is None:
+                raise ResultNotSigned()
+            check = await self.validator.validate(dossier.result.signed, token, principal.sub)
+            problem = signature_problem(check)
+            if problem is None:
+                return check.model_dump(mode="python")
+        message = RESULT_PROBLEM_MESSAGES[problem]
+        if problem is ResultProblem.MISSING:
+            raise ResultMissing(message)
+        if problem is ResultProblem.NOT_SIGNED:
+            raise ResultNotSigned(message)
+        raise ResultSignatureInvalid(message)
+
+    def _result_returned(self, dossier: Dossier, at: datetime) -> DossierResultReturned:
+        result = dossier.result
+        if completion_problem(result) is not None or result is None or result.signed is None:
+            raise ResultNotSigned(RESULT_PROBLEM_MESSAGES[ResultProblem.NOT_SIGNED])
+        signature = result.signature
+        return DossierResultReturned(
+            dossier_id=dossier.id,
+            receipt_code=dossier.receipt_code or dossier.id,
+            procedure_code=dossier.procedure_code,
+            procedure_name=dossier.procedure_name,
+            agency_code=dossier.agency_code,
+            owner_id=dossier.owner_id,
+            result=result.signed,
+            signed_by=signature.signed_by if signature else result.uploaded_by,
+            signer_name=signature.signer_name if signature else None,
+            signed_at=signature.signed_at if signature else None,
+            returned_at=at,
+        )
 
     @staticmethod
     def _status_changed(
@@ -473,6 +802,7 @@ class DossierService:
             from_status=None if entry.from_status is None else int(entry.from_status),
             to_status=int(entry.to_status),
             actor=entry.actor,
+            owner_id=dossier.owner_id,
             note=entry.note,
             changed_at=entry.at,
         )

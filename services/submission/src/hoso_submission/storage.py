@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 from hoso_common.events import ObjectRef
+from hoso_common.pdf_check import signing_problem
 from hoso_common.storage import ObjectNotFound, ObjectStorage
 from hoso_submission.domain.file_types import MEDIA_TYPES, SNIFF_BYTES, sniff, type_of_name
 from hoso_submission.domain.procedures import ComponentSpec
-from hoso_submission.errors import EmptyFile, file_too_large, file_type_refused
+from hoso_submission.errors import (
+    EmptyFile,
+    ResultFileType,
+    ResultUnsignable,
+    file_too_large,
+    file_type_refused,
+    result_too_large,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +73,40 @@ class AttachmentStore:
     async def stream(self, stored: ObjectRef) -> AsyncIterator[bytes]:
         """The stored file's bytes; `ObjectNotFound` when the object is gone."""
         return await self.storage.stream(stored.bucket, stored.key)
+
+    async def save_result(
+        self, key: str, filename: str, chunks: AsyncIterator[bytes], max_bytes: int
+    ) -> ObjectRef:
+        """Store the officer's result PDF, refusing anything pyHanko could not sign.
+
+        The whole file is read before it is stored: a result must be parsed as a PDF (not only
+        sniffed), and the limit keeps that read bounded.
+        """
+        data = bytearray()
+        async for chunk in chunks:
+            data += chunk
+            if len(data) > max_bytes:
+                raise result_too_large(max_bytes)
+        if not data:
+            raise EmptyFile()
+        claimed = type_of_name(filename)
+        if sniff(bytes(data[:SNIFF_BYTES])) != "pdf" or claimed not in (None, "pdf"):
+            raise ResultFileType()
+        problem = await asyncio.to_thread(signing_problem, bytes(data))
+        if problem is not None:
+            raise ResultUnsignable(problem.message, extra={"reason": problem.code})
+        stored = await self.storage.put_bytes(
+            self.bucket, key, bytes(data), content_type=MEDIA_TYPES["pdf"]
+        )
+        return ObjectRef(
+            bucket=self.bucket,
+            key=key,
+            version=1,
+            sha256=stored.sha256,
+            size=stored.size,
+            content_type=MEDIA_TYPES["pdf"],
+            filename=filename,
+        )
 
     async def copy_in(self, source: ObjectRef, key: str) -> ObjectRef:
         """Server-side copy of another service's pinned object; checks the copy's size."""

@@ -7,19 +7,29 @@ validates signatures by reading the object from S3.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import jwt
 import pytest_asyncio
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import SecretStr
 
 from hoso_common.capability import VALIDATION_AUDIENCE, CapabilityRefused, verify_capability
+from hoso_common.events import (
+    Envelope,
+    ObjectRef,
+    SignCompleted,
+    cloudevent_headers,
+    new_envelope,
+)
 from hoso_common.storage import ObjectStorage
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
@@ -173,6 +183,12 @@ async def api(
     """An HTTP client on the submission app served in-process."""
     settings = Settings(
         mongo_database="hoso_submission_it",
+        # A group of its own (the stack's submission service reads the same topics), kept
+        # from run to run so that a run does not count the earlier runs' events again.
+        statistics_group="submission-statistics-it",
+        # Its own group: the stack's submission service must not take this app's events.
+        consumer_group=f"submission-it-{uuid.uuid4().hex[:8]}",
+        result_max_bytes=256 * 1024,
         documents_url=upstream.url,
         eforms_url=upstream.url,
         signing_url=upstream.url,
@@ -228,3 +244,70 @@ async def submit(
         f"/v1/dossiers/{dossier_id}/submit",
         headers={**user.headers, "Idempotency-Key": key or uuid.uuid4().hex},
     )
+
+
+Publish = Callable[[Envelope[Any]], Awaitable[None]]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def publish(endpoints: Endpoints) -> AsyncIterator[Publish]:
+    """Publish an envelope to its topic as another service (signing) would."""
+    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, acks="all")
+    await producer.start()
+
+    async def send(envelope: Envelope[Any]) -> None:
+        await producer.send_and_wait(
+            envelope.data.topic,
+            value=envelope.model_dump_json().encode(),
+            key=envelope.data.partition_key().encode(),
+            headers=[(k, v.encode()) for k, v in cloudevent_headers(envelope).items()],
+        )
+
+    yield send
+    await producer.stop()
+
+
+async def sign_result_as_signing_would(
+    api: httpx.AsyncClient,
+    officer: TestUser,
+    dossier_id: str,
+    storage: ObjectStorage,
+    publish: Publish,
+    *,
+    signed: bytes | None = None,
+) -> dict[str, Any]:
+    """Ask for the result's signature, then answer with signing's SignCompleted (signed)."""
+    asked = await api.post(f"/v1/dossiers/{dossier_id}/result/sign", headers=officer.headers)
+    assert asked.status_code == 202, asked.text
+    request_id = asked.json()["result"]["sign_request_id"]
+    data = signed or pdf_bytes(signed=True)
+    key = f"signed/{request_id}.pdf"
+    await storage.put_bytes(SOURCE_BUCKET, key, data, content_type="application/pdf")
+    completed = SignCompleted(
+        request_id=request_id,
+        source="submission",
+        source_id=dossier_id,
+        status="signed",
+        signer_sub=officer.sub,
+        signed_object=ObjectRef(
+            bucket=SOURCE_BUCKET,
+            key=key,
+            version=2,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            content_type="application/pdf",
+            filename="ket-qua.pdf",
+        ),
+        signature_format="pades",
+        signer_name=officer.name,
+        signed_at=datetime.now(UTC),
+    )
+    envelope = new_envelope(completed, source="/hoso/signing")
+    await publish(envelope)
+    await publish(envelope)  # at least once: a redelivery changes nothing
+    for _ in range(240):
+        dossier = (await api.get(f"/v1/dossiers/{dossier_id}", headers=officer.headers)).json()
+        if dossier["result"]["status"] == "signed":
+            return dict(dossier)
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the result was never recorded as signed: {dossier['result']}")

@@ -1,14 +1,24 @@
 """Officers process dossiers of their own agency through the DVCQG statuses."""
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from hoso_common import topics
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_common.storage import ObjectStorage
+from hoso_common.testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_signing.testing.pdfs import build_pdf
 
-from .conftest import PNG_BYTES, ready_dossier, submit, upload
+from .conftest import (
+    PNG_BYTES,
+    Publish,
+    ready_dossier,
+    sign_result_as_signing_would,
+    submit,
+    upload,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -74,13 +84,19 @@ async def test_illegal_transitions_are_409(
 
 
 async def test_full_processing_with_a_supplement_round(
-    api: httpx.AsyncClient, citizen: TestUser, idp: IdpClient, watch: Any
+    api: httpx.AsyncClient,
+    citizen: TestUser,
+    idp: IdpClient,
+    watch: Any,
+    storage: ObjectStorage,
+    publish: Publish,
 ) -> None:
     changes = await watch(topics.DOSSIER_STATUS_CHANGED)
+    returns = await watch(topics.DOSSIER_RESULT_RETURNED)
     dossier_id, receipt = await _submitted(api, citizen)
-    officer = await idp.officer("STP-HNI")
+    officer = await idp.officer("STP-HNI", citizen_id=random_citizen_id())
 
-    inbox = await api.get("/v1/inbox", params={"status": 1}, headers=officer.headers)
+    inbox = await api.get("/v1/inbox", params={"status": 1, "q": receipt}, headers=officer.headers)
     assert dossier_id in [d["id"] for d in inbox.json()["items"]]
 
     assert (await _act(api, officer, dossier_id, "accept", "Hồ sơ hợp lệ")).json()["status"] == 2
@@ -98,6 +114,13 @@ async def test_full_processing_with_a_supplement_round(
     assert resubmitted.json()["status"] == 4
     assert resubmitted.json()["receipt_code"] == receipt
 
+    uploaded = await api.post(
+        f"/v1/dossiers/{dossier_id}/result",
+        files={"file": ("ket-qua.pdf", build_pdf(title="Ket qua"), "application/pdf")},
+        headers=officer.headers,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    signed = await sign_result_as_signing_would(api, officer, dossier_id, storage, publish)
     assert (await _act(api, officer, dossier_id, "complete")).json()["status"] == 9
     done = await _act(api, officer, dossier_id, "return_result", "Đã trả kết quả qua bưu điện")
     assert done.json()["status"] == 10
@@ -126,6 +149,11 @@ async def test_full_processing_with_a_supplement_round(
         for r in changes.matching(lambda r: r["value"]["data"]["dossier_id"] == dossier_id)
     ]
     assert sorted(seen) == sorted([1, 2, 4, 5, 4, 9, 10])
+    returned = await returns.wait_for(lambda r: r["value"]["data"]["dossier_id"] == dossier_id)
+    data = returned["value"]["data"]
+    assert data["owner_id"] == citizen.sub and data["signed_by"] == officer.sub
+    assert data["result"]["sha256"] == signed["result"]["signed_sha256"]
+    assert data["receipt_code"] == receipt
 
 
 async def test_withdraw_before_processing_only(
@@ -151,14 +179,20 @@ async def test_inbox_filters_by_status(
     api: httpx.AsyncClient, citizen: TestUser, idp: IdpClient
 ) -> None:
     officer = await idp.officer("STP-HNI")
+    # The inbox puts the nearest due dates first; the citizen's own name keeps the page small.
+    citizen = await idp.citizen(f"Lọc Trạng Thái {uuid.uuid4().hex[:8]}")
     waiting, _ = await _submitted(api, citizen)
     accepted, _ = await _submitted(api, citizen)
     await _act(api, officer, accepted, "accept")
-    new = await api.get("/v1/inbox", params={"status": 1, "limit": 100}, headers=officer.headers)
+    new = await api.get(
+        "/v1/inbox", params={"status": 1, "q": citizen.name}, headers=officer.headers
+    )
     new_ids = [d["id"] for d in new.json()["items"]]
     assert waiting in new_ids and accepted not in new_ids
     both = await api.get(
-        "/v1/inbox", params=[("status", 1), ("status", 2), ("limit", 100)], headers=officer.headers
+        "/v1/inbox",
+        params=[("status", 1), ("status", 2), ("q", citizen.name)],
+        headers=officer.headers,
     )
     both_ids = [d["id"] for d in both.json()["items"]]
     assert waiting in both_ids and accepted in both_ids

@@ -47,6 +47,11 @@ class TestUser:
     token: str = field(default="", repr=False)
 
     @property
+    def email(self) -> str:
+        """The address the realm holds for the user (Mailpit receives what is sent to it)."""
+        return f"{self.username}@example.vn"
+
+    @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
@@ -152,6 +157,9 @@ class IdpClient:
                 "username": username,
                 "enabled": True,
                 "firstName": name,
+                # every test user has a mailbox: the notifications service writes to it
+                "email": f"{username}@example.vn",
+                "emailVerified": True,
                 "attributes": attributes,
                 "groups": [ROLE_GROUPS[role]],
                 "credentials": [{"type": "password", "value": password, "temporary": False}],
@@ -176,8 +184,11 @@ class IdpClient:
     ) -> TestUser:
         return await self.create_user("citizen", name, citizen_id=citizen_id or random_citizen_id())
 
-    async def officer(self, agency: str, name: str = "Cán Bộ Kiểm Thử") -> TestUser:
-        return await self.create_user("officer", name, agency=agency)
+    async def officer(
+        self, agency: str, name: str = "Cán Bộ Kiểm Thử", *, citizen_id: str | None = None
+    ) -> TestUser:
+        """An officer of `agency`; with a personal id, one who can sign (the CA's user id)."""
+        return await self.create_user("officer", name, agency=agency, citizen_id=citizen_id)
 
 
 def browser(**options: Any) -> httpx.AsyncClient:

@@ -53,9 +53,14 @@ LOGIN_COOKIE = "hoso_phone_login"
 _bearer = HTTPBearer(auto_error=False)
 
 
+def is_signer(principal: Principal) -> bool:
+    """A person with a personal id (citizen_id): a citizen, or an officer signing results."""
+    return (principal.has("citizen") or principal.has("officer")) and bool(principal.citizen_id)
+
+
 def _citizen_only(principal: Principal) -> Principal:
-    if not principal.has("citizen") or not principal.citizen_id:
-        raise Forbidden("Chỉ công dân đã đăng nhập mới xác nhận được yêu cầu ký của mình.")
+    if not is_signer(principal):
+        raise Forbidden("Chỉ người ký đã đăng nhập mới xác nhận được yêu cầu ký của mình.")
     return principal
 
 
@@ -246,7 +251,7 @@ async def phone_page(
     principal = await page_citizen(request)
     if principal is None:
         return RedirectResponse("phone/login", status_code=303)
-    if not principal.has("citizen") or not principal.citizen_id:
+    if not is_signer(principal) or not principal.citizen_id:
         return HTMLResponse(render_not_citizen(principal), status_code=403)
     pending = _requests_of(ca, principal.citizen_id, "pending")
     return HTMLResponse(render_phone_page(principal, pending, NOTICES.get(notice)))
@@ -312,7 +317,8 @@ def render_not_citizen(principal: Principal) -> str:
         [
             _HEAD,
             f"<p class=notice role=alert id=notice>Tài khoản {who} không phải tài khoản công "
-            "dân. Chỉ công dân mới xác nhận được yêu cầu ký của mình.</p>",
+            "dân hay cán bộ có số định danh cá nhân. Chỉ người có chứng thư số tại đây mới "
+            "xác nhận được yêu cầu ký của mình.</p>",
             f"<p>{_logout_button('Đăng xuất để đăng nhập bằng tài khoản khác')}</p></html>",
         ]
     )

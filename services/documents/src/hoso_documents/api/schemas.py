@@ -76,8 +76,8 @@ class UploadForm(BaseModel):
 
 class SignaturePublic(BaseModel):
     format: Literal["pades", "cades"] = Field(description="PAdES (in the PDF) or CAdES detached.")
-    provider: str
-    request_id: str
+    provider: str | None = Field(description="None for a dossier result signed by its agency.")
+    request_id: str | None
     signer_name: str | None
     signer_subject: str | None
     signer_serial: str | None = Field(description="Signer certificate serial (hex).")
@@ -99,7 +99,9 @@ class VersionPublic(BaseModel):
     content_type: str
     filename: str
     created_at: datetime
-    origin: Literal["upload", "signing"]
+    origin: Literal["upload", "signing", "result"] = Field(
+        description="upload, signing, or result: a dossier's signed result from its agency."
+    )
     object: ObjectRef
     signature: SignaturePublic | None
 

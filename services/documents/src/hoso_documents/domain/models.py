@@ -85,8 +85,9 @@ class Signature(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     format: Literal["pades", "cades"]
-    request_id: str
-    provider: str
+    # None for a result an agency signed and returned: its sign request was not the vault's.
+    request_id: str | None = None
+    provider: str | None = None
     signer_name: str | None = None
     signer_subject: str | None = None
     signer_serial: str | None = None
@@ -110,7 +111,8 @@ class Version(BaseModel):
     content_type: str
     filename: str
     created_at: datetime
-    origin: Literal["upload", "signing"]
+    # "result": the signed result of a dossier, returned by the agency that processed it.
+    origin: Literal["upload", "signing", "result"]
     signature: Signature | None = None
 
     def object_ref(self) -> ObjectRef:

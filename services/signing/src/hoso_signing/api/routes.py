@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from hoso_common.auth import CitizenUser, CurrentUser, Principal
+from hoso_common.auth import CurrentUser, Principal, SignerUser
 from hoso_common.capability import (
     VALIDATION_AUDIENCE,
     CapabilityRefused,
@@ -149,7 +149,7 @@ def _sign_request_public(doc: Doc, runtime: SigningRuntime) -> SignRequestPublic
 
 @router.get("/sign-requests/{request_id}", response_model=SignRequestPublic)
 async def get_sign_request(
-    request_id: HexIdPath, user: CitizenUser, runtime: RuntimeDep
+    request_id: HexIdPath, user: SignerUser, runtime: RuntimeDep
 ) -> SignRequestPublic:
     """Show one of the caller's own sign requests (404 for anyone else's)."""
     doc = await runtime.repository.get_for_signer(request_id, user.sub)
@@ -164,7 +164,7 @@ async def get_sign_request(
     responses={409: {"description": "Not awaiting an OTP"}, 422: {"description": "Wrong OTP"}},
 )
 async def authorize_with_otp(
-    request_id: HexIdPath, body: OtpCreate, user: CitizenUser, runtime: RuntimeDep
+    request_id: HexIdPath, body: OtpCreate, user: SignerUser, runtime: RuntimeDep
 ) -> SignRequestPublic:
     """Authorize one of the caller's own sign requests with the OTP the CA sent them."""
     doc = await runtime.repository.get_for_signer(request_id, user.sub)

@@ -14,6 +14,7 @@ from hoso_common.events import (
     SignCompleted,
     SignStatusQueried,
 )
+from hoso_common.telemetry import resumed_trace
 from hoso_signing.domain.states import (
     SignStatus,
     is_final,
@@ -57,9 +58,10 @@ class Answers(WorkflowBase):
             return "unknown"
         if answer.outcome == "pending":
             return "ignored"
-        applied = await self._apply_answer(
-            str(doc["_id"]), doc, provider_id, transaction_id, answer, via
-        )
+        with resumed_trace(doc.get("trace")):
+            applied = await self._apply_answer(
+                str(doc["_id"]), doc, provider_id, transaction_id, answer, via
+            )
         return "recorded" if applied else "duplicate"
 
     async def _apply_answer(
@@ -210,13 +212,14 @@ class Answers(WorkflowBase):
                     extra={"request_id": doc["_id"], "error": str(error)},
                 )
         if answer is not None and answer.outcome != "pending":
-            await self.record_answer(
-                provider_id=str(doc["provider"]),
-                transaction_id=str(doc["transaction_id"]),
-                request_id=str(doc["_id"]),
-                answer=answer,
-                via="poll",
-            )
+            with resumed_trace(doc.get("trace"), "signing status poll"):
+                await self.record_answer(
+                    provider_id=str(doc["provider"]),
+                    transaction_id=str(doc["transaction_id"]),
+                    request_id=str(doc["_id"]),
+                    answer=answer,
+                    via="poll",
+                )
             return
         await self.repository.release_poll(
             str(doc["_id"]),

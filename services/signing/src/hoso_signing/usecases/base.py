@@ -127,6 +127,7 @@ class WorkflowBase:
             source=doc["source"],
             source_id=str(doc["source_id"]),
             status=completed_outcome(status),
+            signer_sub=doc.get("signer_sub") or None,
             signer_subject=doc.get("signer_subject"),
             signer_name=doc.get("signer_name"),
             signer_serial=doc.get("signer_serial"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -12,7 +13,9 @@ import bson
 from hoso_common.events import (
     ObjectRef,
 )
+from hoso_common.faults import is_transient
 from hoso_common.storage import ObjectNotFound
+from hoso_common.telemetry import resumed_trace
 from hoso_signing.crypto.cades import finish_cades
 from hoso_signing.crypto.pades import (
     FinishedSignature,
@@ -22,6 +25,7 @@ from hoso_signing.domain.states import (
     SignStatus,
 )
 from hoso_signing.metrics import record_signed
+from hoso_signing.repository import Doc
 from hoso_signing.usecases.base import WorkflowBase, _safe_filename
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,13 @@ class Finishing(WorkflowBase):
         doc = await self.repository.claim_finish(request_id, self.owner, token, self.clock(), lease)
         if doc is None:
             return
+        with resumed_trace(doc.get("trace")):
+            await self._finish_claimed(doc, token, lease, marks)
+
+    async def _finish_claimed(
+        self, doc: Doc, token: str, lease: timedelta, marks: list[tuple[str, float]]
+    ) -> None:
+        request_id = str(doc["_id"])
         if int(doc.get("finish_attempts", 1)) > self.settings.finish_max_attempts:
             await self._fail(doc, "finish_attempts_exhausted")
             return
@@ -78,8 +89,8 @@ class Finishing(WorkflowBase):
         except ObjectNotFound:
             await self._fail(doc, "prepared_missing")
             return
-        except Exception:
-            await self.repository.release_finish(request_id, token)
+        except Exception as error:
+            await self._give_back(request_id, token, error)
             raise
         # Renewed right before the write once half the lease is gone: a stalled attempt that
         # lost its claim stops here. Before that, no other replica can have taken it over.
@@ -90,9 +101,13 @@ class Finishing(WorkflowBase):
         marks.append(("signed", time.perf_counter()))
         # A deterministic key: a retry after a crash overwrites instead of adding a copy.
         key = f"signed/{request_id}/{filename}"
-        stored = await self.storage.put_bytes(
-            self.settings.bucket, key, finished.document, content_type=content_type
-        )
+        try:
+            stored = await self.storage.put_bytes(
+                self.settings.bucket, key, finished.document, content_type=content_type
+            )
+        except Exception as error:
+            await self._give_back(request_id, token, error)
+            raise
         marks.append(("stored", time.perf_counter()))
         signed_object = ObjectRef(
             bucket=self.settings.bucket,
@@ -138,3 +153,14 @@ class Finishing(WorkflowBase):
                 },
             },
         )
+
+    async def _give_back(self, request_id: str, token: str, error: Exception) -> None:
+        """Release a finish that failed; an outage of a dependency costs it no attempt."""
+        transient = is_transient(error)
+        if transient:
+            logger.warning(
+                "finish waits for a dependency",
+                extra={"request_id": request_id, "error": repr(error)},
+            )
+        with contextlib.suppress(Exception):  # the claim's lease runs out by itself
+            await self.repository.release_finish(request_id, token, refund=transient)

@@ -14,6 +14,7 @@ from hoso_common.events import (
     SignRequested,
 )
 from hoso_common.storage import ObjectNotFound
+from hoso_common.telemetry import trace_headers
 from hoso_signing.crypto.cades import prepare_cades
 from hoso_signing.crypto.pades import (
     PreparedSignature,
@@ -54,6 +55,9 @@ class Intake(WorkflowBase):
             ),
             "created_at": now,
             "updated_at": now,
+            # The poller, the sweep and the finisher resume this trace later, so the
+            # approval and SignCompleted join the journey of the document being signed.
+            "trace": trace_headers(),
             "outbox": [],
         }
         if await self.repository.insert_requested(doc):

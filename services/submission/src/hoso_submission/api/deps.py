@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hoso_common.app import use_case_dependency
 from hoso_common.errors import Unauthorized
 from hoso_submission.service import DossierService
+from hoso_submission.statistics import StatisticsService
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -24,4 +25,5 @@ def access_token(
 
 
 Service = Annotated[DossierService, Depends(use_case_dependency(DossierService))]
+Statistics = Annotated[StatisticsService, Depends(use_case_dependency(StatisticsService))]
 AccessToken = Annotated[str, Depends(access_token)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -11,7 +11,7 @@ from hoso_common.auth import CitizenUser, CurrentUser, OfficerUser
 from hoso_common.downloads import content_disposition
 from hoso_common.errors import AppError, BadRequest, Unprocessable
 from hoso_common.validation import HexIdPath, LimitQuery, OffsetQuery
-from hoso_submission.api.deps import AccessToken, Service
+from hoso_submission.api.deps import AccessToken, Service, Statistics
 from hoso_submission.api.multipart import MultipartFileReader
 from hoso_submission.api.schemas import (
     ActionCreate,
@@ -19,12 +19,17 @@ from hoso_submission.api.schemas import (
     DossierList,
     DossierPublic,
     EformAttachmentCreate,
+    InboxPublic,
     ProcedureList,
     ProcedurePublic,
+    ResultSignCreate,
     SubmissionPublic,
     VaultAttachmentCreate,
     WithdrawCreate,
+    status_counts,
 )
+from hoso_submission.domain.inbox import InboxFilter
+from hoso_submission.domain.statistics import StatisticsReport
 from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus
 from hoso_submission.errors import (
     IdempotencyKeyRequired,
@@ -94,7 +99,8 @@ async def lookup_dossier(receipt_code: str, user: CitizenUser, service: Service)
 @router.get("/dossiers/{dossier_id}", response_model=DossierPublic, tags=["dossiers"])
 async def read_dossier(dossier_id: DossierId, user: CurrentUser, service: Service) -> DossierPublic:
     """Read a dossier: its owner, or an officer of its agency once submitted."""
-    return DossierPublic.of(await service.get(user, dossier_id))
+    dossier = await service.get(user, dossier_id)
+    return DossierPublic.of(dossier, agency_view=dossier.owner_id != user.sub)
 
 
 @router.post(
@@ -228,7 +234,11 @@ async def withdraw_dossier(
 
 @router.post("/dossiers/{dossier_id}/actions", response_model=DossierPublic, tags=["processing"])
 async def act_on_dossier(
-    dossier_id: DossierId, body: ActionCreate, user: OfficerUser, service: Service
+    dossier_id: DossierId,
+    body: ActionCreate,
+    user: OfficerUser,
+    token: AccessToken,
+    service: Service,
 ) -> DossierPublic:
     """An officer of the dossier's agency accepts, refuses, asks for more, processes, returns."""
     if body.action not in OFFICER_ACTIONS:
@@ -236,25 +246,145 @@ async def act_on_dossier(
             "Thao tác không dành cho cán bộ.",
             extra={"allowed": [a.value for a in OFFICER_ACTIONS]},
         )
-    return DossierPublic.of(await service.act(user, dossier_id, body.action, body.note))
+    dossier = await service.act(
+        user,
+        dossier_id,
+        body.action,
+        body.note,
+        token,
+        expected_revision=body.expected_revision,
+    )
+    return DossierPublic.of(dossier, agency_view=True)
 
 
-@router.get("/inbox", response_model=DossierList, tags=["processing"])
+@router.post(
+    "/dossiers/{dossier_id}/result",
+    response_model=DossierPublic,
+    tags=["result"],
+    responses={
+        409: {"description": "Not in processing, or the result awaits its signature"},
+        413: {"description": "Larger than the limit"},
+        415: {"description": "Not a PDF"},
+        422: {"description": "A PDF that cannot be signed (encrypted, damaged)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_result(
+    dossier_id: DossierId, request: Request, user: OfficerUser, service: Service
+) -> DossierPublic:
+    """Attach the result (kết quả giải quyết, a PDF) of a dossier of the officer's agency."""
+    reader = MultipartFileReader(request)
+    try:
+        upload = await reader.file()
+        dossier = await service.upload_result(user, dossier_id, upload.filename, upload.chunks)
+    except AppError:
+        await reader.drain()
+        raise
+    return DossierPublic.of(dossier, agency_view=True)
+
+
+@router.post(
+    "/dossiers/{dossier_id}/result/sign",
+    response_model=DossierPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["result"],
+)
+async def sign_result(
+    dossier_id: DossierId, user: OfficerUser, service: Service, body: ResultSignCreate | None = None
+) -> DossierPublic:
+    """Ask the officer's own remote signature on the result; SignCompleted ends it."""
+    provider = (body or ResultSignCreate()).provider
+    return DossierPublic.of(await service.sign_result(user, dossier_id, provider), agency_view=True)
+
+
+@router.get("/dossiers/{dossier_id}/result/content", tags=["result"])
+async def download_result(
+    dossier_id: DossierId, user: CurrentUser, service: Service
+) -> StreamingResponse:
+    """The result file: as it stands for the agency; signed, once returned, for the citizen."""
+    stored, chunks = await service.result_content(user, dossier_id)
+    return StreamingResponse(
+        chunks,
+        media_type=stored.content_type,
+        headers={
+            "Content-Length": str(stored.size),
+            "Content-Disposition": content_disposition(stored.filename),
+            "X-Content-SHA256": stored.sha256,
+        },
+    )
+
+
+@router.get(
+    "/dossiers/{dossier_id}/components/{code}/signature-report",
+    response_model=dict[str, Any],
+    tags=["components"],
+)
+async def component_signature_report(
+    dossier_id: DossierId, code: str, user: CurrentUser, token: AccessToken, service: Service
+) -> dict[str, Any]:
+    """ "Kiểm tra kết quả ký số" of a component's file: signers, certificates, changes, trust."""
+    return await service.signature_report(user, dossier_id, code, token)
+
+
+@router.get("/inbox", response_model=InboxPublic, tags=["processing"])
 async def officer_inbox(
     user: OfficerUser,
     service: Service,
     statuses: StatusQuery = None,
     agency: Annotated[str | None, Query(max_length=40, description="Admins only.")] = None,
+    procedure: Annotated[str | None, Query(max_length=40, description="Procedure code.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Receipt code or the citizen's name.")
+    ] = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> DossierList:
-    """The dossiers submitted to the officer's agency, filtered by status."""
+) -> InboxPublic:
+    """ "Hồ sơ cần xử lý": the agency's dossiers, overdue and due today first, with counts."""
+    # An officer sees only the agency in the token; an admin any agency, or all of them.
     agency_code = user.agency if user.has("officer") else agency
-    if not agency_code:
-        raise BadRequest("Vui lòng chọn cơ quan.")
+    if user.has("officer") and not agency_code:
+        raise BadRequest("Tài khoản cán bộ chưa được gắn với cơ quan nào.")
     if DossierStatus.DRAFT in (statuses or []):
         raise Unprocessable("Cơ quan không xem được hồ sơ nháp.")
-    items = await service.dossiers.inbox(
-        agency_code, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
+    inbox = InboxFilter(
+        agency=agency_code,
+        statuses=[int(s) for s in statuses or []],
+        procedure_code=procedure or None,
+        q=q,
     )
-    return DossierList(items=[DossierPublic.of(d) for d in items], limit=limit, offset=offset)
+    page = await service.inbox(user, inbox, limit=limit, offset=offset)
+    return InboxPublic(
+        items=[DossierPublic.of(d, page.now) for d in page.items],
+        limit=limit,
+        offset=offset,
+        total=page.total,
+        counts=status_counts(page.counts),
+        overdue=page.overdue,
+        due_today=page.due_today,
+    )
+
+
+@router.get("/statistics", response_model=StatisticsReport, tags=["processing"])
+async def read_statistics(
+    user: OfficerUser,
+    statistics: Statistics,
+    agency: Annotated[
+        str | None, Query(max_length=40, description="Admins: one agency; none for all.")
+    ] = None,
+) -> StatisticsReport:
+    """Dossiers received, in progress, completed on time or late and overdue, by procedure
+    and month; the on-time rate, the mean processing time and the last 90 days' intake."""
+    return await statistics.report(user, agency)

@@ -9,22 +9,9 @@ from pydantic import BaseModel, Field
 
 from hoso_common.events import ObjectRef
 from hoso_submission.domain.procedures import ComponentSource, Procedure
+from hoso_submission.domain.result import DossierResult
+from hoso_submission.domain.signature_check import SignatureCheck as SignatureCheck
 from hoso_submission.domain.status import Action, DossierStatus
-
-
-class SignatureCheck(BaseModel):
-    """What the signing service's validation said about an attached file."""
-
-    signed: bool = Field(description="The file carries at least one signature.")
-    intact: bool = Field(description="No signed byte changed after signing.")
-    trusted: bool = Field(description="Every signer certificate chains to a trusted root.")
-    signers: list[str] = Field(default_factory=list, description="Signers' names.")
-    verdict: str | None = Field(default=None, description="The validator's summary.")
-    checked_at: datetime | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self.signed and self.intact and self.trusted
 
 
 class Attachment(BaseModel):
@@ -66,6 +53,9 @@ class Dossier(BaseModel):
     owner_id: str
     owner_name: str | None = None
     owner_citizen_id: str | None = None
+    owner_search: str | None = Field(
+        default=None, description="The owner's name without diacritics, for the inbox search."
+    )
     procedure_code: str
     procedure_name: str
     agency_code: str
@@ -73,10 +63,20 @@ class Dossier(BaseModel):
     components: dict[str, Attachment] = Field(default_factory=dict)
     receipt_code: str | None = None
     submitted_at: datetime | None = None
+    due_at: datetime | None = Field(
+        default=None, description="End of the due day (Vietnam time) as UTC; set at submission."
+    )
+    completed_at: datetime | None = Field(
+        default=None, description="When the dossier reached 9 Đã xử lý xong."
+    )
+    deadline_running: bool = Field(
+        default=False, description="The agency's clock runs (statuses 1, 2 and 4)."
+    )
     resume_status: DossierStatus | None = None
     revision: int = 0
     history: list[HistoryEntry] = Field(default_factory=list)
     submissions: list[Submission] = Field(default_factory=list)
+    result: DossierResult | None = None
     created_at: datetime
     updated_at: datetime
 

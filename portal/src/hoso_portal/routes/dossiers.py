@@ -1,0 +1,297 @@
+""" "Nộp hồ sơ" and "Hồ sơ đã nộp": a dossier's components, submit, receipt, history, withdrawal."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hoso_portal import words
+from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
+from hoso_portal.errors import ApiProblem, CsrfRefused, PageNotFound
+from hoso_portal.pages import render, see_other
+from hoso_portal.routes.eforms import _file_response
+from hoso_portal.security import same_token
+from hoso_portal.upload import MalformedUpload, split_csrf
+
+router = APIRouter()
+
+DOSSIERS = "/ho-so-da-nop"
+PAGE_SIZE = 10
+VAULT_PICKER_SIZE = 50
+_DOSSIER_ID = re.compile(r"^[0-9a-f]{1,64}$")
+_CODE = re.compile(r"^[A-Z0-9_]{1,20}$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# DVCQG statuses in which the citizen changes the components: draft, and supplement requested.
+EDITABLE = {0, 5}
+WITHDRAWABLE = {1, 2}
+
+
+def dossier_id(dossier_id: str) -> str:
+    if not _DOSSIER_ID.match(dossier_id):
+        raise PageNotFound()
+    return dossier_id
+
+
+def component_code(code: str) -> str:
+    if not _CODE.match(code):
+        raise PageNotFound()
+    return code
+
+
+DossierId = Annotated[str, Depends(dossier_id)]
+ComponentCode = Annotated[str, Depends(component_code)]
+
+
+@router.post(DOSSIERS)
+async def create_dossier(request: Request, session: FormSessionDep, portal: PortalDep) -> Response:
+    """ "Nộp hồ sơ" on a procedure's page: a draft dossier to fill."""
+    form = await request.form()
+    code = form.get("procedure_code")
+    if not isinstance(code, str) or not re.match(r"^[A-Za-z0-9_.-]{1,40}$", code):
+        raise PageNotFound()
+    dossier = await portal.submission.create(session.token, code)
+    return see_other(request, f"{DOSSIERS}/{dossier['id']}")
+
+
+@router.get(DOSSIERS)
+async def dossier_list(
+    request: Request,
+    session: SessionDep,
+    portal: PortalDep,
+    trang: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> Response:
+    """ "Hồ sơ đã nộp": the citizen's own dossiers, newest first (drafts too, to go on with)."""
+    items = await portal.submission.dossiers(
+        session.token, limit=PAGE_SIZE + 1, offset=(trang - 1) * PAGE_SIZE
+    )
+    return render_list(request, items, trang)
+
+
+def render_list(request: Request, items: list[dict[str, Any]], page: int) -> Response:
+    return render(
+        request,
+        "dossiers.html",
+        {"items": items[:PAGE_SIZE], "page": page, "has_next": len(items) > PAGE_SIZE},
+    )
+
+
+async def _dossier_context(
+    portal: PortalDep, session: UserSession, dossier_id: str
+) -> dict[str, Any]:
+    dossier = await portal.submission.dossier(session.token, dossier_id)
+    procedure = await portal.submission.procedure(session.token, dossier["procedure_code"])
+    attached = {c["component"]: c for c in dossier.get("components") or []}
+    editable = int(dossier["status"]) in EDITABLE
+    vault: list[dict[str, Any]] = []
+    components = []
+    for spec in procedure.get("components") or []:
+        signed_forms: list[dict[str, Any]] = []
+        if editable and "eform" in spec["sources"] and spec.get("eform_template"):
+            signed_forms = await portal.eforms.list_signed(session.token, spec["eform_template"])
+        components.append(
+            {"spec": spec, "attachment": attached.get(spec["code"]), "signed_forms": signed_forms}
+        )
+    if editable and any("vault" in c["spec"]["sources"] for c in components):
+        page = await portal.documents.list_page(session.token, page=1, size=VAULT_PICKER_SIZE)
+        vault = [d for d in page.get("items", []) if d.get("status") in ("draft", "signed")]
+    requests = [h for h in dossier.get("history") or [] if h.get("to_status") == 5]
+    return {
+        "dossier": dossier,
+        "procedure": procedure,
+        "components": components,
+        "editable": editable,
+        "withdrawable": int(dossier["status"]) in WITHDRAWABLE,
+        "vault": vault,
+        "supplement_note": requests[-1].get("note") if requests else None,
+        # A new key per render: two posts of this page (a double click) are one submission.
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+async def _dossier_page(
+    request: Request,
+    portal: PortalDep,
+    session: UserSession,
+    dossier_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    done: str | None = None,
+) -> Response:
+    context = await _dossier_context(portal, session, dossier_id)
+    context["errors"] = errors or {}
+    context["done"] = done
+    return render(request, "dossier.html", context, status_code=status_code)
+
+
+@router.get(DOSSIERS + "/{dossier_id}")
+async def dossier_page(
+    request: Request,
+    did: DossierId,
+    session: SessionDep,
+    portal: PortalDep,
+    xong: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """A dossier: "Thành phần hồ sơ" and their ways to fill, "Nộp hồ sơ", status history."""
+    return await _dossier_page(request, portal, session, did, done=xong)
+
+
+async def _attach_failed(
+    request: Request,
+    portal: PortalDep,
+    session: UserSession,
+    did: str,
+    code: str,
+    problem: ApiProblem,
+) -> Response:
+    status = 200 if request.headers.get("hx-request") == "true" else 422
+    return await _dossier_page(
+        request, portal, session, did, errors={code: problem.detail}, status_code=status
+    )
+
+
+@router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tai-len")
+async def attach_upload(
+    request: Request, did: DossierId, code: ComponentCode, session: SessionDep, portal: PortalDep
+) -> Response:
+    """ "Từ máy tính": the file streamed on to the service, CSRF token checked first."""
+    try:
+        token, rest = await split_csrf(request.headers.get("content-type"), request.stream())
+    except MalformedUpload as error:
+        raise CsrfRefused() from error
+    if not same_token(session.data.csrf, token):
+        raise CsrfRefused()
+    try:
+        await portal.submission.upload(
+            session.token,
+            did,
+            code,
+            content_type=str(request.headers.get("content-type")),
+            body=rest,
+            timeout_s=portal.settings.upload_timeout_s,
+        )
+    except ApiProblem as problem:
+        return await _attach_failed(request, portal, session, did, code, problem)
+    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+
+
+@router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tu-kho")
+async def attach_from_vault(
+    request: Request,
+    did: DossierId,
+    code: ComponentCode,
+    session: FormSessionDep,
+    portal: PortalDep,
+) -> Response:
+    """From "Hồ sơ điện tử": the chosen document's current version, pinned by its hash."""
+    form = await request.form()
+    document_id = form.get("document_id")
+    if not isinstance(document_id, str) or not _ID.match(document_id):
+        problem = ApiProblem(422, "document_required", words.ERR_PICK_DOCUMENT)
+        return await _attach_failed(request, portal, session, did, code, problem)
+    document = await portal.documents.get(session.token, document_id)
+    try:
+        await portal.submission.attach_vault(
+            session.token,
+            did,
+            code,
+            document_id=document_id,
+            version=int(document["current_version"]),
+            sha256=str(document["object"]["sha256"]),
+        )
+    except ApiProblem as problem:
+        return await _attach_failed(request, portal, session, did, code, problem)
+    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+
+
+@router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/bieu-mau-da-ky")
+async def attach_signed_form(
+    request: Request,
+    did: DossierId,
+    code: ComponentCode,
+    session: FormSessionDep,
+    portal: PortalDep,
+) -> Response:
+    """The signed e-form, directly: no download and upload round trip."""
+    form = await request.form()
+    form_id = form.get("form_id")
+    if not isinstance(form_id, str) or not re.match(r"^[0-9a-f]{32}$", form_id):
+        problem = ApiProblem(422, "form_required", words.ERR_PICK_FORM)
+        return await _attach_failed(request, portal, session, did, code, problem)
+    try:
+        await portal.submission.attach_eform(session.token, did, code, form_id)
+    except ApiProblem as problem:
+        return await _attach_failed(request, portal, session, did, code, problem)
+    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+
+
+@router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/go")
+async def detach(
+    request: Request,
+    did: DossierId,
+    code: ComponentCode,
+    session: FormSessionDep,
+    portal: PortalDep,
+) -> Response:
+    """ "Gỡ tệp": the component is empty again."""
+    await portal.submission.detach(session.token, did, code)
+    return see_other(request, f"{DOSSIERS}/{did}#tp-{code}")
+
+
+@router.get(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tai-tep")
+async def component_file(
+    did: DossierId, code: ComponentCode, session: SessionDep, portal: PortalDep
+) -> Response:
+    return _file_response(await portal.submission.component_file(session.token, did, code))
+
+
+@router.post(DOSSIERS + "/{dossier_id}/nop")
+async def submit(
+    request: Request, did: DossierId, session: FormSessionDep, portal: PortalDep
+) -> Response:
+    """ "Nộp hồ sơ" (or "Nộp bổ sung"): once per rendered page, whatever the clicks."""
+    form = await request.form()
+    key = form.get("idempotency_key")
+    if not isinstance(key, str) or not re.match(r"^[0-9a-f]{32}$", key):
+        raise CsrfRefused()
+    try:
+        await portal.submission.submit(session.token, did, key)
+    except ApiProblem as problem:
+        status = 200 if request.headers.get("hx-request") == "true" else 422
+        return await _dossier_page(
+            request, portal, session, did, errors={"submit": problem.detail}, status_code=status
+        )
+    return see_other(request, f"{DOSSIERS}/{did}/bien-nhan")
+
+
+@router.get(DOSSIERS + "/{dossier_id}/bien-nhan")
+async def receipt(
+    request: Request, did: DossierId, session: SessionDep, portal: PortalDep
+) -> Response:
+    """The receipt (biên nhận) with the receipt code."""
+    dossier = await portal.submission.dossier(session.token, did)
+    if not dossier.get("receipt_code"):
+        return RedirectResponse(f"{DOSSIERS}/{did}", status_code=303)
+    return render(request, "receipt.html", {"dossier": dossier})
+
+
+@router.post(DOSSIERS + "/{dossier_id}/rut")
+async def withdraw(
+    request: Request, did: DossierId, session: FormSessionDep, portal: PortalDep
+) -> Response:
+    """ "Rút hồ sơ" before processing starts, with an optional reason."""
+    form = await request.form()
+    note = form.get("note")
+    text = note.strip()[:2000] if isinstance(note, str) and note.strip() else None
+    try:
+        await portal.submission.withdraw(session.token, did, text)
+    except ApiProblem as problem:
+        status = 200 if request.headers.get("hx-request") == "true" else 422
+        return await _dossier_page(
+            request, portal, session, did, errors={"withdraw": problem.detail}, status_code=status
+        )
+    return see_other(request, f"{DOSSIERS}/{did}?xong=rut")

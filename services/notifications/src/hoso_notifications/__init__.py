@@ -1,0 +1,1 @@
+"""hoso notifications service."""
