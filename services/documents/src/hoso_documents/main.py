@@ -12,7 +12,7 @@ from hoso_documents.api.routes import router
 from hoso_documents.config import Settings
 from hoso_documents.events import register_subscribers
 from hoso_documents.repository import COLLECTION, DocumentRepository
-from hoso_documents.vault import Vault
+from hoso_documents.service import Vault
 
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:

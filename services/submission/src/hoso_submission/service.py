@@ -200,6 +200,14 @@ class DossierService:
         except ObjectNotFound as error:
             raise ComponentNotFound("Tệp của thành phần hồ sơ không còn tồn tại.") from error
 
+    async def list_own(
+        self, principal: Principal, *, statuses: list[int], limit: int, offset: int
+    ) -> list[Dossier]:
+        """The caller's own dossiers, newest first."""
+        return await self.dossiers.list_for_owner(
+            principal.sub, statuses=statuses, limit=limit, offset=offset
+        )
+
     async def get_own(self, principal: Principal, dossier_id: str) -> Dossier:
         dossier = await self.dossiers.get(dossier_id)
         if dossier is None or dossier.owner_id != principal.sub:

@@ -17,7 +17,7 @@ from hoso_common.events import StampOptions
 from hoso_common.faults import is_transient
 from hoso_common.multipart import MalformedForm, StreamingForm, multipart_boundary
 from hoso_common.validation import MAX_VERSION, HexIdPath, PageQuery, PageSizeQuery
-from hoso_documents.api.deps import SettingsDep, ValidationClientDep, VaultDep
+from hoso_documents.api.deps import SettingsDep, VaultDep
 from hoso_documents.api.schemas import (
     DocumentPage,
     DocumentPublic,
@@ -34,7 +34,6 @@ from hoso_documents.errors import (
     MalformedUpload,
     MissingFile,
 )
-from hoso_documents.signing_client import NO_SIGNATURE_REPORT, PDF_MEDIA_TYPE
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -297,29 +296,9 @@ async def delete_document(
 
 @router.get("/{document_id}/signatures")
 async def check_signatures(
-    document_id: HexIdPath,
-    request: Request,
-    principal: CitizenUser,
-    vault: VaultDep,
-    validation: ValidationClientDep,
+    document_id: HexIdPath, request: Request, principal: CitizenUser, vault: VaultDep
 ) -> dict[str, Any]:
     """Validate the current version's signatures ("Kiểm tra kết quả ký số")."""
-    document = await vault.get(principal, document_id)
-    current = document.current
-    detached = current.signature.detached if current.signature else None
-    if detached is None and current.content_type != PDF_MEDIA_TYPE:
-        # Only a PDF carries embedded signatures; anything else is signed by a .p7s or not at all.
-        return {
-            **NO_SIGNATURE_REPORT,
-            "document_id": document.id,
-            "version": current.version,
-        }
-    report = await validation.validate(
-        request.headers.get("authorization", ""),
-        subject=principal.sub,
-        bucket=current.bucket,
-        key=current.key,
-        signature_bucket=detached.bucket if detached else None,
-        signature_key=detached.key if detached else None,
+    return await vault.check_signatures(
+        principal, document_id, request.headers.get("authorization", "")
     )
-    return {**report, "document_id": document.id, "version": current.version}

@@ -84,8 +84,8 @@ async def list_my_dossiers(
     offset: Offset = 0,
 ) -> DossierList:
     """List the caller's own dossiers, newest first."""
-    items = await service.dossiers.list_for_owner(
-        user.sub, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
+    items = await service.list_own(
+        user, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
     )
     return DossierList(items=[DossierPublic.of(d) for d in items], limit=limit, offset=offset)
 

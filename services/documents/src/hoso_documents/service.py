@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from hoso_common.auth import Principal
 from hoso_common.clock import utc_now
@@ -54,6 +55,11 @@ from hoso_documents.errors import (
     VersionNotFound,
 )
 from hoso_documents.repository import DocumentRepository, SortOrder
+from hoso_documents.signing_client import (
+    NO_SIGNATURE_REPORT,
+    PDF_MEDIA_TYPE,
+    SignatureValidationClient,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +129,19 @@ class Vault:
         settings: Settings,
         *,
         nudge: Callable[[str], None] = lambda _: None,
+        validator: SignatureValidationClient | None = None,
     ) -> None:
         self.repository = repository
         self.storage = storage
         self.settings = settings
         self.bucket = settings.bucket
         self.nudge = nudge
+        self.validator = validator or SignatureValidationClient(
+            settings.signing_url,
+            settings.signing_timeout_s,
+            capability_secret=settings.object_capability_secret.get_secret_value(),
+            capability_ttl_s=settings.object_capability_ttl_s,
+        )
 
     async def upload(
         self,
@@ -263,6 +276,27 @@ class Vault:
         if document is None:
             raise DocumentNotFound()
         return document
+
+    async def check_signatures(
+        self, owner: Principal, document_id: str, authorization: str
+    ) -> dict[str, Any]:
+        """The signing service's report on the current version's signatures, asked for the owner."""
+        document = await self.get(owner, document_id)
+        current = document.current
+        detached = current.signature.detached if current.signature else None
+        if detached is None and current.content_type != PDF_MEDIA_TYPE:
+            # Only a PDF carries embedded signatures; anything else is signed by a .p7s or not
+            # at all.
+            return {**NO_SIGNATURE_REPORT, "document_id": document.id, "version": current.version}
+        report = await self.validator.validate(
+            authorization,
+            subject=owner.sub,
+            bucket=current.bucket,
+            key=current.key,
+            signature_bucket=detached.bucket if detached else None,
+            signature_key=detached.key if detached else None,
+        )
+        return {**report, "document_id": document.id, "version": current.version}
 
     async def list_own(
         self,
