@@ -60,6 +60,7 @@ from hoso_documents.signing_client import (
     PDF_MEDIA_TYPE,
     SignatureValidationClient,
 )
+from hoso_documents.storage import VaultFiles
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ class Vault:
         self.storage = storage
         self.settings = settings
         self.bucket = settings.bucket
+        self.files = VaultFiles(storage, settings.bucket)
         self.nudge = nudge
         self.validator = validator or SignatureValidationClient(
             settings.signing_url,
@@ -173,11 +175,8 @@ class Vault:
             self.repository.start_upload(document_id, owner.sub, key, utc_now())
         )
         try:
-            stored = await self.storage.upload_stream(
-                self.bucket,
-                key,
-                _bounded(head_chunks, chunks, limit, marker),
-                content_type=media_type,
+            stored = await self.files.upload(
+                key, _bounded(head_chunks, chunks, limit, marker), content_type=media_type
             )
             if stored.size == 0:
                 raise EmptyFile()
@@ -234,7 +233,7 @@ class Vault:
     async def _discard_upload(self, document_id: str, key: str, *, marked: bool = True) -> None:
         # Best effort: whatever fails here is left to the periodic orphan cleanup.
         with contextlib.suppress(Exception):
-            await self.storage.delete(self.bucket, key)
+            await self.files.delete(key)
         if not marked:
             # The marker was never written (the database was away): nothing to abandon, and
             # asking would only hold the citizen's answer for another server-selection wait.
@@ -326,7 +325,7 @@ class Vault:
         else:
             ref = chosen.object_ref()
         try:
-            return ref, await self.storage.stream(ref.bucket, ref.key)
+            return ref, await self.files.stream(ref.bucket, ref.key)
         except ObjectNotFound as error:
             raise VersionNotFound() from error
 
@@ -361,7 +360,7 @@ class Vault:
         )
         if not is_pdf:
             return  # other files get a detached CAdES signature, whatever their content
-        data = await self.storage.read_bytes(version.bucket, version.key)
+        data = await self.files.read(version.bucket, version.key)
         problem = await asyncio.to_thread(signing_problem, bytes(data))
         if problem is not None:
             raise DocumentUnsignable(problem.message, extra={"reason": problem.code})
@@ -391,8 +390,7 @@ class Vault:
 
     async def _purge(self, owner_id: str, document_id: str) -> None:
         prefix = object_keys.document_prefix(owner_id, document_id)
-        for key in await self.storage.list_keys(self.bucket, prefix):
-            await self.storage.delete(self.bucket, key)
+        await self.files.delete_prefix(prefix)
         if not await self.repository.remove_deleted(document_id):
             logger.info("document metadata kept until its events leave", extra={"id": document_id})
 
@@ -459,7 +457,7 @@ class Vault:
         )
         if detached:
             key = object_keys.signature_key(document.owner_id, document.id, number)
-            await self.storage.copy(signed.bucket, signed.key, self.bucket, key)
+            await self.files.copy_in(signed.bucket, signed.key, key)
             p7s = ObjectRef(
                 bucket=self.bucket,
                 key=key,
@@ -479,7 +477,7 @@ class Vault:
                 }
             )
         key = object_keys.version_key(document.owner_id, document.id, number)
-        await self.storage.copy(signed.bucket, signed.key, self.bucket, key)
+        await self.files.copy_in(signed.bucket, signed.key, key)
         return Version(
             version=number,
             bucket=self.bucket,
@@ -504,7 +502,7 @@ class Vault:
         document_id = result_document_id(returned.dossier_id)
         key = object_keys.version_key(returned.owner_id, document_id, 1)
         source = returned.result
-        await self.storage.copy(source.bucket, source.key, self.bucket, key)
+        await self.files.copy_in(source.bucket, source.key, key)
         now = utc_now()
         version = Version(
             version=1,
@@ -552,9 +550,7 @@ class Vault:
         counts = {"orphan_uploads": 0, "expired_drafts": 0, "deletions": 0}
         orphan_cutoff = now - timedelta(seconds=self.settings.orphan_upload_age_s)
         for raw in await self.repository.stale_uploads(orphan_cutoff):
-            prefix = object_keys.document_prefix(raw["owner_id"], raw["_id"])
-            for key in await self.storage.list_keys(self.bucket, prefix):
-                await self.storage.delete(self.bucket, key)
+            await self.files.delete_prefix(object_keys.document_prefix(raw["owner_id"], raw["_id"]))
             await self.repository.abandon_upload(raw["_id"])
             counts["orphan_uploads"] += 1
         draft_cutoff = now - timedelta(seconds=self.settings.draft_ttl_s)
