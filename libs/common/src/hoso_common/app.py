@@ -93,7 +93,7 @@ def create_service_app(
     relay = platform.outbox
     # Gauges that need a query are sampled in the background; `gauges` adds the service's own.
     sampler = Sampler()
-    register_outbox_gauges(sampler, relay.collections)
+    register_outbox_gauges(sampler, relay)
     register_consumer_lag(sampler, platform.broker)
     for register in gauges:
         register(sampler)

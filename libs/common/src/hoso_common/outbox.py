@@ -125,8 +125,11 @@ class OutboxRelay:
         scan_interval_s: float = 5.0,
         lease_s: float = 30.0,
         batch: int = 100,
+        prefilter_empty: bool = False,
     ) -> None:
         self.broker = broker
+        self.prefilter_empty = prefilter_empty
+        self.pending = pending_filter(prefilter_empty=prefilter_empty)
         self.collections = collections
         self.scan_interval_s = scan_interval_s
         self.lease = timedelta(seconds=lease_s)
@@ -221,11 +224,8 @@ class OutboxRelay:
         published = 0
         now = datetime.now(UTC)
         pending = collection.find(
-            # `$ne: []` restates the second condition on the top-level field, where the
-            # local FerretDB can drop empty outboxes before decoding them.
             {
-                OUTBOX_FIELD: {"$ne": []},
-                f"{OUTBOX_FIELD}.0": {"$exists": True},
+                **self.pending,
                 "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
             },
             projection={"_id": 1},
@@ -291,8 +291,20 @@ class OutboxRelay:
         return len(published)
 
 
+def pending_filter(*, prefilter_empty: bool = False) -> dict[str, Any]:
+    """The query of documents with entries in their outbox."""
+    if prefilter_empty:
+        # The local stack's FerretDB drops empty outboxes before decoding them only when
+        # asked on the top-level field too (the `mongo_outbox_prefilter` setting).
+        return {OUTBOX_FIELD: {"$ne": []}, f"{OUTBOX_FIELD}.0": {"$exists": True}}
+    return {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+
+
 def outbox_sampler(
-    collections: list[AsyncCollection[dict[str, Any]]], *, limit: int = 1000
+    collections: list[AsyncCollection[dict[str, Any]]],
+    *,
+    limit: int = 1000,
+    pending: dict[str, Any] | None = None,
 ) -> tuple[SampleFn, SampleFn]:
     """Samplers of the outbox backlog (pending entries) and its oldest entry's age, per collection.
 
@@ -305,12 +317,12 @@ def outbox_sampler(
         now = datetime.now(UTC)
         for collection in collections:
             count, oldest = 0, 0.0
-            pending = collection.find(
-                {OUTBOX_FIELD: {"$ne": []}, f"{OUTBOX_FIELD}.0": {"$exists": True}},
+            cursor = collection.find(
+                pending or pending_filter(),
                 projection={f"{OUTBOX_FIELD}.value.time": 1},
                 limit=limit,
             )
-            async for doc in pending:
+            async for doc in cursor:
                 for entry in doc.get(OUTBOX_FIELD) or []:
                     count += 1
                     stamp = (entry.get("value") or {}).get("time")
@@ -331,12 +343,10 @@ def outbox_sampler(
     return backlog, oldest_age
 
 
-def register_outbox_gauges(
-    sampler: Sampler, collections: list[AsyncCollection[dict[str, Any]]]
-) -> None:
-    if not collections:
+def register_outbox_gauges(sampler: Sampler, relay: OutboxRelay) -> None:
+    if not relay.collections:
         return
-    backlog, oldest_age = outbox_sampler(collections)
+    backlog, oldest_age = outbox_sampler(relay.collections, pending=relay.pending)
     sampler.gauge(
         "hoso.outbox.backlog",
         backlog,

@@ -54,7 +54,11 @@ class Platform:
             storage=ObjectStorage(settings),
             verifier=TokenVerifier(settings),
             tracer_provider=provider,
-            outbox=OutboxRelay(broker, [db[collection] for collection in outbox_collections]),
+            outbox=OutboxRelay(
+                broker,
+                [db[collection] for collection in outbox_collections],
+                prefilter_empty=settings.mongo_outbox_prefilter,
+            ),
         )
 
     @property
