@@ -149,10 +149,23 @@ class OutboxRelay:
         self._wake.set()
 
     def written(self, collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]) -> None:
-        """Publish the outbox entries of a document the caller has just written."""
-        if doc.get(OUTBOX_FIELD):
-            self._written.append((collection, doc))
-            self._wake.set()
+        """Publish the outbox entries of a document the caller has just written.
+
+        Only a write that took the handover lease (`with_events(..., handover=True)`) may hand
+        its document over: without the lease a scanning replica could publish the same
+        entries meanwhile, so such a document is drained by claim instead, like a nudge.
+        """
+        if not doc.get(OUTBOX_FIELD):
+            return
+        if doc.get(LEASE_FIELD) is None:
+            logger.warning(
+                "document handed over without its outbox lease; drained by claim",
+                extra={"collection": collection.name},
+            )
+            self.nudge(doc["_id"])
+            return
+        self._written.append((collection, doc))
+        self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
