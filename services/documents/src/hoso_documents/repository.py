@@ -39,9 +39,12 @@ def _statuses(statuses: Sequence[DocumentStatus] | frozenset[DocumentStatus]) ->
     return sorted(status.value for status in statuses)
 
 
-class DocumentRepository:
-    # FerretDB's findAndModify takes no projection, so those results carry the outbox too.
+# The outbox belongs to the relay: reads leave it out. Updates return the whole document
+# (no projection on findAndModify, which the local FerretDB refuses); Document ignores it.
+_HIDDEN = {"outbox": 0}
 
+
+class DocumentRepository:
     def __init__(self, db: AsyncDatabase[Raw], *, source: str) -> None:
         self.collection: AsyncCollection[Raw] = db[COLLECTION]
         self.source = source
@@ -122,12 +125,12 @@ class DocumentRepository:
                 "owner_id": owner_id,
                 "status": {"$in": _statuses(VISIBLE_STATUSES)},
             },
-            projection={"outbox": 0},
+            projection=_HIDDEN,
         )
         return to_document(raw) if raw else None
 
     async def get_any(self, document_id: str) -> Document | None:
-        raw = await self.collection.find_one({"_id": document_id}, projection={"outbox": 0})
+        raw = await self.collection.find_one({"_id": document_id}, projection=_HIDDEN)
         return to_document(raw) if raw else None
 
     async def list_page(
@@ -149,7 +152,7 @@ class DocumentRepository:
         direction = ASCENDING if order == "asc" else DESCENDING
         total = await self.collection.count_documents(query)
         cursor = (
-            self.collection.find(query, projection={"outbox": 0})
+            self.collection.find(query, projection=_HIDDEN)
             .sort([("created_at", direction), ("_id", direction)])
             .skip((page - 1) * size)
             .limit(size)
@@ -283,7 +286,7 @@ class DocumentRepository:
     async def stuck_deletions(self, cutoff: datetime, limit: int = 100) -> list[Document]:
         cursor = self.collection.find(
             {"status": DocumentStatus.DELETING.value, "deleting_since": {"$lt": cutoff}},
-            projection={"outbox": 0},
+            projection=_HIDDEN,
             limit=limit,
         )
         return [to_document(raw) async for raw in cursor]
