@@ -111,8 +111,13 @@ async def bare_at_level(pdf: bytes, rounds: int, *, ca_url: str, ca_dir: str, us
     """
     from hoso_sandbox_ca.citizens import CitizenRegistry
     from hoso_sandbox_ca.pki.authority import CertificateAuthority
-    from hoso_signing.pades import PadesEngine
-    from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
+    from hoso_signing.crypto.pades import PadesEngine
+    from hoso_signing.crypto.pki import (
+        FetchAllowList,
+        HttpxTimeStamper,
+        RevocationCache,
+        TrustStore,
+    )
     from hoso_signing.providers.vnpt import VnptSmartCAClient
 
     citizen = CitizenRegistry(

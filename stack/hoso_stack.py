@@ -114,6 +114,8 @@ def shared_env() -> dict[str, str]:
             # Only here do services create missing topics (the topics Job does elsewhere).
             "HOSO_KAFKA_CREATE_TOPICS": "true",
             "HOSO_MONGO_URL": f"mongodb://{HOST}:{MONGO_PORT}/",
+            # FerretDB skips empty outboxes undecoded only when the scan asks `outbox != []`
+            "HOSO_MONGO_OUTBOX_PREFILTER": "true",
             "HOSO_S3_ENDPOINT": f"{HOST}:{S3_PORT}",
             "HOSO_S3_ACCESS_KEY": S3_ACCESS_KEY,
             "HOSO_S3_SECRET_KEY": S3_SECRET_KEY,

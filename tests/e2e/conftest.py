@@ -16,6 +16,7 @@ import pytest_asyncio
 from hoso_common.testing.endpoints import Endpoints
 from hoso_common.testing.identity import IdpClient, TestUser
 from hoso_common.testing.pdfa import verapdf_launcher
+from hoso_signing.testing.pdfs import build_pdf
 
 from .api_client import enroll
 
@@ -83,29 +84,8 @@ async def officer_of(idp: IdpClient) -> Callable[[str], Awaitable[TestUser]]:
 
 
 def sample_pdf(text: str = "Giay to kiem thu") -> bytes:
-    """A small well-formed one-page PDF (with a correct xref table) for signing."""
-    stream = f"BT /F1 14 Tf 72 720 Td ({text} {uuid.uuid4().hex}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
+    """A small well-formed one-page PDF (with a correct xref table) for signing; unique."""
+    return build_pdf(title=f"{text} {uuid.uuid4().hex}")
 
 
 def sample_png(width: int = 8, height: int = 8) -> bytes:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from hoso_common.clock import utc_now
 from hoso_portal.security import new_token, token_hash
 
 logger = logging.getLogger(__name__)
@@ -19,8 +20,8 @@ SESSIONS = "portal_sessions"
 LOGINS = "portal_logins"
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# The platform's one clock, under the name the portal's modules import.
+utcnow = utc_now
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 
+from hoso_common.multipart import MalformedForm, multipart_boundary
+
 CSRF_FIELD = "csrf_token"
 HEAD_LIMIT = 16 * 1024
 
@@ -18,13 +20,10 @@ class MalformedUpload(Exception):
 
 
 def boundary_of(content_type: str | None) -> bytes:
-    if not content_type or not content_type.lower().startswith("multipart/form-data"):
-        raise MalformedUpload("not multipart/form-data")
-    for param in content_type.split(";")[1:]:
-        key, _, value = param.strip().partition("=")
-        if key.lower() == "boundary" and value:
-            return value.strip('"').encode("latin-1")
-    raise MalformedUpload("no boundary")
+    try:
+        return multipart_boundary(content_type)
+    except MalformedForm as error:
+        raise MalformedUpload(str(error)) from error
 
 
 async def split_csrf(

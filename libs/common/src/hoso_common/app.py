@@ -1,12 +1,18 @@
-"""Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, metrics, outbox."""
+"""Builds a service's ASGI app: FastAPI + FastStream, health, errors, telemetry, metrics, outbox.
+
+Every service is wired the same way: `main.py` calls `Platform.create` (broker, database,
+storage and the outbox relay), builds its use-case objects once with them, and hands them to
+`create_service_app`, which keeps them on `app.state.use_cases`; the routes reach them through
+the `Annotated` dependencies of the service's `api/deps.py`, built with `use_case_dependency`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream_fastapi import AsyncAPIConfig, FastStreamAPI
@@ -20,7 +26,7 @@ from hoso_common.log import configure_logging
 from hoso_common.metrics import Sampler
 from hoso_common.mongo import ping
 from hoso_common.openapi import document_problems
-from hoso_common.outbox import OutboxRelay, register_outbox_gauges
+from hoso_common.outbox import register_outbox_gauges
 from hoso_common.platform import Platform
 from hoso_common.redirects import RelativeRedirectMiddleware
 from hoso_common.settings import KafkaSettings
@@ -28,6 +34,19 @@ from hoso_common.telemetry import instrument_app
 
 Hook = Callable[[], Awaitable[None]]
 Gauges = Callable[[Sampler], None]
+UseCases = TypeVar("UseCases")
+
+
+def use_case_dependency(kind: type[UseCases]) -> Callable[[Request], UseCases]:
+    """A FastAPI dependency returning the use-case object of type `kind` given to the app."""
+
+    def dependency(request: Request) -> UseCases:
+        for use_case in request.app.state.use_cases:
+            if isinstance(use_case, kind):
+                return use_case
+        raise AssertionError(f"create_service_app was given no {kind.__name__}")
+
+    return dependency
 
 
 class TopicsCheck:
@@ -61,9 +80,9 @@ def create_service_app(
     *,
     title: str,
     description: str,
+    use_cases: Sequence[object],
     routers: Sequence[APIRouter],
     buckets: Sequence[str] = (),
-    outbox_collections: Sequence[str] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     gauges: Sequence[Gauges] = (),
@@ -71,10 +90,10 @@ def create_service_app(
 ) -> FastStreamAPI:
     settings = platform.settings
     configure_logging(platform.name, settings.log_level)
-    relay = OutboxRelay(platform.broker, [platform.db[name] for name in outbox_collections])
+    relay = platform.outbox
     # Gauges that need a query are sampled in the background; `gauges` adds the service's own.
     sampler = Sampler()
-    register_outbox_gauges(sampler, relay.collections)
+    register_outbox_gauges(sampler, relay)
     register_consumer_lag(sampler, platform.broker)
     for register in gauges:
         register(sampler)
@@ -110,6 +129,7 @@ def create_service_app(
         root_path=f"/api/{platform.name}",
     )
     app.state.platform = platform
+    app.state.use_cases = tuple(use_cases)
     app.state.token_verifier = platform.verifier
     app.state.outbox_relay = relay
     app.state.metrics_sampler = sampler

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,32 @@ def handover_lease(lease_s: float = 30.0) -> dict[str, datetime]:
     return {LEASE_FIELD: datetime.now(UTC) + timedelta(seconds=lease_s)}
 
 
+def with_events(
+    update: dict[str, Any],
+    events: Sequence[EventData],
+    *,
+    source: str,
+    correlation_id: str | None = None,
+    handover: bool = False,
+) -> dict[str, Any]:
+    """`update` extended to store `events` in the document's outbox, atomically with it.
+
+    The one place where repositories add events to a write. `handover=True` is for a writer
+    that hands the document it gets back to `OutboxRelay.written`: the same update then takes
+    the handover lease (see `handover_lease`), which such a writer must never forget.
+    """
+    if not events:
+        return update
+    extended = dict(update)
+    extended["$push"] = {
+        **update.get("$push", {}),
+        **push_events(*events, source=source, correlation_id=correlation_id),
+    }
+    if handover:
+        extended["$set"] = {**update.get("$set", {}), **handover_lease()}
+    return extended
+
+
 class OutboxRelay:
     """Publishes pending outbox entries of the given collections, then removes them.
 
@@ -98,8 +125,11 @@ class OutboxRelay:
         scan_interval_s: float = 5.0,
         lease_s: float = 30.0,
         batch: int = 100,
+        prefilter_empty: bool = False,
     ) -> None:
         self.broker = broker
+        self.prefilter_empty = prefilter_empty
+        self.pending = pending_filter(prefilter_empty=prefilter_empty)
         self.collections = collections
         self.scan_interval_s = scan_interval_s
         self.lease = timedelta(seconds=lease_s)
@@ -119,10 +149,23 @@ class OutboxRelay:
         self._wake.set()
 
     def written(self, collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]) -> None:
-        """Publish the outbox entries of a document the caller has just written."""
-        if doc.get(OUTBOX_FIELD):
-            self._written.append((collection, doc))
-            self._wake.set()
+        """Publish the outbox entries of a document the caller has just written.
+
+        Only a write that took the handover lease (`with_events(..., handover=True)`) may hand
+        its document over: without the lease a scanning replica could publish the same
+        entries meanwhile, so such a document is drained by claim instead, like a nudge.
+        """
+        if not doc.get(OUTBOX_FIELD):
+            return
+        if doc.get(LEASE_FIELD) is None:
+            logger.warning(
+                "document handed over without its outbox lease; drained by claim",
+                extra={"collection": collection.name},
+            )
+            self.nudge(doc["_id"])
+            return
+        self._written.append((collection, doc))
+        self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
@@ -194,11 +237,8 @@ class OutboxRelay:
         published = 0
         now = datetime.now(UTC)
         pending = collection.find(
-            # `$ne: []` restates the second condition on the top-level field, where the
-            # local FerretDB can drop empty outboxes before decoding them.
             {
-                OUTBOX_FIELD: {"$ne": []},
-                f"{OUTBOX_FIELD}.0": {"$exists": True},
+                **self.pending,
                 "$or": [{LEASE_FIELD: {"$exists": False}}, {LEASE_FIELD: {"$lt": now}}],
             },
             projection={"_id": 1},
@@ -264,8 +304,20 @@ class OutboxRelay:
         return len(published)
 
 
+def pending_filter(*, prefilter_empty: bool = False) -> dict[str, Any]:
+    """The query of documents with entries in their outbox."""
+    if prefilter_empty:
+        # The local stack's FerretDB drops empty outboxes before decoding them only when
+        # asked on the top-level field too (the `mongo_outbox_prefilter` setting).
+        return {OUTBOX_FIELD: {"$ne": []}, f"{OUTBOX_FIELD}.0": {"$exists": True}}
+    return {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+
+
 def outbox_sampler(
-    collections: list[AsyncCollection[dict[str, Any]]], *, limit: int = 1000
+    collections: list[AsyncCollection[dict[str, Any]]],
+    *,
+    limit: int = 1000,
+    pending: dict[str, Any] | None = None,
 ) -> tuple[SampleFn, SampleFn]:
     """Samplers of the outbox backlog (pending entries) and its oldest entry's age, per collection.
 
@@ -278,12 +330,12 @@ def outbox_sampler(
         now = datetime.now(UTC)
         for collection in collections:
             count, oldest = 0, 0.0
-            pending = collection.find(
-                {OUTBOX_FIELD: {"$ne": []}, f"{OUTBOX_FIELD}.0": {"$exists": True}},
+            cursor = collection.find(
+                pending or pending_filter(),
                 projection={f"{OUTBOX_FIELD}.value.time": 1},
                 limit=limit,
             )
-            async for doc in pending:
+            async for doc in cursor:
                 for entry in doc.get(OUTBOX_FIELD) or []:
                     count += 1
                     stamp = (entry.get("value") or {}).get("time")
@@ -304,12 +356,10 @@ def outbox_sampler(
     return backlog, oldest_age
 
 
-def register_outbox_gauges(
-    sampler: Sampler, collections: list[AsyncCollection[dict[str, Any]]]
-) -> None:
-    if not collections:
+def register_outbox_gauges(sampler: Sampler, relay: OutboxRelay) -> None:
+    if not relay.collections:
         return
-    backlog, oldest_age = outbox_sampler(collections)
+    backlog, oldest_age = outbox_sampler(relay.collections, pending=relay.pending)
     sampler.gauge(
         "hoso.outbox.backlog",
         backlog,

@@ -11,24 +11,20 @@ docs/operations.md.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
 
+from hoso_common.clock import utc_now
 from hoso_common.events import SignSource, SignStatusQueried
+from hoso_common.periodic import PeriodicTask
 
 logger = logging.getLogger(__name__)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ class SignReconciler:
         interval_s: float = 30.0,
         ask_again_s: float = 120.0,
         batch: int = 200,
-        clock: Callable[[], datetime] = now_utc,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.source = source
         self.find_waiting = find_waiting
@@ -68,7 +64,13 @@ class SignReconciler:
         self.batch = batch
         self.clock = clock
         self._asked: dict[str, datetime] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PeriodicTask(
+            f"{source}-reconciler",
+            self.run_once,
+            interval_s,
+            on_error=self._failed,
+            on_success=self._succeeded,
+        )
         self.passes = 0
         self.asked_total = 0
         self.repaired_total = 0
@@ -141,26 +143,18 @@ class SignReconciler:
         }
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"{self.source}-reconciler")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-                self.last_error = None
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # An outage of the database or the broker: the next pass tries again.
-                self.last_error = repr(error)[:300]
-                logger.warning("reconciler pass failed", extra={"error": repr(error)})
-            await asyncio.sleep(self.interval_s)
+    def _succeeded(self) -> None:
+        self.last_error = None
+
+    def _failed(self, error: Exception) -> None:
+        # An outage of the database or the broker: the next pass tries again.
+        self.last_error = repr(error)[:300]
+        logger.warning("reconciler pass failed", extra={"error": repr(error)})
 
 
 def reconciler_router(reconciler: SignReconciler) -> APIRouter:

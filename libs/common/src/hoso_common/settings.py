@@ -150,6 +150,14 @@ class MongoSettings(BaseServiceSettings):
         default=SecretStr("mongodb://127.0.0.1:27017/"), validation_alias=shared("MONGO_URL")
     )
     mongo_database: str = "hoso"
+    mongo_outbox_prefilter: bool = Field(
+        default=False,
+        validation_alias=shared("MONGO_OUTBOX_PREFILTER"),
+        description=(
+            "Local stack only: the outbox scan also asks `outbox != []`, so FerretDB skips "
+            "empty outboxes before decoding them. MongoDB needs no such hint."
+        ),
+    )
 
 
 class S3Settings(BaseServiceSettings):

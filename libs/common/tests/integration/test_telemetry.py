@@ -35,7 +35,7 @@ async def test_trace_id_flows_from_http_through_kafka_into_the_consumer(
     exporter = InMemorySpanExporter()
     tracer_provider("telemetry-test", SimpleSpanProcessor(exporter))
     settings = PlatformSettings(mongo_database="hoso_test_telemetry")
-    platform = Platform.create("telemetry-test", settings)
+    platform = Platform.create("telemetry-test", settings, outbox_collections=["things"])
     document_id = str(uuid.uuid4())
     consumed: dict[str, str] = {}
 
@@ -73,8 +73,8 @@ async def test_trace_id_flows_from_http_through_kafka_into_the_consumer(
         platform,
         title="telemetry test",
         description="test",
+        use_cases=[],
         routers=[router],
-        outbox_collections=["things"],
     )
     async with serve_app(app) as url:
         async with httpx.AsyncClient() as client:

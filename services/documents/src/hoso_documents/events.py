@@ -10,7 +10,7 @@ from hoso_common import topics
 from hoso_common.broker import subscriber
 from hoso_common.events import DossierResultReturned, Envelope, SignCompleted
 from hoso_common.reconciler import SignReconciler
-from hoso_documents.vault import Vault
+from hoso_documents.service import Vault
 
 logger = logging.getLogger(__name__)
 

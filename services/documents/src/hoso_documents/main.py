@@ -5,22 +5,23 @@ from faststream_fastapi import FastStreamAPI
 from hoso_common.app import create_service_app
 from hoso_common.broker import publish_envelope
 from hoso_common.events import SignStatusQueried, new_envelope
+from hoso_common.periodic import PeriodicTask
 from hoso_common.platform import Platform
 from hoso_common.reconciler import SignReconciler, reconciler_router
 from hoso_documents.api.routes import router
-from hoso_documents.cleanup import PeriodicCleanup
 from hoso_documents.config import Settings
 from hoso_documents.events import register_subscribers
 from hoso_documents.repository import COLLECTION, DocumentRepository
-from hoso_documents.vault import Vault
+from hoso_documents.service import Vault
 
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = Platform.create("documents", settings)
+    platform = Platform.create("documents", settings, outbox_collections=[COLLECTION])
     repository = DocumentRepository(platform.db, source=platform.source)
-    vault = Vault(repository, platform.storage, settings)
-    cleanup = PeriodicCleanup(vault, settings.cleanup_interval_s)
+    vault = Vault(repository, platform.storage, settings, nudge=platform.outbox.nudge)
+    # Expired drafts and orphaned uploads are removed by this pass (FerretDB has no TTL indexes).
+    cleanup = PeriodicTask("documents-cleanup", vault.clean_up, settings.cleanup_interval_s)
 
     async def ask(query: SignStatusQueried) -> None:
         await publish_envelope(platform.broker, new_envelope(query, source=platform.source))
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
 
     async def start() -> None:
         await repository.create_indexes()
-        await cleanup.start()
+        cleanup.start()
         reconciler.start()
 
     async def stop() -> None:
@@ -51,9 +52,9 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         description=(
             "The citizen's personal e-document vault: upload, versions, download, signing requests."
         ),
+        use_cases=[vault],
         routers=[router, reconciler_router(reconciler)],
         buckets=[settings.bucket],
-        outbox_collections=[COLLECTION],
         on_startup=[start],
         on_shutdown=[stop],
     )

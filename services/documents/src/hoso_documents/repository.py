@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hoso_common.events import EventData
-from hoso_common.outbox import push_events
+from hoso_common.outbox import with_events
 from hoso_common.reconciler import Waiting
 from hoso_documents.domain.lifecycle import DELETABLE, SAVABLE, SIGNABLE
 from hoso_documents.domain.models import (
@@ -39,9 +39,12 @@ def _statuses(statuses: Sequence[DocumentStatus] | frozenset[DocumentStatus]) ->
     return sorted(status.value for status in statuses)
 
 
-class DocumentRepository:
-    # FerretDB's findAndModify takes no projection, so those results carry the outbox too.
+# The outbox belongs to the relay: reads leave it out. Updates return the whole document
+# (no projection on findAndModify, which the local FerretDB refuses); Document ignores it.
+_HIDDEN = {"outbox": 0}
 
+
+class DocumentRepository:
     def __init__(self, db: AsyncDatabase[Raw], *, source: str) -> None:
         self.collection: AsyncCollection[Raw] = db[COLLECTION]
         self.source = source
@@ -49,9 +52,6 @@ class DocumentRepository:
     async def create_indexes(self) -> None:
         await self.collection.create_index([("owner_id", ASCENDING), ("created_at", DESCENDING)])
         await self.collection.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
-
-    def _outbox(self, events: Sequence[EventData]) -> Raw:
-        return {"$push": push_events(*events, source=self.source)} if events else {}
 
     async def start_upload(self, document_id: str, owner_id: str, key: str, now: datetime) -> None:
         """The marker written before any byte reaches storage, so an orphan can be found."""
@@ -83,19 +83,22 @@ class DocumentRepository:
         """The uploaded file becomes a visible document, with its events, in one write."""
         raw = await self.collection.find_one_and_update(
             {"_id": document_id, "status": DocumentStatus.UPLOADING.value},
-            {
-                "$set": {
-                    "name": name,
-                    "status": status.value,
-                    "versions": [version.model_dump()],
-                    "pending": pending.model_dump() if pending else None,
-                    "failure": None,
-                    "created_at": now,
-                    "updated_at": now,
+            with_events(
+                {
+                    "$set": {
+                        "name": name,
+                        "status": status.value,
+                        "versions": [version.model_dump()],
+                        "pending": pending.model_dump() if pending else None,
+                        "failure": None,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                    "$unset": {"upload_key": ""},
                 },
-                "$unset": {"upload_key": ""},
-                **self._outbox(events),
-            },
+                events,
+                source=self.source,
+            ),
             return_document=ReturnDocument.AFTER,
         )
         return to_document(raw) if raw else None
@@ -122,12 +125,12 @@ class DocumentRepository:
                 "owner_id": owner_id,
                 "status": {"$in": _statuses(VISIBLE_STATUSES)},
             },
-            projection={"outbox": 0},
+            projection=_HIDDEN,
         )
         return to_document(raw) if raw else None
 
     async def get_any(self, document_id: str) -> Document | None:
-        raw = await self.collection.find_one({"_id": document_id}, projection={"outbox": 0})
+        raw = await self.collection.find_one({"_id": document_id}, projection=_HIDDEN)
         return to_document(raw) if raw else None
 
     async def list_page(
@@ -149,7 +152,7 @@ class DocumentRepository:
         direction = ASCENDING if order == "asc" else DESCENDING
         total = await self.collection.count_documents(query)
         cursor = (
-            self.collection.find(query, projection={"outbox": 0})
+            self.collection.find(query, projection=_HIDDEN)
             .sort([("created_at", direction), ("_id", direction)])
             .skip((page - 1) * size)
             .limit(size)
@@ -172,15 +175,18 @@ class DocumentRepository:
                 "status": {"$in": _statuses(SIGNABLE)},
                 "versions.0": {"$exists": True},
             },
-            {
-                "$set": {
-                    "status": DocumentStatus.SIGNING.value,
-                    "pending": pending.model_dump(),
-                    "failure": None,
-                    "updated_at": now,
+            with_events(
+                {
+                    "$set": {
+                        "status": DocumentStatus.SIGNING.value,
+                        "pending": pending.model_dump(),
+                        "failure": None,
+                        "updated_at": now,
+                    },
                 },
-                **self._outbox(events),
-            },
+                events,
+                source=self.source,
+            ),
             return_document=ReturnDocument.AFTER,
         )
         return to_document(raw) if raw else None
@@ -280,7 +286,7 @@ class DocumentRepository:
     async def stuck_deletions(self, cutoff: datetime, limit: int = 100) -> list[Document]:
         cursor = self.collection.find(
             {"status": DocumentStatus.DELETING.value, "deleting_since": {"$lt": cutoff}},
-            projection={"outbox": 0},
+            projection=_HIDDEN,
             limit=limit,
         )
         return [to_document(raw) async for raw in cursor]

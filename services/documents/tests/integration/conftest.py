@@ -18,7 +18,7 @@ from hoso_common.testing.server import serve_app
 from hoso_documents.config import Settings
 from hoso_documents.main import create_app
 from hoso_documents.repository import COLLECTION, DocumentRepository
-from hoso_documents.vault import Vault
+from hoso_documents.service import Vault
 
 MiB = 1024 * 1024
 

@@ -10,7 +10,7 @@ import pytest
 
 from hoso_common.storage import ObjectStorage
 from hoso_documents.domain.object_keys import document_prefix, version_key
-from hoso_documents.vault import Vault
+from hoso_documents.service import Vault
 
 from .conftest import Service
 from .samples import PDF

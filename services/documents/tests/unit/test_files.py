@@ -1,21 +1,18 @@
-"""Type sniffing, filename sanitising and Content-Disposition."""
+"""Type sniffing and filename sanitising."""
 
 from __future__ import annotations
 
 import io
 import unicodedata
 import zipfile
-from urllib.parse import unquote
 
 import pytest
 
 from hoso_documents.domain.files import (
     FileKind,
     TypeProblem,
-    ascii_fallback,
     check_type,
     clean_text,
-    content_disposition,
     filename_with_extension,
     sanitize_filename,
     sniff,
@@ -161,17 +158,3 @@ def test_clean_text_removes_controls_and_collapses_spaces() -> None:
 def test_filename_with_extension() -> None:
     assert filename_with_extension("scan", FileKind.JPEG) == "scan.jpg"
     assert filename_with_extension("scan.png", FileKind.PNG) == "scan.png"
-
-
-def test_ascii_fallback_spells_vietnamese_in_ascii() -> None:
-    assert ascii_fallback('Đơn "đề nghị" cấp hộ chiếu.pdf') == "Don _de nghi_ cap ho chieu.pdf"
-
-
-def test_content_disposition_keeps_the_vietnamese_name() -> None:
-    name = "Giấy khai sinh Đỗ 100%.pdf"
-    header = content_disposition(name)
-    assert header.startswith('attachment; filename="Giay khai sinh Do 100%.pdf"; ')
-    encoded = header.split("filename*=UTF-8''", 1)[1]
-    assert " " not in encoded and '"' not in encoded and ";" not in encoded
-    assert unquote(encoded) == name
-    assert header.isascii()

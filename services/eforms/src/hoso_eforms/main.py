@@ -7,7 +7,6 @@ from hoso_common.broker import publish_envelope
 from hoso_common.events import SignStatusQueried, new_envelope
 from hoso_common.platform import Platform
 from hoso_common.reconciler import SignReconciler, reconciler_router
-from hoso_eforms.api.deps import bound_router
 from hoso_eforms.api.routes import catalogue_router, forms_router, templates_router
 from hoso_eforms.config import Settings
 from hoso_eforms.domain.catalogue import AddressCatalogue
@@ -21,9 +20,9 @@ from hoso_eforms.storage import FormFiles
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = Platform.create("eforms", settings)
+    platform = Platform.create("eforms", settings, outbox_collections=[FORMS])
     catalogue = AddressCatalogue.load(settings.address_catalogue_path)
-    forms = FormRepository(platform.db)
+    forms = FormRepository(platform.db, source=platform.source)
     service = EformsService(
         templates=TemplateRepository(platform.db),
         forms=forms,
@@ -32,9 +31,9 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         renderer=FormRenderer(
             FontSet(settings.font_regular, settings.font_bold, settings.font_italic), catalogue
         ),
-        event_source=platform.source,
         list_limit=settings.list_limit,
         procedures=ProcedureDirectory(settings.submission_url, settings.upstream_timeout_s),
+        nudge_outbox=platform.outbox.nudge,
     )
 
     async def ask(query: SignStatusQueried) -> None:
@@ -56,12 +55,9 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         platform,
         title="Biểu mẫu điện tử — eforms",
         description="E-form templates per procedure, filled instances, PDF rendering and signing.",
-        routers=[
-            bound_router(service, templates_router, catalogue_router, forms_router),
-            reconciler_router(reconciler),
-        ],
+        use_cases=[service],
+        routers=[templates_router, catalogue_router, forms_router, reconciler_router(reconciler)],
         buckets=[settings.bucket],
-        outbox_collections=[FORMS],
         on_startup=[service.seed, start_reconciler],
         on_shutdown=[reconciler.stop],
     )

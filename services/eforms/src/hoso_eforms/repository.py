@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,9 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hoso_common.events import EventData
 from hoso_common.mongo import Document
+from hoso_common.outbox import with_events
 from hoso_common.reconciler import Waiting
 from hoso_eforms.domain.forms import EDITABLE, FormStatus
 
@@ -83,8 +86,9 @@ class TemplateRepository:
 
 
 class FormRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, source: str) -> None:
         self.collection = db[FORMS]
+        self.source = source  # the CloudEvents source of the events it stores
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index(
@@ -142,7 +146,7 @@ class FormRepository:
         revision: int,
         sign_request: Document,
         rendered: Document,
-        outbox_push: Document,
+        events: Sequence[EventData],
         now: datetime,
     ) -> Document | None:
         """Move an editable form at `revision` to signing and store its event in one update."""
@@ -154,16 +158,20 @@ class FormRepository:
                     "revision": revision,
                     "status": {"$in": [s.value for s in EDITABLE]},
                 },
-                {
-                    "$set": {
-                        "status": FormStatus.SIGNING.value,
-                        "sign_request": sign_request,
-                        "rendered": rendered,
-                        "signing_started_at": now,
+                with_events(
+                    {
+                        "$set": {
+                            "status": FormStatus.SIGNING.value,
+                            "sign_request": sign_request,
+                            "rendered": rendered,
+                            "signing_started_at": now,
+                        },
+                        "$unset": {"failure_reason": ""},
                     },
-                    "$unset": {"failure_reason": ""},
-                    "$push": outbox_push,
-                },
+                    events,
+                    source=self.source,
+                    correlation_id=sign_request["request_id"],
+                ),
                 return_document=ReturnDocument.AFTER,
             )
         )

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hoso_common.auth import Principal
+from hoso_common.clock import utc_now
 from hoso_common.events import ObjectRef, SignCompleted, SignRequested, StampOptions
-from hoso_common.outbox import push_events
 from hoso_common.pdf_check import signing_problem
 from hoso_eforms.domain.catalogue import AddressCatalogue
 from hoso_eforms.domain.forms import (
@@ -55,12 +55,6 @@ SEED_PUBLISHED_AT = datetime(2025, 7, 1, tzinfo=UTC)
 SEED_PUBLISHER = "hoso-eforms-seed"
 
 
-def utc_now() -> datetime:
-    # Mongo keeps milliseconds; rounding first keeps the stored time equal to the rendered one.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 class Procedures(Protocol):
     async def agency_of(self, procedure_code: str) -> str | None: ...
 
@@ -100,9 +94,10 @@ class EformsService:
     files: FormFiles
     catalogue: AddressCatalogue
     renderer: FormRenderer
-    event_source: str
     list_limit: int = 100
     procedures: Procedures = field(default_factory=NoProcedures)
+    # Drains a form's outbox at once after a write that stored events (the relay's `nudge`).
+    nudge_outbox: Callable[[str], None] = lambda _: None
 
     def __post_init__(self) -> None:
         self._validators: dict[str, FormValidator] = {}
@@ -262,9 +257,7 @@ class EformsService:
             updated_at=form["updated_at"],
         )
 
-    async def start_signing(
-        self, owner: Principal, form_id: str, provider: str, nudge_outbox: Callable[[str], None]
-    ) -> dict[str, Any]:
+    async def start_signing(self, owner: Principal, form_id: str, provider: str) -> dict[str, Any]:
         """Store the printed PDF and ask for the citizen's signature (SignRequested via outbox)."""
         if not owner.citizen_id:
             raise SignerIdMissing()
@@ -308,12 +301,12 @@ class EformsService:
             form["revision"],
             {"request_id": request_id, "provider": provider, "requested_at": now},
             obj.model_dump(mode="json"),
-            push_events(event, source=self.event_source, correlation_id=request_id),
+            [event],
             now,
         )
         if updated is None:
             raise FormLocked()
-        nudge_outbox(form_id)
+        self.nudge_outbox(form_id)
         return updated
 
     async def signed_pdf(self, owner: Principal, form_id: str) -> tuple[dict[str, Any], ObjectRef]:

@@ -57,7 +57,12 @@ async def eforms(endpoints: Endpoints, idp: IdpClient) -> AsyncIterator[EformsSe
         settings.mongo_url.get_secret_value(), tz_aware=True, retryWrites=False
     )
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
-        yield EformsService(url, settings, client, FormRepository(mongo[settings.mongo_database]))
+        yield EformsService(
+            url,
+            settings,
+            client,
+            FormRepository(mongo[settings.mongo_database], source="/hoso/eforms"),
+        )
     await mongo.close()
 
 

@@ -41,7 +41,7 @@ async def put_in_signing(eforms: Any, user: identity.TestUser, form: dict[str, A
         form["revision"],
         {"request_id": request_id, "provider": "viettel-mysign", "requested_at": datetime.now(UTC)},
         {"bucket": eforms.settings.bucket, "key": f"forms/{form['id']}/rendered/test.pdf"},
-        {"outbox": {"$each": []}},
+        [],
         datetime.now(UTC),
     )
     assert moved is not None and moved["status"] == "signing"

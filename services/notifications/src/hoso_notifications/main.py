@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 from faststream_fastapi import FastStreamAPI
 
@@ -29,17 +27,9 @@ from hoso_notifications.sms import LogSmsSender
 from hoso_notifications.smtp import SmtpMailer
 
 
-@dataclass
-class NotificationsPlatform(Platform):
-    """The platform clients plus this service's use cases, reachable from each request."""
-
-    notification_service: NotificationService | None = None
-
-
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = NotificationsPlatform.create("notifications", settings)
-    assert isinstance(platform, NotificationsPlatform)
+    platform = Platform.create("notifications", settings)
     store = MongoNotificationStore(platform.db)
     http = httpx.AsyncClient()
     directory = KeycloakDirectory(settings, http)
@@ -90,17 +80,16 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
             await delivery.stop()
         await http.aclose()
 
-    app = create_service_app(
+    return create_service_app(
         platform,
         title="Thông báo — notifications",
         description=(
             "Notifications of each person from the platform's events, their unread count, "
             "and e-mail (SMTP) and SMS sent at most once per event."
         ),
+        use_cases=[service],
         routers=[router],
         on_startup=[start],
         on_shutdown=[stop],
         gauges=[register_gauges(store, tuple(senders))],
     )
-    platform.notification_service = service
-    return app

@@ -16,6 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hoso_common.clock import utc_now
 from hoso_notifications.domain.delivery import STATES, State
 from hoso_notifications.domain.notification import Channel, Message, Notification
 
@@ -156,7 +157,7 @@ class MongoNotificationStore:
         """The point of no return: after this the message is never handed out again."""
         result = await self.collection.update_one(
             {"_id": notification_id, f"{channel}.state": "claimed", f"{channel}.owner": owner},
-            {"$set": {f"{channel}.state": "sending", f"{channel}.committed_at": _now()}},
+            {"$set": {f"{channel}.state": "sending", f"{channel}.committed_at": utc_now()}},
         )
         return result.modified_count == 1
 
@@ -172,7 +173,7 @@ class MongoNotificationStore:
             {
                 "$set": {
                     f"{channel}.state": state,
-                    f"{channel}.settled_at": _now(),
+                    f"{channel}.settled_at": utc_now(),
                     **{f"{channel}.{key}": value for key, value in fields.items()},
                 },
                 "$unset": {f"{channel}.lease_until": ""},
@@ -218,7 +219,3 @@ class MongoNotificationStore:
             state: await self.collection.count_documents({f"{channel}.state": state})
             for state in STATES
         }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -5,16 +5,17 @@ deliver the queued messages at most once each.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
+from hoso_common.clock import utc_now
 from hoso_common.events import Envelope, NotificationCreated
 from hoso_common.faults import is_transient
+from hoso_common.periodic import PeriodicTask
 from hoso_notifications.directory import Directory, Profile
 from hoso_notifications.domain.delivery import (
     DeliveryDeferred,
@@ -43,10 +44,6 @@ Commit = Callable[[], Awaitable[None]]
 Send = Callable[[Notification, Profile, Commit], Awaitable[bool]]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Mailer(Protocol):
     async def send(self, message: Any, *, commit: Commit) -> None: ...
 
@@ -64,7 +61,7 @@ class NotificationService:
         """Store the event's notifications; a redelivered event stores and queues nothing."""
         planned = plan(envelope, channels=self.channels)
         for notification in planned:
-            inserted = await self.store.insert(notification, _now())
+            inserted = await self.store.insert(notification, utc_now())
             if inserted and notification.channels:
                 self.nudge()
             # Announced on every delivery: a process that died after the insert and before
@@ -114,39 +111,30 @@ class Delivery:
     max_backoff_s: float = 300
     hold_after_send_s: float = 0
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task[None] | None = None
+    _loop: PeriodicTask | None = None
 
     def nudge(self) -> None:
-        self._wake.set()
+        if self._loop is not None:
+            self._loop.nudge()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"delivery-{self.channel}")
+        # A pass that delivered a message is followed by the next one at once.
+        self._loop = PeriodicTask(
+            f"delivery-{self.channel}",
+            self.run_once,
+            self.poll_s,
+            on_error=_log_failed_pass,
+            busy=lambda delivered: delivered is True,
+        )
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                busy = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                level = logging.WARNING if is_transient(error) else logging.ERROR
-                logger.log(level, "delivery pass failed: %r", error, exc_info=True)
-                busy = False
-            if not busy:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+        if self._loop is not None:
+            await self._loop.stop()
 
     async def run_once(self) -> bool:
         """Settle abandoned messages, then deliver one due message; False when none was due."""
-        now = _now()
+        now = utc_now()
         for notification_id in await self.store.settle_abandoned(self.channel, now):
             logger.error(
                 "message left uncertain: its sender stopped after handing it over",
@@ -211,13 +199,13 @@ class Delivery:
                 channel,
                 nid,
                 owner,
-                next_at=_now() + timedelta(seconds=wait),
+                next_at=utc_now() + timedelta(seconds=wait),
                 error=str(error) or repr(error),
             )
             return
         if self.hold_after_send_s:
             await asyncio.sleep(self.hold_after_send_s)
-        await self.store.settle(channel, nid, owner, "sent", sent_at=_now())
+        await self.store.settle(channel, nid, owner, "sent", sent_at=utc_now())
         logger.info("message sent", extra={"channel": channel, "notification_id": nid})
 
 
@@ -252,3 +240,8 @@ def sms_sender(gateway: SmsSender, *, domain: str) -> Send:
         return True
 
     return send
+
+
+def _log_failed_pass(error: Exception) -> None:
+    level = logging.WARNING if is_transient(error) else logging.ERROR
+    logger.log(level, "delivery pass failed: %r", error, exc_info=error)

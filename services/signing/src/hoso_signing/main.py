@@ -14,7 +14,7 @@ from hoso_signing.runtime import SigningRuntime
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = Platform.create("signing", settings)
+    platform = Platform.create("signing", settings, outbox_collections=[COLLECTION])
     runtime = SigningRuntime(platform, settings)
     register_subscribers(
         platform.broker,
@@ -24,22 +24,16 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         workers=settings.finish_concurrency,
         source=settings.event_source or platform.source,
     )
-    app = create_service_app(
+    return create_service_app(
         platform,
         title="Ký số — signing",
         description=(
             "Remote digital signing through licensed CAs (PAdES / CAdES) and signature validation."
         ),
+        use_cases=[runtime],
         routers=[router],
         buckets=[settings.bucket],
-        outbox_collections=[COLLECTION],
         on_startup=[runtime.start],
         on_shutdown=[runtime.stop],
         gauges=[register_gauges(runtime.repository)],
     )
-    # FastStreamAPI wraps the FastAPI app; its state holds the outbox relay that gets each
-    # write with events at once, so events leave without waiting for the next scan.
-    fastapi_app = app._application
-    fastapi_app.state.signing = runtime
-    runtime.use_relay(fastapi_app.state.outbox_relay)
-    return app

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hoso_common.events import EventData
-from hoso_common.outbox import handover_lease, push_events
+from hoso_common.outbox import with_events
 from hoso_signing.domain.states import SignStatus, sources_of
 
 COLLECTION = "sign_requests"
@@ -31,9 +31,6 @@ class SignRequestRepository:
         await self.collection.create_index([("status", ASCENDING), ("next_poll_at", ASCENDING)])
         await self.collection.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
         await self.collection.create_index([("transaction_id", ASCENDING)])
-
-    def _events(self, events: list[EventData], request_id: str) -> dict[str, Any]:
-        return push_events(*events, source=self.source, correlation_id=request_id)
 
     async def insert_requested(self, doc: Doc) -> bool:
         """Store a new request; False when this request id exists already."""
@@ -72,12 +69,12 @@ class SignRequestRepository:
         if extra_filter:
             query.update(extra_filter)
         update: Doc = {"$set": {**fields, "status": target.value, "updated_at": now}}
-        if events:
-            # The workflow hands the written request to its relay (OutboxRelay.written).
-            update["$set"].update(handover_lease())
-            update["$push"] = self._events(events, request_id)
         if unset:
             update["$unset"] = {name: "" for name in unset}
+        # The workflow hands the written request to its relay (OutboxRelay.written).
+        update = with_events(
+            update, events or [], source=self.source, correlation_id=request_id, handover=True
+        )
         return await self.collection.find_one_and_update(
             query, update, return_document=ReturnDocument.AFTER
         )

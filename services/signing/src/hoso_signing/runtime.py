@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 
 import httpx
 
-from hoso_common.outbox import OutboxRelay
+from hoso_common.periodic import PeriodicTask
 from hoso_common.platform import Platform
 from hoso_signing.config import Settings
+from hoso_signing.crypto.pades import PadesEngine
+from hoso_signing.crypto.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
+from hoso_signing.crypto.validation import SignatureValidator
 from hoso_signing.metrics import MeteredProvider
-from hoso_signing.pades import PadesEngine
-from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.providers import ProviderClient
 from hoso_signing.providers.fpt import FptESignClient, RelyingParty
 from hoso_signing.providers.viettel import ViettelMySignClient
 from hoso_signing.providers.vnpt import VnptSmartCAClient
-from hoso_signing.repository import Doc, SignRequestRepository
-from hoso_signing.validation import SignatureValidator
+from hoso_signing.repository import SignRequestRepository
 from hoso_signing.workflow import SigningWorkflow
 
 logger = logging.getLogger(__name__)
@@ -74,7 +71,6 @@ class SigningRuntime:
             platform.db, source=settings.event_source or platform.source
         )
         self.validator = SignatureValidator(self.trust, allowed=self.fetch_allow_list)
-        self._announce: Callable[[Doc], None] = lambda doc: None
         self.workflow = SigningWorkflow(
             settings=settings,
             repository=self.repository,
@@ -82,43 +78,24 @@ class SigningRuntime:
             providers=self.providers,
             pades=self.pades,
             timestamper=self.timestamper,
-            announce=lambda doc: self._announce(doc),
+            # Every written request with events goes to the outbox relay at once.
+            announce=lambda doc: platform.outbox.written(self.repository.collection, doc),
         )
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def use_relay(self, relay: OutboxRelay) -> None:
-        """Hand every written request with events to the outbox relay at once."""
-        self._announce = lambda doc: relay.written(self.repository.collection, doc)
+        self._tasks: list[PeriodicTask] = []
 
     async def start(self) -> None:
         await self.repository.ensure_indexes()
         self._tasks = [
-            asyncio.create_task(
-                self._loop("poller", self.workflow.poll_due, self.settings.poll_interval_s / 2),
-                name="signing-poller",
+            PeriodicTask(
+                "signing-poller", self.workflow.poll_due, self.settings.poll_interval_s / 2
             ),
-            asyncio.create_task(
-                self._loop("sweep", self.workflow.sweep, self.settings.sweep_interval_s),
-                name="signing-sweep",
-            ),
+            PeriodicTask("signing-sweep", self.workflow.sweep, self.settings.sweep_interval_s),
         ]
+        for task in self._tasks:
+            task.start()
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task.stop()
         await self.revocation.aclose()
         await self.http.aclose()
-
-    @staticmethod
-    async def _loop(name: str, step: Callable[[], Awaitable[object]], interval_s: float) -> None:
-        while True:
-            try:
-                await step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("background %s pass failed", name)
-            await asyncio.sleep(interval_s)

@@ -18,10 +18,10 @@ from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from hoso_common.testing.server import serve_app
-from hoso_signing.pki import FetchAllowList, TrustStore
+from hoso_signing.crypto.pki import FetchAllowList, TrustStore
+from hoso_signing.crypto.validation import SignatureValidator
 from hoso_signing.testing.pdfs import build_pdf
 from hoso_signing.testing.pki import ThrowawayPki
-from hoso_signing.validation import SignatureValidator
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import pytest
 
 from hoso_signing.config import Settings
-from hoso_signing.pki import FetchAllowList
+from hoso_signing.crypto.pki import FetchAllowList
 
 ALLOWED = FetchAllowList(
     ["ocsp.vnpt-ca.vn", "http://crl.viettel-ca.vn:8080/crl", "https://ca.example.vn/root.pem"]

@@ -15,9 +15,14 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_detached_cms, async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from hoso_signing.cades import finish_cades, prepare_cades
-from hoso_signing.pades import InvalidProviderSignature, PadesEngine, Stamp, UnsignableDocument
-from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
+from hoso_signing.crypto.cades import finish_cades, prepare_cades
+from hoso_signing.crypto.pades import (
+    InvalidProviderSignature,
+    PadesEngine,
+    Stamp,
+    UnsignableDocument,
+)
+from hoso_signing.crypto.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
 from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
 from hoso_signing.testing.pki import ThrowawayPki
 

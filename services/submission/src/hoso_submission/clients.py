@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
+from hoso_common.clock import utc_now
 from hoso_common.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized
 from hoso_common.events import ObjectRef
 from hoso_common.validation import url_segment
@@ -163,7 +163,7 @@ class SigningClient(UpstreamClient):
                 intact=False,
                 trusted=False,
                 verdict=body.get("detail"),
-                checked_at=datetime.now(UTC),
+                checked_at=utc_now(),
             )
         return signature_check(body)
 
@@ -205,5 +205,5 @@ def signature_check(report: dict[str, Any]) -> SignatureCheck:
         trusted=bool(signatures) and all(s.get("trusted") is True for s in signatures),
         signers=signers,
         verdict=report.get("verdict"),
-        checked_at=datetime.now(UTC),
+        checked_at=utc_now(),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 from faststream_fastapi import FastStreamAPI
 
@@ -31,29 +29,20 @@ from hoso_submission.statistics import StatisticsService
 from hoso_submission.storage import AttachmentStore
 
 
-@dataclass
-class SubmissionPlatform(Platform):
-    """The platform clients plus this service's use cases, reachable from each request."""
-
-    dossier_service: DossierService | None = None
-    statistics: StatisticsService | None = None
-
-
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or Settings()
-    platform = SubmissionPlatform.create("submission", settings)
-    assert isinstance(platform, SubmissionPlatform)
+    platform = Platform.create("submission", settings, outbox_collections=[DOSSIERS])
     http = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
-    dossiers = DossierRepository(platform.db)
+    dossiers = DossierRepository(platform.db, source=platform.source)
     procedures = ProcedureRepository(platform.db)
-    statistics = StatisticsRepository(platform.db)
-    platform.statistics = StatisticsService(statistics, procedures)
-    register_statistics(platform.broker, platform.statistics, group_id=settings.statistics_group)
+    statistics_repository = StatisticsRepository(platform.db)
+    statistics = StatisticsService(statistics_repository, procedures)
+    register_statistics(platform.broker, statistics, group_id=settings.statistics_group)
 
     async def prepare_database() -> None:
         await dossiers.ensure_indexes()
         await procedures.ensure_indexes()
-        await statistics.ensure_indexes()
+        await statistics_repository.ensure_indexes()
         if settings.seed_catalogue:
             await procedures.seed(SEED_PROCEDURES)
 
@@ -88,9 +77,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
             capability_secret=settings.object_capability_secret.get_secret_value(),
             capability_ttl_s=settings.object_capability_ttl_s,
         ),
-        source=platform.source,
-        # Each request swaps in its app's relay (see api/deps.py).
-        nudge=lambda _: None,
+        nudge=platform.outbox.nudge,
         result_max_bytes=settings.result_max_bytes,
         calendar=WorkingCalendar(load_holidays(settings.holidays_file)),
     )
@@ -101,19 +88,17 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         group_id=settings.consumer_group,
         reconciler=reconciler,
     )
-    app = create_service_app(
+    return create_service_app(
         platform,
         title="Nộp hồ sơ — submission",
         description=(
             "Procedure catalogue, dossiers, submission with receipt codes, "
             "and officers' processing."
         ),
+        use_cases=[service, statistics],
         routers=[router, reconciler_router(reconciler)],
         buckets=[settings.bucket],
-        outbox_collections=[DOSSIERS],
         on_startup=[prepare_database, start_reconciler],
         on_shutdown=[reconciler.stop, close_http],
         gauges=[register_gauges(dossiers, procedures)],
     )
-    platform.dossier_service = service
-    return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from hoso_common.clock import utc_now
 from hoso_common.metrics import Sample, Sampler
 from hoso_submission.domain.status import DossierStatus
 from hoso_submission.repository import DossierRepository, ProcedureRepository
@@ -34,7 +35,7 @@ def register_gauges(
         return sample
 
     async def overdue() -> Sample:
-        now = datetime.now(UTC)
+        now = utc_now()
         total = 0
         async for procedure in procedures.collection.find(
             {}, projection={"processing_time.working_days": 1}

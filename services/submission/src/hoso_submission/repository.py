@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -12,6 +12,8 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hoso_common.events import EventData
+from hoso_common.outbox import with_events
 from hoso_common.reconciler import Waiting
 from hoso_submission.domain.dossier import Attachment, Dossier, HistoryEntry, Submission
 from hoso_submission.domain.inbox import INBOX_SORT
@@ -103,8 +105,9 @@ class ReceiptCounterRepository:
 
 
 class DossierRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, source: str) -> None:
         self.collection = db[DOSSIERS]
+        self.source = source  # the CloudEvents source of the events it stores
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("owner_id", ASCENDING), ("created_at", DESCENDING)])
@@ -161,7 +164,7 @@ class DossierRepository:
         dossier: Dossier,
         *,
         entry: HistoryEntry,
-        outbox: Document,
+        events: Sequence[EventData],
         fields: Document | None = None,
         submission: Submission | None = None,
     ) -> Dossier | None:
@@ -170,40 +173,49 @@ class DossierRepository:
         The new status, its history entry and its events are one single-document update,
         so an event exists exactly when the change it announces does.
         """
-        push: Document = {"history": _dump(entry), **outbox}
+        push: Document = {"history": _dump(entry)}
         if submission is not None:
             push["submissions"] = _dump(submission)
         document = await self.collection.find_one_and_update(
             {"_id": dossier.id, "status": int(dossier.status), "revision": dossier.revision},
-            {
-                "$set": {
-                    "status": int(entry.to_status),
-                    "updated_at": entry.at,
-                    **(fields or {}),
+            with_events(
+                {
+                    "$set": {
+                        "status": int(entry.to_status),
+                        "updated_at": entry.at,
+                        **(fields or {}),
+                    },
+                    "$inc": {"revision": 1},
+                    "$push": push,
                 },
-                "$inc": {"revision": 1},
-                "$push": push,
-            },
+                events,
+                source=self.source,
+            ),
             return_document=ReturnDocument.AFTER,
         )
         return Dossier.from_document(document) if document else None
 
     async def set_result(
-        self, dossier: Dossier, result: DossierResult, now: datetime, *, outbox: Document | None
+        self,
+        dossier: Dossier,
+        result: DossierResult,
+        now: datetime,
+        *,
+        events: Sequence[EventData] = (),
+        correlation_id: str | None = None,
     ) -> Dossier | None:
         """Store the dossier's result as read at its revision and status; None if it moved.
 
         A sign request's event is pushed in the same update as the "signing" state it starts.
         """
-        update: Document = {
-            "$set": {"result": _dump(result), "updated_at": now},
-            "$inc": {"revision": 1},
-        }
-        if outbox:
-            update["$push"] = outbox
         document = await self.collection.find_one_and_update(
             {"_id": dossier.id, "status": int(dossier.status), "revision": dossier.revision},
-            update,
+            with_events(
+                {"$set": {"result": _dump(result), "updated_at": now}, "$inc": {"revision": 1}},
+                events,
+                source=self.source,
+                correlation_id=correlation_id,
+            ),
             return_document=ReturnDocument.AFTER,
         )
         return Dossier.from_document(document) if document else None

@@ -7,10 +7,11 @@ import posixpath
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from hoso_common.auth import Principal
+from hoso_common.clock import utc_now
 from hoso_common.events import (
     DossierComponentRef,
     DossierResultReturned,
@@ -22,7 +23,6 @@ from hoso_common.events import (
     SignRequested,
     StampOptions,
 )
-from hoso_common.outbox import push_events
 from hoso_common.storage import ObjectNotFound
 from hoso_submission.clients import FilledForm, VaultDocument
 from hoso_submission.domain import status as machine
@@ -115,12 +115,6 @@ class SignatureReporter(SignatureValidator, Protocol):
     async def report(self, stored: ObjectRef, token: str, subject: str) -> dict[str, Any]: ...
 
 
-def _now() -> datetime:
-    # MongoDB keeps milliseconds; answering with the stored precision keeps repeats identical.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def can_see(principal: Principal, dossier: Dossier) -> bool:
     """Citizens see their own dossiers; officers see their agency's submitted ones."""
     if dossier.owner_id == principal.sub:
@@ -167,10 +161,22 @@ class DossierService:
     vault: Vault
     eforms: Eforms
     validator: SignatureReporter
-    source: str
     nudge: Callable[[str], None]
     result_max_bytes: int = 20 * 1024 * 1024
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+
+    # -- the catalogue -------------------------------------------------------------------
+
+    async def search_procedures(
+        self, *, q: str | None, agency: str | None, limit: int, offset: int
+    ) -> list[Procedure]:
+        return await self.procedures.search(q=q, agency=agency, limit=limit, offset=offset)
+
+    async def procedure(self, code: str) -> Procedure:
+        procedure = await self.procedures.get(code)
+        if procedure is None:
+            raise ProcedureNotFound()
+        return procedure
 
     # -- reading -------------------------------------------------------------------------
 
@@ -179,6 +185,28 @@ class DossierService:
         if dossier is None or not can_see(principal, dossier):
             raise DossierNotFound()
         return dossier
+
+    async def component_content(
+        self, principal: Principal, dossier_id: str, code: str
+    ) -> tuple[ObjectRef, AsyncIterator[bytes]]:
+        """A component's stored file and its bytes, for whoever may see the dossier."""
+        dossier = await self.get(principal, dossier_id)
+        attachment = dossier.components.get(code)
+        if attachment is None:
+            raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
+        stored = attachment.object
+        try:
+            return stored, await self.attachments.stream(stored)
+        except ObjectNotFound as error:
+            raise ComponentNotFound("Tệp của thành phần hồ sơ không còn tồn tại.") from error
+
+    async def list_own(
+        self, principal: Principal, *, statuses: list[int], limit: int, offset: int
+    ) -> list[Dossier]:
+        """The caller's own dossiers, newest first."""
+        return await self.dossiers.list_for_owner(
+            principal.sub, statuses=statuses, limit=limit, offset=offset
+        )
 
     async def get_own(self, principal: Principal, dossier_id: str) -> Dossier:
         dossier = await self.dossiers.get(dossier_id)
@@ -205,7 +233,7 @@ class DossierService:
         self, principal: Principal, inbox: InboxFilter, *, limit: int, offset: int
     ) -> InboxPage:
         """ "Hồ sơ cần xử lý": one page, the total, the counts by status and of deadlines."""
-        now = _now()
+        now = utc_now()
         items = await self.dossiers.inbox(inbox_query(inbox), limit=limit, offset=offset)
         return InboxPage(
             items=items,
@@ -232,7 +260,7 @@ class DossierService:
         procedure = await self.procedures.get(procedure_code)
         if procedure is None:
             raise ProcedureNotFound()
-        now = _now()
+        now = utc_now()
         dossier = Dossier(
             id=uuid.uuid4().hex,
             owner_id=principal.sub,
@@ -302,7 +330,7 @@ class DossierService:
         dossier, spec = await self._editable_component(principal, dossier_id, code, "upload")
         key = self._object_key(dossier, code, filename)
         stored = await self.attachments.save_upload(key, filename, chunks, spec)
-        attachment = Attachment(source="upload", object=stored, attached_at=_now())
+        attachment = Attachment(source="upload", object=stored, attached_at=utc_now())
         return await self._attach(principal, dossier, code, attachment)
 
     async def attach_from_vault(
@@ -330,7 +358,7 @@ class DossierService:
             object=copied,
             document_id=document_id,
             document_version=version,
-            attached_at=_now(),
+            attached_at=utc_now(),
         )
         return await self._attach(principal, dossier, code, attachment)
 
@@ -351,7 +379,9 @@ class DossierService:
             raise FormNotSigned(extra={"form_status": form.status})
         self._check_file(spec, form.signed_pdf)
         copied = await self._copy(dossier, code, form.signed_pdf)
-        attachment = Attachment(source="eform", object=copied, form_id=form_id, attached_at=_now())
+        attachment = Attachment(
+            source="eform", object=copied, form_id=form_id, attached_at=utc_now()
+        )
         return await self._attach(principal, dossier, code, attachment)
 
     @staticmethod
@@ -376,7 +406,7 @@ class DossierService:
             raise DossierNotEditable()
         if code not in dossier.components:
             raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
-        now = _now()
+        now = utc_now()
         before = await self.dossiers.remove_component(dossier.id, principal.sub, code, now)
         if before is None:
             raise DossierNotEditable()
@@ -413,7 +443,7 @@ class DossierService:
         if faults:
             raise DossierIncomplete(extra={"errors": [f.model_dump() for f in faults]})
 
-        now = _now()
+        now = utc_now()
         code = dossier.receipt_code
         if code is None:
             sequence = await self.counters.next(dossier.agency_code, local_day(now))
@@ -459,7 +489,7 @@ class DossierService:
         updated = await self.dossiers.change_status(
             dossier,
             entry=entry,
-            outbox=push_events(*events, source=self.source),
+            events=events,
             fields=fields,
             submission=submission,
         )
@@ -522,7 +552,7 @@ class DossierService:
             actor=principal.sub,
             actor_name=principal.name,
             actor_role=transition.actor,
-            at=_now(),
+            at=utc_now(),
             note=note.strip() if note else None,
         )
         fields: dict[str, object] = {"deadline_running": target in CLOCK_RUNNING}
@@ -539,7 +569,7 @@ class DossierService:
         updated = await self.dossiers.change_status(
             dossier,
             entry=entry,
-            outbox=push_events(*events, source=self.source),
+            events=events,
             fields=fields,
         )
         if updated is None:
@@ -577,7 +607,7 @@ class DossierService:
         replaced = self._editable_result(dossier)
         key = f"dossiers/{dossier.id}/result/{uuid.uuid4().hex}.pdf"
         stored = await self.attachments.save_result(key, filename, chunks, self.result_max_bytes)
-        now = _now()
+        now = utc_now()
         result = DossierResult(
             status=ResultStatus.UPLOADED,
             original=stored,
@@ -585,7 +615,7 @@ class DossierService:
             uploaded_by_name=principal.name,
             uploaded_at=now,
         )
-        updated = await self.dossiers.set_result(dossier, result, now, outbox=None)
+        updated = await self.dossiers.set_result(dossier, result, now)
         if updated is None:
             await self.attachments.delete(key)
             raise StaleDossier()
@@ -606,7 +636,7 @@ class DossierService:
             raise ResultNotFound("Vui lòng tải lên tệp kết quả giải quyết trước khi ký số.")
         if result.status is ResultStatus.SIGNED:
             raise ResultAlreadySigned()
-        now = _now()
+        now = utc_now()
         request = SignRequested(
             request_id=uuid.uuid4().hex,
             source="submission",
@@ -636,7 +666,8 @@ class DossierService:
             dossier,
             signing,
             now,
-            outbox=push_events(request, source=self.source, correlation_id=request.request_id),
+            events=[request],
+            correlation_id=request.request_id,
         )
         if updated is None:
             raise StaleDossier()
@@ -694,7 +725,7 @@ class DossierService:
                 "failure_message": sign_failure_message(outcome),
             }
         applied = await self.dossiers.record_result_signature(
-            dossier.id, event.request_id, fields, _now()
+            dossier.id, event.request_id, fields, utc_now()
         )
         logger.info(
             "result sign outcome recorded",
@@ -719,6 +750,16 @@ class DossierService:
         if result is None:
             raise ResultNotFound()
         return result.signed or result.original
+
+    async def result_content(
+        self, principal: Principal, dossier_id: str
+    ) -> tuple[ObjectRef, AsyncIterator[bytes]]:
+        """The result file a caller may download, and its bytes."""
+        stored = await self.result_file(principal, dossier_id)
+        try:
+            return stored, await self.attachments.stream(stored)
+        except ObjectNotFound as error:
+            raise ResultNotFound("Tệp kết quả giải quyết không còn tồn tại.") from error
 
     async def _checked_result(
         self, dossier: Dossier, principal: Principal, token: str | None

@@ -21,9 +21,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from hoso_common.auth import Principal
+from hoso_common.clock import utc_now
 from hoso_common.errors import Forbidden
 from hoso_submission.domain.receipt import local_day
 from hoso_submission.domain.statistics import (
@@ -83,7 +84,7 @@ class StatisticsService:
             if agency and agency != principal.agency:
                 raise Forbidden("Cán bộ chỉ xem được thống kê của cơ quan mình.")
             agency = principal.agency
-        today = today or local_day(datetime.now(UTC))
+        today = today or local_day(utc_now())
         rows = await self.statistics.report_rows(
             agency, since_month=months_back(today, TABLE_MONTHS), today=today
         )

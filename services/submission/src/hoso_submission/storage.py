@@ -70,6 +70,10 @@ class AttachmentStore:
             filename=filename,
         )
 
+    async def stream(self, stored: ObjectRef) -> AsyncIterator[bytes]:
+        """The stored file's bytes; `ObjectNotFound` when the object is gone."""
+        return await self.storage.stream(stored.bucket, stored.key)
+
     async def save_result(
         self, key: str, filename: str, chunks: AsyncIterator[bytes], max_bytes: int
     ) -> ObjectRef:

@@ -106,7 +106,6 @@ async def test_the_service_asks_one_page_the_total_counts_and_deadlines() -> Non
         vault=None,  # type: ignore[arg-type]
         eforms=None,  # type: ignore[arg-type]
         validator=None,  # type: ignore[arg-type]
-        source="test",
         nudge=lambda _: None,
     )
     officer = Principal(sub="o", roles=frozenset({"officer"}), agency="STP-HNI")

@@ -10,7 +10,8 @@ import pytest
 
 from hoso_common.auth import Principal
 from hoso_common.errors import AppError
-from hoso_common.events import ObjectRef, SignCompleted
+from hoso_common.events import EventData, ObjectRef, SignCompleted
+from hoso_common.outbox import push_events
 from hoso_submission.domain.dossier import Dossier, HistoryEntry, SignatureCheck
 from hoso_submission.domain.result import (
     DossierResult,
@@ -98,8 +99,10 @@ class FakeDossiers:
     async def get(self, dossier_id: str) -> Dossier | None:
         return self.stored if dossier_id == self.stored.id else None
 
-    def _events(self, outbox: dict[str, Any] | None) -> None:
-        if outbox:
+    def _events(self, events: list[EventData], correlation_id: str | None = None) -> None:
+        # Stored as the repository stores them: the outbox entries' envelopes.
+        if events:
+            outbox = push_events(*events, source="/hoso/submission", correlation_id=correlation_id)
             self.events += [entry["value"] for entry in outbox["outbox"]["$each"]]
 
     def _apply(self, fields: dict[str, Any], **top: Any) -> Dossier:
@@ -111,11 +114,17 @@ class FakeDossiers:
         return self.stored
 
     async def set_result(
-        self, read: Dossier, new: DossierResult, now: datetime, *, outbox: dict[str, Any] | None
+        self,
+        read: Dossier,
+        new: DossierResult,
+        now: datetime,
+        *,
+        events: list[EventData] = [],  # noqa: B006 - never mutated
+        correlation_id: str | None = None,
     ) -> Dossier | None:
         if (read.status, read.revision) != (self.stored.status, self.stored.revision):
             return None
-        self._events(outbox)
+        self._events(events, correlation_id)
         return self._apply({"result": new.model_dump(mode="python")})
 
     async def record_result_signature(
@@ -136,13 +145,13 @@ class FakeDossiers:
         read: Dossier,
         *,
         entry: HistoryEntry,
-        outbox: dict[str, Any],
+        events: list[EventData],
         fields: dict[str, Any] | None = None,
         submission: Any = None,
     ) -> Dossier | None:
         if (read.status, read.revision) != (self.stored.status, self.stored.revision):
             return None
-        self._events(outbox)
+        self._events(events)
         return self._apply(fields or {}, status=entry.to_status)
 
 
@@ -183,7 +192,6 @@ def service(
             vault=None,  # type: ignore[arg-type]
             eforms=None,  # type: ignore[arg-type]
             validator=validator or FakeValidator(),
-            source="/hoso/submission",
             nudge=nudged.append,
         ),
         dossiers,

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastapi import APIRouter, Body
 
 from hoso_common.sandbox_keys import FPT_DEV_RELYING_PARTY_KEY
+from hoso_common.signcloud import SignCloudCode
 from hoso_sandbox_ca.api.deps import CaDep
 from hoso_sandbox_ca.approvals import OtpNotExpected, UnknownTransaction
 from hoso_sandbox_ca.ca import SandboxCa
@@ -27,7 +28,6 @@ from hoso_sandbox_ca.domain.transactions import (
     SIGNCLOUD_MESSAGES,
     DigestToSign,
     Provider,
-    SignCloudCode,
     SignTransaction,
     TransactionClosed,
     signcloud_answer,

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from hoso_common.signcloud import SignCloudCode
+
 
 class Provider(StrEnum):
     VNPT = "vnpt-smartca"
@@ -139,25 +141,6 @@ def vnpt_webhook_payload(transaction: SignTransaction) -> dict[str, Any]:
             for item, signature in zip(transaction.digests, transaction.signatures, strict=False)
         ],
     }
-
-
-class SignCloudCode:
-    """FPT.eSign SignCloud response codes (0 and 1007 are public; the rest are ours)."""
-
-    SUCCESS = 0
-    CREDENTIALS_INVALID = 1001
-    RELYING_PARTY_SIGNATURE_INVALID = 1002
-    TIMESTAMP_INVALID = 1003
-    AGREEMENT_NOT_FOUND = 1004
-    OTP_INVALID = 1005
-    OTP_LOCKED = 1006
-    WAITING_AUTHORIZATION = 1007
-    BILL_NOT_FOUND = 1008
-    AUTHORIZATION_EXPIRED = 1009
-    REJECTED_BY_SIGNER = 1010
-    CERTIFICATE_REVOKED = 1011
-    CERTIFICATE_EXPIRED = 1012
-    REQUEST_INVALID = 1013
 
 
 SIGNCLOUD_MESSAGES = {

@@ -4,42 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from hoso_common.platform import Platform
+from hoso_common.app import use_case_dependency
 from hoso_documents.config import Settings
-from hoso_documents.repository import DocumentRepository
-from hoso_documents.signing_client import SignatureValidationClient
-from hoso_documents.vault import Vault
+from hoso_documents.service import Vault
+
+VaultDep = Annotated[Vault, Depends(use_case_dependency(Vault))]
 
 
-def get_settings(request: Request) -> Settings:
-    settings = request.app.state.platform.settings
-    assert isinstance(settings, Settings)
-    return settings
-
-
-def get_vault(request: Request) -> Vault:
-    platform: Platform = request.app.state.platform
-    settings = get_settings(request)
-    return Vault(
-        DocumentRepository(platform.db, source=platform.source),
-        platform.storage,
-        settings,
-        nudge=request.app.state.outbox_relay.nudge,
-    )
-
-
-def get_validation_client(request: Request) -> SignatureValidationClient:
-    settings = get_settings(request)
-    return SignatureValidationClient(
-        settings.signing_url,
-        settings.signing_timeout_s,
-        capability_secret=settings.object_capability_secret.get_secret_value(),
-        capability_ttl_s=settings.object_capability_ttl_s,
-    )
+def get_settings(vault: VaultDep) -> Settings:
+    """The settings the vault was built with (limits, draft lifetime, providers)."""
+    return vault.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-VaultDep = Annotated[Vault, Depends(get_vault)]
-ValidationClientDep = Annotated[SignatureValidationClient, Depends(get_validation_client)]

@@ -11,12 +11,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from hoso_common.auth import CitizenUser, Principal
+from hoso_common.downloads import content_disposition
 from hoso_common.errors import AppError, BadRequest, ServiceUnavailable, problem
 from hoso_common.events import StampOptions
 from hoso_common.faults import is_transient
-from hoso_common.storage import ObjectNotFound
+from hoso_common.multipart import MalformedForm, StreamingForm, multipart_boundary
 from hoso_common.validation import MAX_VERSION, HexIdPath, PageQuery, PageSizeQuery
-from hoso_documents.api.deps import SettingsDep, ValidationClientDep, VaultDep
+from hoso_documents.api.deps import SettingsDep, VaultDep
 from hoso_documents.api.schemas import (
     DocumentPage,
     DocumentPublic,
@@ -26,17 +27,13 @@ from hoso_documents.api.schemas import (
     VersionList,
     VersionPublic,
 )
-from hoso_documents.api.upload_form import MalformedForm, StreamingForm, multipart_boundary
 from hoso_documents.config import Settings
-from hoso_documents.domain.files import content_disposition
-from hoso_documents.domain.models import DocumentStatus, SignOptions, UploadInput, Version
+from hoso_documents.domain.models import DocumentStatus, SignOptions, UploadInput
 from hoso_documents.errors import (
     FileTooLarge,
     MalformedUpload,
     MissingFile,
-    VersionNotFound,
 )
-from hoso_documents.signing_client import NO_SIGNATURE_REPORT, PDF_MEDIA_TYPE
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -197,8 +194,8 @@ async def list_documents(
     order: Annotated[Literal["asc", "desc"], Query(description="By creation date.")] = "desc",
 ) -> DocumentPage:
     """List the caller's own documents, newest first by default."""
-    documents, total = await vault.repository.list_page(
-        principal.sub,
+    documents, total = await vault.list_own(
+        principal,
         statuses=[DocumentStatus(s) for s in status] if status else None,
         saved=saved,
         order=order,
@@ -234,15 +231,6 @@ async def list_versions(
     )
 
 
-def _pick_version(versions: list[Version], number: int | None) -> Version:
-    if number is None:
-        return versions[-1]
-    for version in versions:
-        if version.version == number:
-            return version
-    raise VersionNotFound()
-
-
 @router.get(
     "/{document_id}/download",
     response_class=StreamingResponse,
@@ -260,18 +248,9 @@ async def download(
     ),
 ) -> StreamingResponse:
     """Download a version of the file ("Tải tệp"), streamed."""
-    document = await vault.get(principal, document_id)
-    chosen = _pick_version(document.versions, version)
-    if part == "signature":
-        if chosen.signature is None or chosen.signature.detached is None:
-            raise VersionNotFound("Phiên bản này không có tệp chữ ký số tách rời (.p7s).")
-        ref = chosen.signature.detached
-    else:
-        ref = chosen.object_ref()
-    try:
-        chunks = await vault.storage.stream(ref.bucket, ref.key)
-    except ObjectNotFound as error:
-        raise VersionNotFound() from error
+    ref, chunks = await vault.open_version(
+        principal, document_id, version, signature=part == "signature"
+    )
     return StreamingResponse(
         chunks,
         media_type=ref.content_type,
@@ -317,29 +296,9 @@ async def delete_document(
 
 @router.get("/{document_id}/signatures")
 async def check_signatures(
-    document_id: HexIdPath,
-    request: Request,
-    principal: CitizenUser,
-    vault: VaultDep,
-    validation: ValidationClientDep,
+    document_id: HexIdPath, request: Request, principal: CitizenUser, vault: VaultDep
 ) -> dict[str, Any]:
     """Validate the current version's signatures ("Kiểm tra kết quả ký số")."""
-    document = await vault.get(principal, document_id)
-    current = document.current
-    detached = current.signature.detached if current.signature else None
-    if detached is None and current.content_type != PDF_MEDIA_TYPE:
-        # Only a PDF carries embedded signatures; anything else is signed by a .p7s or not at all.
-        return {
-            **NO_SIGNATURE_REPORT,
-            "document_id": document.id,
-            "version": current.version,
-        }
-    report = await validation.validate(
-        request.headers.get("authorization", ""),
-        subject=principal.sub,
-        bucket=current.bucket,
-        key=current.key,
-        signature_bucket=detached.bucket if detached else None,
-        signature_key=detached.key if detached else None,
+    return await vault.check_signatures(
+        principal, document_id, request.headers.get("authorization", "")
     )
-    return {**report, "document_id": document.id, "version": current.version}

@@ -1,4 +1,4 @@
-"""File rules: type sniffing from content, filename sanitising, Content-Disposition."""
+"""File rules: type sniffing from content and filename sanitising."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import quote
 
 
 class FileKind(StrEnum):
@@ -227,23 +226,3 @@ def filename_with_extension(filename: str, kind: FileKind) -> str:
         return filename
     ext = "jpg" if kind is FileKind.JPEG else kind.value
     return f"{filename}.{ext}"
-
-
-def ascii_fallback(filename: str) -> str:
-    """The filename spelled in ASCII for clients without RFC 5987 ('Hồ sơ' -> 'Ho so')."""
-    text = filename.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = "".join(ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\' else "_" for ch in text)
-    return text or DEFAULT_FILENAME
-
-
-_ATTR_CHARS = "!#$&+-.^_`|~"
-
-
-def content_disposition(filename: str, *, inline: bool = False) -> str:
-    """RFC 6266 header keeping a Vietnamese filename: ASCII fallback plus filename*."""
-    kind = "inline" if inline else "attachment"
-    fallback = ascii_fallback(filename)
-    encoded = quote(filename, safe=_ATTR_CHARS)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

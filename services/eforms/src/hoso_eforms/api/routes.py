@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from hoso_common.auth import CitizenUser, OfficerUser
+from hoso_common.downloads import content_disposition
 from hoso_common.validation import VersionPath
-from hoso_eforms.api.deps import NudgeDep, ServiceDep
+from hoso_eforms.api.deps import ServiceDep
 from hoso_eforms.api.schemas import (
     CommunePublic,
     FormCreate,
@@ -34,12 +34,6 @@ FormId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 templates_router = APIRouter(prefix="/v1/templates", tags=["templates"])
 catalogue_router = APIRouter(prefix="/v1/catalogue", tags=["catalogue"])
 forms_router = APIRouter(prefix="/v1/forms", tags=["forms"])
-
-
-def content_disposition(filename: str, *, inline: bool) -> str:
-    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @templates_router.get("", response_model=list[TemplateSummary])
@@ -166,10 +160,10 @@ async def print_form(form_id: FormId, service: ServiceDep, user: CitizenUser) ->
     "/{form_id}/sign", response_model=FormPublic, status_code=status.HTTP_202_ACCEPTED
 )
 async def sign_form(
-    form_id: FormId, body: SignStart, service: ServiceDep, user: CitizenUser, nudge: NudgeDep
+    form_id: FormId, body: SignStart, service: ServiceDep, user: CitizenUser
 ) -> FormPublic:
     """Ask the chosen provider for the citizen's signature on the printed form."""
-    return FormPublic.of(await service.start_signing(user, form_id, body.provider, nudge))
+    return FormPublic.of(await service.start_signing(user, form_id, body.provider))
 
 
 @forms_router.get("/{form_id}/signed-pdf", response_class=StreamingResponse)

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from hoso_common.app import use_case_dependency
 from hoso_notifications.service import NotificationService
 
-
-def notification_service(request: Request) -> NotificationService:
-    service: NotificationService | None = request.app.state.platform.notification_service
-    assert service is not None, "create_app sets the notification service"
-    return service
-
-
-Service = Annotated[NotificationService, Depends(notification_service)]
+Service = Annotated[NotificationService, Depends(use_case_dependency(NotificationService))]

@@ -6,14 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hoso_common.app import use_case_dependency
 from hoso_signing.config import Settings
 from hoso_signing.runtime import SigningRuntime
 
-
-def get_runtime(request: Request) -> SigningRuntime:
-    runtime = request.app.state.signing
-    assert isinstance(runtime, SigningRuntime)
-    return runtime
+get_runtime = use_case_dependency(SigningRuntime)
 
 
 def get_settings(request: Request) -> Settings:

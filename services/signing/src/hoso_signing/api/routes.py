@@ -18,7 +18,7 @@ from hoso_common.capability import (
     ObjectGrant,
     verify_capability,
 )
-from hoso_common.errors import AppError, BadRequest, NotFound, PayloadTooLarge, Unprocessable
+from hoso_common.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from hoso_common.events import ObjectRef
 from hoso_common.storage import ObjectNotFound
 from hoso_common.validation import HexIdPath, parse_json
@@ -34,6 +34,7 @@ from hoso_signing.api.schemas import (
     ValidationCreate,
     ValidationPublic,
 )
+from hoso_signing.crypto.validation import UnreadableInput
 from hoso_signing.domain.states import (
     OTP_AWAITING_MESSAGE,
     STATUS_MESSAGES,
@@ -43,55 +44,21 @@ from hoso_signing.domain.states import (
 )
 from hoso_signing.domain.verdicts import SignatureFindings, verdict
 from hoso_signing.domain.webhooks import verify_webhook
+from hoso_signing.errors import (
+    BucketNotAllowed,
+    CallbackRefused,
+    OtpInvalid,
+    OtpNotExpected,
+    ProviderUnavailable,
+    ReferenceRefused,
+    UnknownProvider,
+    UnreadableFile,
+)
 from hoso_signing.providers import OtpAuthorizer, OtpRefused, ProviderClient, ProviderError
 from hoso_signing.repository import Doc
 from hoso_signing.runtime import SigningRuntime
-from hoso_signing.validation import UnreadableInput
 
 router = APIRouter(prefix="/v1", tags=["signing"])
-
-
-class CallbackRefused(AppError):
-    status, code, title = 401, "invalid_callback_signature", "Unauthorized callback"
-    detail = "Thông báo từ nhà cung cấp chữ ký số không xác thực được."
-
-
-class UnknownProvider(AppError):
-    status, code, title = 404, "unknown_provider", "Unknown provider"
-    detail = "Nhà cung cấp chữ ký số không được hỗ trợ."
-
-
-class OtpNotExpected(AppError):
-    status, code, title = 409, "otp_not_expected", "No OTP expected"
-    detail = "Yêu cầu ký số này không chờ mã OTP."
-
-
-class OtpInvalid(AppError):
-    status, code, title = 422, "otp_invalid", "Wrong OTP"
-    detail = "Mã OTP không đúng."
-
-
-class ProviderUnavailable(AppError):
-    status, code, title = 503, "provider_unavailable", "Provider unavailable"
-    detail = "Nhà cung cấp chữ ký số tạm thời không phản hồi. Vui lòng thử lại sau."
-
-
-class UnreadableFile(AppError):
-    status, code, title = 422, "unreadable_file", "Unreadable file"
-    detail = "Không đọc được tệp để kiểm tra chữ ký số."
-
-
-class BucketNotAllowed(AppError):
-    status, code, title = 403, "bucket_not_allowed", "Bucket not allowed"
-    detail = "Không được phép kiểm tra tệp trong kho lưu trữ này."
-
-
-class ReferenceRefused(AppError):
-    status, code, title = 403, "reference_not_allowed", "Reference not allowed"
-    detail = (
-        "Chỉ kiểm tra được tệp đã lưu khi dịch vụ giữ tệp cấp quyền cho chính người gọi; "
-        "quyền này không hợp lệ hoặc đã hết hạn."
-    )
 
 
 @router.get("/providers", response_model=list[ProviderPublic])

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from hoso_common.providers import display_name
+from hoso_common.signcloud import SignCloudCode
 from hoso_signing.providers import (
     AnswerOutcome,
     OtpRefused,
@@ -42,24 +43,6 @@ MESSAGING_SYNC = 3
 SHA256_MIME = "application/sha256-binary"
 # The agreement id is ours to choose; a name-based UUID keeps it stable per citizen.
 AGREEMENT_NAMESPACE = uuid.UUID("6f1d4c3e-2b7a-5d8e-9c10-4a5b6c7d8e9f")
-
-
-class SignCloudCode:
-    SUCCESS = 0
-    CREDENTIALS_INVALID = 1001
-    RELYING_PARTY_SIGNATURE_INVALID = 1002
-    TIMESTAMP_INVALID = 1003
-    AGREEMENT_NOT_FOUND = 1004
-    OTP_INVALID = 1005
-    OTP_LOCKED = 1006
-    WAITING_AUTHORIZATION = 1007
-    BILL_NOT_FOUND = 1008
-    AUTHORIZATION_EXPIRED = 1009
-    REJECTED_BY_SIGNER = 1010
-    CERTIFICATE_REVOKED = 1011
-    CERTIFICATE_EXPIRED = 1012
-    REQUEST_INVALID = 1013
-    WAITING_MOBILE_CONFIRMATION = 1018
 
 
 # What a bill's answer means for the sign request: outcome and our stable reason code.

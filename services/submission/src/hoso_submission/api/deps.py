@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hoso_common.app import use_case_dependency
 from hoso_common.errors import Unauthorized
-from hoso_submission.repository import ProcedureRepository
 from hoso_submission.service import DossierService
 from hoso_submission.statistics import StatisticsService
 
 _bearer = HTTPBearer(auto_error=False)
-
-
-def dossier_service(request: Request) -> DossierService:
-    service: DossierService | None = request.app.state.platform.dossier_service
-    assert service is not None, "create_app sets the dossier service"
-    # Writes nudge the outbox relay of the app serving this request.
-    return dataclasses.replace(service, nudge=request.app.state.outbox_relay.nudge)
-
-
-def statistics_service(request: Request) -> StatisticsService:
-    service: StatisticsService | None = request.app.state.platform.statistics
-    assert service is not None, "create_app sets the statistics service"
-    return service
-
-
-def procedure_repository(request: Request) -> ProcedureRepository:
-    return dossier_service(request).procedures
 
 
 def access_token(
@@ -42,7 +24,6 @@ def access_token(
     return credentials.credentials
 
 
-Service = Annotated[DossierService, Depends(dossier_service)]
-Statistics = Annotated[StatisticsService, Depends(statistics_service)]
-Procedures = Annotated[ProcedureRepository, Depends(procedure_repository)]
+Service = Annotated[DossierService, Depends(use_case_dependency(DossierService))]
+Statistics = Annotated[StatisticsService, Depends(use_case_dependency(StatisticsService))]
 AccessToken = Annotated[str, Depends(access_token)]

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from hoso_common.auth import CitizenUser, CurrentUser, OfficerUser
+from hoso_common.downloads import content_disposition
 from hoso_common.errors import AppError, BadRequest, Unprocessable
-from hoso_common.storage import ObjectNotFound
 from hoso_common.validation import HexIdPath, LimitQuery, OffsetQuery
-from hoso_submission.api.deps import AccessToken, Procedures, Service, Statistics
+from hoso_submission.api.deps import AccessToken, Service, Statistics
 from hoso_submission.api.multipart import MultipartFileReader
 from hoso_submission.api.schemas import (
     ActionCreate,
@@ -32,10 +32,7 @@ from hoso_submission.domain.inbox import InboxFilter
 from hoso_submission.domain.statistics import StatisticsReport
 from hoso_submission.domain.status import OFFICER_ACTIONS, Action, DossierStatus
 from hoso_submission.errors import (
-    ComponentNotFound,
     IdempotencyKeyRequired,
-    ProcedureNotFound,
-    ResultNotFound,
 )
 
 router = APIRouter(prefix="/v1")
@@ -48,7 +45,7 @@ StatusQuery = Annotated[list[DossierStatus] | None, Query(alias="status")]
 
 @router.get("/procedures", response_model=ProcedureList, tags=["catalogue"])
 async def search_procedures(
-    procedures: Procedures,
+    service: Service,
     q: Annotated[
         str | None, Query(max_length=200, description="Words of the name or code.")
     ] = None,
@@ -57,17 +54,14 @@ async def search_procedures(
     offset: Offset = 0,
 ) -> ProcedureList:
     """Search the procedure catalogue (no login needed)."""
-    items = await procedures.search(q=q, agency=agency, limit=limit, offset=offset)
+    items = await service.search_procedures(q=q, agency=agency, limit=limit, offset=offset)
     return ProcedureList(items=items, limit=limit, offset=offset)
 
 
 @router.get("/procedures/{code}", response_model=ProcedurePublic, tags=["catalogue"])
-async def read_procedure(code: str, procedures: Procedures) -> ProcedurePublic:
+async def read_procedure(code: str, service: Service) -> ProcedurePublic:
     """Read one procedure with its dossier components (no login needed)."""
-    procedure = await procedures.get(code)
-    if procedure is None:
-        raise ProcedureNotFound()
-    return procedure
+    return await service.procedure(code)
 
 
 @router.post(
@@ -90,8 +84,8 @@ async def list_my_dossiers(
     offset: Offset = 0,
 ) -> DossierList:
     """List the caller's own dossiers, newest first."""
-    items = await service.dossiers.list_for_owner(
-        user.sub, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
+    items = await service.list_own(
+        user, statuses=[int(s) for s in statuses or []], limit=limit, offset=offset
     )
     return DossierList(items=[DossierPublic.of(d) for d in items], limit=limit, offset=offset)
 
@@ -203,22 +197,13 @@ async def download_component(
     dossier_id: DossierId, code: str, user: CurrentUser, service: Service
 ) -> StreamingResponse:
     """Download a component's file (its owner, or an officer of the dossier's agency)."""
-    dossier = await service.get(user, dossier_id)
-    attachment = dossier.components.get(code)
-    if attachment is None:
-        raise ComponentNotFound("Thành phần hồ sơ này chưa có tệp đính kèm.")
-    stored = attachment.object
-    try:
-        chunks = await service.attachments.storage.stream(stored.bucket, stored.key)
-    except ObjectNotFound as error:
-        raise ComponentNotFound("Tệp của thành phần hồ sơ không còn tồn tại.") from error
-    ascii_name = stored.filename.encode("ascii", "replace").decode().replace('"', "")
+    stored, chunks = await service.component_content(user, dossier_id, code)
     return StreamingResponse(
         chunks,
         media_type=stored.content_type,
         headers={
             "Content-Length": str(stored.size),
-            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+            "Content-Disposition": content_disposition(stored.filename),
         },
     )
 
@@ -330,18 +315,13 @@ async def download_result(
     dossier_id: DossierId, user: CurrentUser, service: Service
 ) -> StreamingResponse:
     """The result file: as it stands for the agency; signed, once returned, for the citizen."""
-    stored = await service.result_file(user, dossier_id)
-    try:
-        chunks = await service.attachments.storage.stream(stored.bucket, stored.key)
-    except ObjectNotFound as error:
-        raise ResultNotFound("Tệp kết quả giải quyết không còn tồn tại.") from error
-    ascii_name = stored.filename.encode("ascii", "replace").decode().replace('"', "")
+    stored, chunks = await service.result_content(user, dossier_id)
     return StreamingResponse(
         chunks,
         media_type=stored.content_type,
         headers={
             "Content-Length": str(stored.size),
-            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+            "Content-Disposition": content_disposition(stored.filename),
             "X-Content-SHA256": stored.sha256,
         },
     )

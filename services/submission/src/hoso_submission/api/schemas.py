@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hoso_common.clock import utc_now
 from hoso_common.events import ObjectRef
 from hoso_common.providers import ProviderId
 from hoso_common.validation import MAX_VERSION, HexId
@@ -274,9 +275,7 @@ class DossierPublic(BaseModel):
             submitted_at=dossier.submitted_at,
             due_at=dossier.due_at,
             completed_at=dossier.completed_at,
-            deadline=deadline_state(
-                dossier.due_at, dossier.deadline_running, now or datetime.now(UTC)
-            ),
+            deadline=deadline_state(dossier.due_at, dossier.deadline_running, now or utc_now()),
             revision=dossier.revision,
             officer_actions=officer_actions(dossier.status),
             created_at=dossier.created_at,

@@ -77,16 +77,35 @@ def search_text(*values: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
-def _authorization(max_size: int = 10 * MB) -> ComponentSpec:
+def _signed_form(code: str, name: str, *, template: str) -> ComponentSpec:
+    """The declaration: an e-form (or its PDF from elsewhere) that must carry a signature."""
     return ComponentSpec(
-        code="UQ",
-        name="Văn bản ủy quyền (trường hợp nộp thay)",
-        required=False,
+        code=code,
+        name=name,
+        required=True,
+        sources=["eform", "upload", "vault"],
+        eform_template=template,
+        signature_required=True,
+        file_types=["pdf"],
+        max_size_bytes=10 * MB,
+    )
+
+
+def _scan(code: str, name: str, *, max_mb: int = 10, required: bool = True) -> ComponentSpec:
+    """A scan or photo of a paper document, uploaded or taken from the vault."""
+    return ComponentSpec(
+        code=code,
+        name=name,
+        required=required,
         sources=["upload", "vault"],
         signature_required=False,
         file_types=["pdf", "jpg", "png"],
-        max_size_bytes=max_size,
+        max_size_bytes=max_mb * MB,
     )
+
+
+def _authorization() -> ComponentSpec:
+    return _scan("UQ", "Văn bản ủy quyền (trường hợp nộp thay)", required=False)
 
 
 SEED_PROCEDURES: tuple[Procedure, ...] = (
@@ -102,25 +121,8 @@ SEED_PROCEDURES: tuple[Procedure, ...] = (
         ),
         fee=Fee(amount_vnd=0, description="Miễn lệ phí đăng ký khai sinh đúng hạn."),
         components=[
-            ComponentSpec(
-                code="TK",
-                name="Tờ khai đăng ký khai sinh",
-                required=True,
-                sources=["eform", "upload", "vault"],
-                eform_template="to-khai-khai-sinh",
-                signature_required=True,
-                file_types=["pdf"],
-                max_size_bytes=10 * MB,
-            ),
-            ComponentSpec(
-                code="GCS",
-                name="Giấy chứng sinh (hoặc giấy tờ thay Giấy chứng sinh)",
-                required=True,
-                sources=["upload", "vault"],
-                signature_required=False,
-                file_types=["pdf", "jpg", "png"],
-                max_size_bytes=10 * MB,
-            ),
+            _signed_form("TK", "Tờ khai đăng ký khai sinh", template="to-khai-khai-sinh"),
+            _scan("GCS", "Giấy chứng sinh (hoặc giấy tờ thay Giấy chứng sinh)", max_mb=10),
             _authorization(),
         ],
     ),
@@ -138,25 +140,12 @@ SEED_PROCEDURES: tuple[Procedure, ...] = (
             description="200.000 đồng/lần/người; sinh viên, người có công: 100.000 đồng.",
         ),
         components=[
-            ComponentSpec(
-                code="TK",
-                name="Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp (Mẫu số 03/2013/TT-LLTP)",
-                required=True,
-                sources=["eform", "upload", "vault"],
-                eform_template="to-khai-ly-lich-tu-phap",
-                signature_required=True,
-                file_types=["pdf"],
-                max_size_bytes=10 * MB,
+            _signed_form(
+                "TK",
+                "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp (Mẫu số 03/2013/TT-LLTP)",
+                template="to-khai-ly-lich-tu-phap",
             ),
-            ComponentSpec(
-                code="CCCD",
-                name="Bản chụp Căn cước công dân hoặc Hộ chiếu",
-                required=True,
-                sources=["upload", "vault"],
-                signature_required=False,
-                file_types=["pdf", "jpg", "png"],
-                max_size_bytes=5 * MB,
-            ),
+            _scan("CCCD", "Bản chụp Căn cước công dân hoặc Hộ chiếu", max_mb=5),
             _authorization(),
         ],
     ),
@@ -173,25 +162,12 @@ SEED_PROCEDURES: tuple[Procedure, ...] = (
             description="Nộp trực tuyến: 7.000 đồng/lần đăng ký; nộp trực tiếp: 15.000 đồng.",
         ),
         components=[
-            ComponentSpec(
-                code="CT01",
-                name="Tờ khai thay đổi thông tin cư trú (Mẫu CT01)",
-                required=True,
-                sources=["eform", "upload", "vault"],
-                eform_template="ct01-thay-doi-cu-tru",
-                signature_required=True,
-                file_types=["pdf"],
-                max_size_bytes=10 * MB,
+            _signed_form(
+                "CT01",
+                "Tờ khai thay đổi thông tin cư trú (Mẫu CT01)",
+                template="ct01-thay-doi-cu-tru",
             ),
-            ComponentSpec(
-                code="CHO_O",
-                name="Giấy tờ, tài liệu chứng minh chỗ ở hợp pháp",
-                required=True,
-                sources=["upload", "vault"],
-                signature_required=False,
-                file_types=["pdf", "jpg", "png"],
-                max_size_bytes=20 * MB,
-            ),
+            _scan("CHO_O", "Giấy tờ, tài liệu chứng minh chỗ ở hợp pháp", max_mb=20),
             _authorization(),
         ],
     ),

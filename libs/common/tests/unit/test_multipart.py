@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hoso_documents.api.upload_form import (
+from hoso_common.multipart import (
     FLUSH_BYTES,
     MalformedForm,
     StreamingForm,

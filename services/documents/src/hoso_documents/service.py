@@ -7,10 +7,12 @@ import contextlib
 import hashlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from hoso_common.auth import Principal
+from hoso_common.clock import utc_now
 from hoso_common.events import (
     DocumentUploaded,
     DossierResultReturned,
@@ -19,7 +21,7 @@ from hoso_common.events import (
     SignRequested,
 )
 from hoso_common.pdf_check import signing_problem
-from hoso_common.storage import ObjectStorage
+from hoso_common.storage import ObjectNotFound, ObjectStorage
 from hoso_documents.config import Settings
 from hoso_documents.domain import lifecycle, object_keys
 from hoso_documents.domain.files import (
@@ -50,18 +52,21 @@ from hoso_documents.errors import (
     FileTypeMismatch,
     SigningInProgress,
     UnsupportedFileType,
+    VersionNotFound,
 )
-from hoso_documents.repository import DocumentRepository
+from hoso_documents.repository import DocumentRepository, SortOrder
+from hoso_documents.signing_client import (
+    NO_SIGNATURE_REPORT,
+    PDF_MEDIA_TYPE,
+    SignatureValidationClient,
+)
+from hoso_documents.storage import VaultFiles
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_MEDIA_TYPE = "application/pkcs7-signature"
 # A deletion whose process died is retried once it is this old.
 STUCK_DELETION_AGE = timedelta(minutes=1)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -108,6 +113,15 @@ async def _bounded(
     await marker
 
 
+def _pick_version(versions: list[Version], number: int | None) -> Version:
+    if number is None:
+        return versions[-1]
+    for version in versions:
+        if version.version == number:
+            return version
+    raise VersionNotFound()
+
+
 class Vault:
     def __init__(
         self,
@@ -116,12 +130,20 @@ class Vault:
         settings: Settings,
         *,
         nudge: Callable[[str], None] = lambda _: None,
+        validator: SignatureValidationClient | None = None,
     ) -> None:
         self.repository = repository
         self.storage = storage
         self.settings = settings
         self.bucket = settings.bucket
+        self.files = VaultFiles(storage, settings.bucket)
         self.nudge = nudge
+        self.validator = validator or SignatureValidationClient(
+            settings.signing_url,
+            settings.signing_timeout_s,
+            capability_secret=settings.object_capability_secret.get_secret_value(),
+            capability_ttl_s=settings.object_capability_ttl_s,
+        )
 
     async def upload(
         self,
@@ -150,19 +172,16 @@ class Vault:
         document_id = new_id()
         key = object_keys.version_key(owner.sub, document_id, 1)
         marker = asyncio.ensure_future(
-            self.repository.start_upload(document_id, owner.sub, key, now_utc())
+            self.repository.start_upload(document_id, owner.sub, key, utc_now())
         )
         try:
-            stored = await self.storage.upload_stream(
-                self.bucket,
-                key,
-                _bounded(head_chunks, chunks, limit, marker),
-                content_type=media_type,
+            stored = await self.files.upload(
+                key, _bounded(head_chunks, chunks, limit, marker), content_type=media_type
             )
             if stored.size == 0:
                 raise EmptyFile()
             fields = await read_input()
-            now = now_utc()
+            now = utc_now()
             version = Version(
                 version=1,
                 bucket=self.bucket,
@@ -214,7 +233,7 @@ class Vault:
     async def _discard_upload(self, document_id: str, key: str, *, marked: bool = True) -> None:
         # Best effort: whatever fails here is left to the periodic orphan cleanup.
         with contextlib.suppress(Exception):
-            await self.storage.delete(self.bucket, key)
+            await self.files.delete(key)
         if not marked:
             # The marker was never written (the database was away): nothing to abandon, and
             # asking would only hold the citizen's answer for another server-selection wait.
@@ -257,6 +276,59 @@ class Vault:
             raise DocumentNotFound()
         return document
 
+    async def check_signatures(
+        self, owner: Principal, document_id: str, authorization: str
+    ) -> dict[str, Any]:
+        """The signing service's report on the current version's signatures, asked for the owner."""
+        document = await self.get(owner, document_id)
+        current = document.current
+        detached = current.signature.detached if current.signature else None
+        if detached is None and current.content_type != PDF_MEDIA_TYPE:
+            # Only a PDF carries embedded signatures; anything else is signed by a .p7s or not
+            # at all.
+            return {**NO_SIGNATURE_REPORT, "document_id": document.id, "version": current.version}
+        report = await self.validator.validate(
+            authorization,
+            subject=owner.sub,
+            bucket=current.bucket,
+            key=current.key,
+            signature_bucket=detached.bucket if detached else None,
+            signature_key=detached.key if detached else None,
+        )
+        return {**report, "document_id": document.id, "version": current.version}
+
+    async def list_own(
+        self,
+        owner: Principal,
+        *,
+        statuses: Sequence[DocumentStatus] | None,
+        saved: bool | None,
+        order: SortOrder,
+        page: int,
+        size: int,
+    ) -> tuple[list[Document], int]:
+        """One page of the owner's documents and how many there are in all."""
+        return await self.repository.list_page(
+            owner.sub, statuses=statuses, saved=saved, order=order, page=page, size=size
+        )
+
+    async def open_version(
+        self, owner: Principal, document_id: str, number: int | None, *, signature: bool
+    ) -> tuple[ObjectRef, AsyncIterator[bytes]]:
+        """A version's file (the current one if `number` is None), or its detached signature."""
+        document = await self.get(owner, document_id)
+        chosen = _pick_version(document.versions, number)
+        if signature:
+            if chosen.signature is None or chosen.signature.detached is None:
+                raise VersionNotFound("Phiên bản này không có tệp chữ ký số tách rời (.p7s).")
+            ref = chosen.signature.detached
+        else:
+            ref = chosen.object_ref()
+        try:
+            return ref, await self.files.stream(ref.bucket, ref.key)
+        except ObjectNotFound as error:
+            raise VersionNotFound() from error
+
     async def request_signing(
         self, owner: Principal, document_id: str, options: SignOptions
     ) -> Document:
@@ -269,7 +341,7 @@ class Vault:
             raise DocumentBusy() from error
         await self._check_signable(document.current)
         request = self._sign_requested(owner, document_id, document.name, document.current, options)
-        now = now_utc()
+        now = utc_now()
         pending = self._pending(request, now)
         assert pending is not None
         updated = await self.repository.request_signing(
@@ -288,7 +360,7 @@ class Vault:
         )
         if not is_pdf:
             return  # other files get a detached CAdES signature, whatever their content
-        data = await self.storage.read_bytes(version.bucket, version.key)
+        data = await self.files.read(version.bucket, version.key)
         problem = await asyncio.to_thread(signing_problem, bytes(data))
         if problem is not None:
             raise DocumentUnsignable(problem.message, extra={"reason": problem.code})
@@ -297,7 +369,7 @@ class Vault:
         document = await self.get(owner, document_id)
         if document.saved:
             return document
-        saved = await self.repository.save(owner.sub, document_id, now_utc())
+        saved = await self.repository.save(owner.sub, document_id, utc_now())
         if saved is None:
             raise DocumentNotFound()
         return saved
@@ -308,7 +380,7 @@ class Vault:
             lifecycle.check_can_delete(document.status)
         except lifecycle.SigningInFlight as error:
             raise SigningInProgress() from error
-        marked = await self.repository.mark_deleting(document_id, now_utc(), owner_id=owner.sub)
+        marked = await self.repository.mark_deleting(document_id, utc_now(), owner_id=owner.sub)
         if marked is None:
             current = await self.repository.get(owner.sub, document_id)
             if current is not None and current.status is DocumentStatus.SIGNING:
@@ -318,8 +390,7 @@ class Vault:
 
     async def _purge(self, owner_id: str, document_id: str) -> None:
         prefix = object_keys.document_prefix(owner_id, document_id)
-        for key in await self.storage.list_keys(self.bucket, prefix):
-            await self.storage.delete(self.bucket, key)
+        await self.files.delete_prefix(prefix)
         if not await self.repository.remove_deleted(document_id):
             logger.info("document metadata kept until its events leave", extra={"id": document_id})
 
@@ -334,7 +405,7 @@ class Vault:
             return False
         assert document.pending is not None
         outcome = lifecycle.sign_result(result.status, result.failure_reason)
-        now = now_utc()
+        now = utc_now()
         version: Version | None = None
         failure: SignFailure | None = None
         if outcome.status is DocumentStatus.SIGNED and result.signed_object is not None:
@@ -386,7 +457,7 @@ class Vault:
         )
         if detached:
             key = object_keys.signature_key(document.owner_id, document.id, number)
-            await self.storage.copy(signed.bucket, signed.key, self.bucket, key)
+            await self.files.copy_in(signed.bucket, signed.key, key)
             p7s = ObjectRef(
                 bucket=self.bucket,
                 key=key,
@@ -406,7 +477,7 @@ class Vault:
                 }
             )
         key = object_keys.version_key(document.owner_id, document.id, number)
-        await self.storage.copy(signed.bucket, signed.key, self.bucket, key)
+        await self.files.copy_in(signed.bucket, signed.key, key)
         return Version(
             version=number,
             bucket=self.bucket,
@@ -431,8 +502,8 @@ class Vault:
         document_id = result_document_id(returned.dossier_id)
         key = object_keys.version_key(returned.owner_id, document_id, 1)
         source = returned.result
-        await self.storage.copy(source.bucket, source.key, self.bucket, key)
-        now = now_utc()
+        await self.files.copy_in(source.bucket, source.key, key)
+        now = utc_now()
         version = Version(
             version=1,
             bucket=self.bucket,
@@ -475,13 +546,11 @@ class Vault:
 
     async def clean_up(self) -> dict[str, int]:
         """Remove expired unsaved drafts, orphaned uploads and unfinished deletions."""
-        now = now_utc()
+        now = utc_now()
         counts = {"orphan_uploads": 0, "expired_drafts": 0, "deletions": 0}
         orphan_cutoff = now - timedelta(seconds=self.settings.orphan_upload_age_s)
         for raw in await self.repository.stale_uploads(orphan_cutoff):
-            prefix = object_keys.document_prefix(raw["owner_id"], raw["_id"])
-            for key in await self.storage.list_keys(self.bucket, prefix):
-                await self.storage.delete(self.bucket, key)
+            await self.files.delete_prefix(object_keys.document_prefix(raw["owner_id"], raw["_id"]))
             await self.repository.abandon_upload(raw["_id"])
             counts["orphan_uploads"] += 1
         draft_cutoff = now - timedelta(seconds=self.settings.draft_ttl_s)

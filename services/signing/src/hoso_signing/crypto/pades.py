@@ -39,8 +39,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from hoso_common.pdf_check import PdfProblem, open_for_signing
 from hoso_signing.config import Settings
-from hoso_signing.domain.verdicts import format_vietnam_time
-from hoso_signing.pki import (
+from hoso_signing.crypto.pki import (
     HttpxTimeStamper,
     RevocationCache,
     TrustStore,
@@ -48,6 +47,7 @@ from hoso_signing.pki import (
     path_to_ders,
     signing_context,
 )
+from hoso_signing.domain.verdicts import format_vietnam_time
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from asn1crypto import algos, cms, tsp, x509
 
-from hoso_signing.pades import (
+from hoso_signing.crypto.pades import (
     FinishedSignature,
     PreparedSignature,
     timestamp_time,
     verify_raw_signature,
 )
-from hoso_signing.pki import HttpxTimeStamper
+from hoso_signing.crypto.pki import HttpxTimeStamper
 
 MD_ALGORITHM = "sha256"
 

@@ -22,6 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.api import FetchLimits
 
+from hoso_signing.crypto.pki import FetchAllowList, TrustStore, guarded_fetcher_backend, summarize
 from hoso_signing.domain.verdicts import (
     Coverage,
     Revocation,
@@ -30,7 +31,6 @@ from hoso_signing.domain.verdicts import (
     TimestampInfo,
     pades_level_of,
 )
-from hoso_signing.pki import FetchAllowList, TrustStore, guarded_fetcher_backend, summarize
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,8 @@
-"""A multipart/form-data reader that hands the file part on while the body still arrives."""
+"""A multipart/form-data reader that hands the file part on while the body still arrives.
+
+Shared by every service that takes uploads: the file is streamed to the object store, never
+spooled to disk or held whole in memory.
+"""
 
 from __future__ import annotations
 

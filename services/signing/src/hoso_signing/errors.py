@@ -1,0 +1,48 @@
+"""The signing service's API errors (problem+json, Vietnamese detail), as in the other services."""
+
+from __future__ import annotations
+
+from hoso_common.errors import AppError
+
+
+class CallbackRefused(AppError):
+    status, code, title = 401, "invalid_callback_signature", "Unauthorized callback"
+    detail = "Thông báo từ nhà cung cấp chữ ký số không xác thực được."
+
+
+class UnknownProvider(AppError):
+    status, code, title = 404, "unknown_provider", "Unknown provider"
+    detail = "Nhà cung cấp chữ ký số không được hỗ trợ."
+
+
+class OtpNotExpected(AppError):
+    status, code, title = 409, "otp_not_expected", "No OTP expected"
+    detail = "Yêu cầu ký số này không chờ mã OTP."
+
+
+class OtpInvalid(AppError):
+    status, code, title = 422, "otp_invalid", "Wrong OTP"
+    detail = "Mã OTP không đúng."
+
+
+class ProviderUnavailable(AppError):
+    status, code, title = 503, "provider_unavailable", "Provider unavailable"
+    detail = "Nhà cung cấp chữ ký số tạm thời không phản hồi. Vui lòng thử lại sau."
+
+
+class UnreadableFile(AppError):
+    status, code, title = 422, "unreadable_file", "Unreadable file"
+    detail = "Không đọc được tệp để kiểm tra chữ ký số."
+
+
+class BucketNotAllowed(AppError):
+    status, code, title = 403, "bucket_not_allowed", "Bucket not allowed"
+    detail = "Không được phép kiểm tra tệp trong kho lưu trữ này."
+
+
+class ReferenceRefused(AppError):
+    status, code, title = 403, "reference_not_allowed", "Reference not allowed"
+    detail = (
+        "Chỉ kiểm tra được tệp đã lưu khi dịch vụ giữ tệp cấp quyền cho chính người gọi; "
+        "quyền này không hợp lệ hoặc đã hết hạn."
+    )
