@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.async_api import BrowserContext, Page, Route, expect
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.identity import TestUser
 
 from .conftest import Screens
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.identity import TestUser
 
 from .conftest import Screens
 from .test_flow1_browser import (

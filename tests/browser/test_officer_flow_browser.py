@@ -22,9 +22,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.mailbox import Mailbox
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.mailbox import Mailbox
 
 from .conftest import Screens, new_context
 from .test_flow1_browser import (

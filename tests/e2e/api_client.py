@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.identity import TestUser
 
 DOCUMENTS = "/api/documents/v1"
 EFORMS = "/api/eforms/v1"

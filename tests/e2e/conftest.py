@@ -13,9 +13,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.pdfa import verapdf_launcher
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.pdfa import verapdf_launcher
 
 from .api_client import enroll
 

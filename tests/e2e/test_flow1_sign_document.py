@@ -10,7 +10,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.identity import TestUser
 
 from . import api_client as portal
 from .conftest import sample_pdf

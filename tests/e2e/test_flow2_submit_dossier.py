@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hoso_common.testing.identity import TestUser
-from hoso_common.testing.pdfa import pdfa_2b_report
+from hoso_testing.identity import TestUser
+from hoso_testing.pdfa import pdfa_2b_report
 
 from . import api_client as portal
 from .conftest import sample_pdf, sample_png

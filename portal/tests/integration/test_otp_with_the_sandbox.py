@@ -27,9 +27,6 @@ import pytest_asyncio
 
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints, free_port
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.server import serve_app
 from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
 from hoso_portal.clients.submission import SubmissionClient
@@ -43,8 +40,11 @@ from hoso_sandbox_ca.config import Settings as CaSettings
 from hoso_sandbox_ca.main import create_app as create_ca
 from hoso_signing.config import Settings as SigningSettings
 from hoso_signing.main import create_app as create_signing
-from hoso_signing.testing.harness import SignRequestFeeder, start_group_at_end
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.endpoints import Endpoints, free_port
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.server import serve_app
+from hoso_testing.signing.harness import SignRequestFeeder, start_group_at_end
+from hoso_testing.signing.pdfs import build_pdf
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from hoso_common.events import DocumentUploaded, Envelope, ObjectRef, new_envelo
 from hoso_common.faults import is_transient
 from hoso_common.producer_guard import ProducerRestarted
 from hoso_common.settings import KafkaSettings
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from hoso_common.broker import create_broker
 from hoso_common.events import DocumentUploaded, ObjectRef
 from hoso_common.outbox import OutboxRelay, handover_lease, outbox_entries, push_events
 from hoso_common.settings import KafkaSettings
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration
 

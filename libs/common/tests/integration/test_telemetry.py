@@ -19,8 +19,8 @@ from hoso_common.outbox import outbox_entries
 from hoso_common.platform import Platform
 from hoso_common.settings import PlatformSettings
 from hoso_common.telemetry import tracer_provider
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.server import serve_app
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.server import serve_app
 
 pytestmark = pytest.mark.integration
 

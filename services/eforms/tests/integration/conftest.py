@@ -16,13 +16,13 @@ from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from hoso_common.events import Envelope, cloudevent_headers
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient
-from hoso_common.testing.pdfa import verapdf_launcher
-from hoso_common.testing.server import serve_app
 from hoso_eforms.config import Settings
 from hoso_eforms.main import create_app
 from hoso_eforms.repository import FormRepository
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient
+from hoso_testing.pdfa import verapdf_launcher
+from hoso_testing.server import serve_app
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools" / "verapdf"
 

@@ -16,13 +16,13 @@ import pytest_asyncio
 
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints, free_port
-from hoso_common.testing.server import serve_app
 from hoso_sandbox_ca.config import Settings as CaSettings
 from hoso_sandbox_ca.main import create_app as create_ca_app
 from hoso_signing.config import Settings
 from hoso_signing.main import create_app
-from hoso_signing.testing.harness import (
+from hoso_testing.endpoints import Endpoints, free_port
+from hoso_testing.server import serve_app
+from hoso_testing.signing.harness import (
     CAPABILITY_SECRET,
     EVENT_SOURCE,
     RUN,

@@ -15,17 +15,17 @@ from hoso_common import topics
 from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
 from hoso_common.events import StampOptions
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.identity import browser, log_in_on_phone
 from hoso_signing.config import Settings
 from hoso_signing.providers import OtpRefused
 from hoso_signing.providers.fpt import FptESignClient, RelyingParty
-from hoso_signing.testing.harness import (
+from hoso_testing.identity import browser, log_in_on_phone
+from hoso_testing.signing.harness import (
     CAPABILITY_SECRET,
     TEST_BUCKET,
     SignRequestFeeder,
     ours,
 )
-from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
+from hoso_testing.signing.pdfs import build_pdf, encrypt_pdf
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from pyhanko_certvalidator import ValidationContext
 from hoso_signing.cades import finish_cades, prepare_cades
 from hoso_signing.pades import InvalidProviderSignature, PadesEngine, Stamp, UnsignableDocument
 from hoso_signing.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
-from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
-from hoso_signing.testing.pki import ThrowawayPki
+from hoso_testing.signing.pdfs import build_pdf, encrypt_pdf
+from hoso_testing.signing.pki import ThrowawayPki
 
 
 @pytest.fixture(scope="module")

@@ -31,11 +31,11 @@ from hoso_common.events import (
     new_envelope,
 )
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.server import serve_app
 from hoso_submission.config import Settings
 from hoso_submission.main import create_app
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.server import serve_app
 
 SOURCE_BUCKET = "hoso-it-upstream"
 SIGNED_MARK = b"%HOSO-TEST-SIGNATURE-OK"

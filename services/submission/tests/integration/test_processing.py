@@ -8,8 +8,8 @@ import pytest
 
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.identity import IdpClient, TestUser, random_citizen_id
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_testing.signing.pdfs import build_pdf
 
 from .conftest import (
     PNG_BYTES,

@@ -13,9 +13,9 @@ from pymongo import AsyncMongoClient
 
 from hoso_common.settings import S3Settings
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints, resolve_endpoints
-from hoso_common.testing.identity import IdpClient
-from hoso_common.testing.kafka import EventWatcher
+from hoso_testing.endpoints import Endpoints, resolve_endpoints
+from hoso_testing.identity import IdpClient
+from hoso_testing.kafka import EventWatcher
 
 
 @pytest.fixture(scope="session")
