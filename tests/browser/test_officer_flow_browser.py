@@ -23,6 +23,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from hoso_testing.endpoints import Endpoints
+from hoso_testing.files import sample_pdf
 from hoso_testing.identity import IdpClient, TestUser
 from hoso_testing.mailbox import Mailbox
 
@@ -33,7 +34,6 @@ from .test_flow1_browser import (
     keep_still,
     log_in,
     log_in_on_phone,
-    sample_pdf,
     upload_and_sign,
 )
 from .test_flow2_browser import component, open_procedure, submit_and_read_receipt

@@ -56,6 +56,34 @@ async def poll(
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last seen: {last}")
 
 
+WaitForStatus = Callable[..., Awaitable[Json]]
+
+
+def status_waiter(
+    get: Callable[[httpx.AsyncClient, TestUser, str], Awaitable[Json]], what: str
+) -> WaitForStatus:
+    """`wait(api, user, id, statuses, timeout_s=...)`: `get` until its `status` is in `statuses`.
+
+    Documents and forms move through their statuses asynchronously, in the same way.
+    """
+
+    async def wait(
+        api: httpx.AsyncClient,
+        user: TestUser,
+        item_id: str,
+        statuses: set[str],
+        timeout_s: float = ASYNC_TIMEOUT_S,
+    ) -> Json:
+        return await poll(
+            lambda: get(api, user, item_id),
+            lambda item: item["status"] in statuses,
+            timeout_s=timeout_s,
+            what=f"{what} {item_id} in {statuses}",
+        )
+
+    return wait
+
+
 # -- the sandbox CA: enrolment and the citizen's phone ------------------------------------
 
 
@@ -131,19 +159,7 @@ async def get_document(api: httpx.AsyncClient, user: TestUser, document_id: str)
     return _ok(response)  # type: ignore[no-any-return]
 
 
-async def wait_for_document(
-    api: httpx.AsyncClient,
-    user: TestUser,
-    document_id: str,
-    statuses: set[str],
-    timeout_s: float = ASYNC_TIMEOUT_S,
-) -> Json:
-    return await poll(
-        lambda: get_document(api, user, document_id),
-        lambda d: d["status"] in statuses,
-        timeout_s=timeout_s,
-        what=f"document {document_id} in {statuses}",
-    )
+wait_for_document = status_waiter(get_document, "document")
 
 
 async def save_document(api: httpx.AsyncClient, user: TestUser, document_id: str) -> Json:
@@ -269,19 +285,7 @@ async def sign_form(
     return _ok(response, 202)  # type: ignore[no-any-return]
 
 
-async def wait_for_form(
-    api: httpx.AsyncClient,
-    user: TestUser,
-    form_id: str,
-    statuses: set[str],
-    timeout_s: float = ASYNC_TIMEOUT_S,
-) -> Json:
-    return await poll(
-        lambda: get_form(api, user, form_id),
-        lambda f: f["status"] in statuses,
-        timeout_s=timeout_s,
-        what=f"form {form_id} in {statuses}",
-    )
+wait_for_form = status_waiter(get_form, "form")
 
 
 async def download_signed_form(api: httpx.AsyncClient, user: TestUser, form_id: str) -> bytes:

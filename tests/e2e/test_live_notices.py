@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from hoso_testing.endpoints import Endpoints
+from hoso_testing.files import sample_pdf
 from hoso_testing.identity import IdpClient, TestUser
 
 from .api_client import approve_on_phone, enroll, upload_document, wait_for_phone_request
-from .conftest import sample_pdf
 from .test_login import browser_for, form_action
 
 pytestmark = pytest.mark.e2e
