@@ -60,11 +60,13 @@ WaitForStatus = Callable[..., Awaitable[Json]]
 
 
 def status_waiter(
-    get: Callable[[httpx.AsyncClient, TestUser, str], Awaitable[Json]], what: str
+    get: Callable[[httpx.AsyncClient, TestUser, str], Awaitable[Json]],
+    what: str,
+    status_of: Callable[[Json], Any] = lambda item: item["status"],
 ) -> WaitForStatus:
-    """`wait(api, user, id, statuses, timeout_s=...)`: `get` until its `status` is in `statuses`.
+    """`wait(api, user, id, statuses, timeout_s=...)`: `get` until `status_of` it is in `statuses`.
 
-    Documents and forms move through their statuses asynchronously, in the same way.
+    Documents, forms and dossiers' results move through their statuses asynchronously.
     """
 
     async def wait(
@@ -76,9 +78,9 @@ def status_waiter(
     ) -> Json:
         return await poll(
             lambda: get(api, user, item_id),
-            lambda item: item["status"] in statuses,
+            lambda item: status_of(item) in statuses,
             timeout_s=timeout_s,
-            what=f"{what} {item_id} in {statuses}",
+            what=f"{what} {item_id} in {sorted(statuses)}",
         )
 
     return wait
@@ -438,17 +440,7 @@ async def act(
     )
 
 
-async def wait_for_result(
-    api: httpx.AsyncClient,
-    officer: TestUser,
-    dossier_id: str,
-    statuses: set[str],
-    timeout_s: float = ASYNC_TIMEOUT_S,
-) -> Json:
-    """The dossier once its result reaches one of `statuses` (SignCompleted is asynchronous)."""
-    return await poll(
-        lambda: get_dossier(api, officer, dossier_id),
-        lambda d: (d.get("result") or {}).get("status") in statuses,
-        timeout_s=timeout_s,
-        what=f"result in {sorted(statuses)}",
-    )
+# The dossier once its result reaches one of `statuses` (SignCompleted is asynchronous).
+wait_for_result = status_waiter(
+    get_dossier, "result of dossier", lambda d: (d.get("result") or {}).get("status")
+)

@@ -11,9 +11,10 @@ from pymongo import AsyncMongoClient
 from hoso_common.storage import ObjectStorage
 from hoso_submission.domain.calendar import WorkingCalendar, load_holidays
 from hoso_testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_testing.kafka import Publish
 from hoso_testing.signing.pdfs import build_pdf
 
-from .conftest import Publish, ready_dossier, sign_result_as_signing_would, submit
+from .conftest import ready_dossier, sign_result_as_signing_would, submit
 
 pytestmark = pytest.mark.integration
 

@@ -9,11 +9,11 @@ import pytest
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
 from hoso_testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_testing.kafka import Publish
 from hoso_testing.signing.pdfs import build_pdf
 
 from .conftest import (
     PNG_BYTES,
-    Publish,
     ready_dossier,
     sign_result_as_signing_would,
     submit,
