@@ -27,6 +27,7 @@ WORKDIR /src
 # until uv.lock or a pyproject.toml changes. uv needs every workspace member's manifest.
 COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/pyproject.toml
+COPY libs/testing/pyproject.toml libs/testing/pyproject.toml
 COPY portal/pyproject.toml portal/pyproject.toml
 COPY services/documents/pyproject.toml services/documents/pyproject.toml
 COPY services/eforms/pyproject.toml services/eforms/pyproject.toml

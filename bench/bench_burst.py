@@ -35,9 +35,9 @@ from signing_harness import (
 
 from hoso_common.settings import S3Settings
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import free_port
-from hoso_signing.testing.harness import SignRequestFeeder
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.endpoints import free_port
+from hoso_testing.signing.harness import SignRequestFeeder
+from hoso_testing.signing.pdfs import build_pdf
 
 REQUESTS = int(os.environ.get("BENCH_BURST_REQUESTS", "2000"))
 FPT_EVERY = int(os.environ.get("BENCH_BURST_FPT_EVERY", "3"))

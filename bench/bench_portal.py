@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from hoso_common.testing.identity import IdpClient, TestUser, browser
+from hoso_testing.identity import IdpClient, TestUser, browser
 
 PDF = (
     b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages"

@@ -42,11 +42,11 @@ from signing_harness import (
 
 from hoso_common.settings import S3Settings
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import free_port
 from hoso_signing.config import Settings
-from hoso_signing.testing.harness import SignRequestFeeder
-from hoso_signing.testing.pdfs import build_pdf
-from hoso_signing.testing.pki import ThrowawayPki
+from hoso_testing.endpoints import free_port
+from hoso_testing.signing.harness import SignRequestFeeder
+from hoso_testing.signing.pdfs import build_pdf
+from hoso_testing.signing.pki import ThrowawayPki
 
 REQUESTS = int(os.environ.get("BENCH_SIGNING_REQUESTS", "500"))
 # Rounds of (metrics off, metrics on), each signing REQUESTS / ROUNDS with a fresh replica.

@@ -30,11 +30,11 @@ import httpx
 from bench_portal import p95, portal_login
 from pymongo import AsyncMongoClient, UpdateOne
 
-from hoso_common.testing.identity import IdpClient
 from hoso_submission.domain.receipt import local_day
 from hoso_submission.domain.statistics import Facts, Outcome, contribution, increments
 from hoso_submission.domain.status import DossierStatus
 from hoso_submission.repository import DOSSIERS, STATS_DAYS, STATS_MONTHS, STATS_OPEN
+from hoso_testing.identity import IdpClient
 
 AGENCIES = ("BENCH-A", "BENCH-B", "BENCH-C")
 PROCEDURES = {a: [f"{a}.{n}" for n in (1, 2, 3)] for a in AGENCIES}

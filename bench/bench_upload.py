@@ -24,7 +24,7 @@ import httpx
 import psutil
 from minio import Minio
 
-from hoso_common.testing.identity import IdpClient
+from hoso_testing.identity import IdpClient
 
 REPO = Path(__file__).resolve().parent.parent
 MB = 1_000_000

@@ -20,9 +20,9 @@ RUN = uuid.uuid4().hex[:8]
 os.environ["HOSO_KAFKA_TOPIC_PREFIX"] = f"bench-{RUN}."
 
 from hoso_common import topics  # noqa: E402
-from hoso_common.testing.endpoints import free_port  # noqa: E402
-from hoso_common.testing.kafka import EventWatcher  # noqa: E402
-from hoso_signing.testing.harness import start_group_at_end  # noqa: E402
+from hoso_testing.endpoints import free_port  # noqa: E402
+from hoso_testing.kafka import EventWatcher  # noqa: E402
+from hoso_testing.signing.harness import start_group_at_end  # noqa: E402
 
 BUCKET = "hoso-signing-bench"
 SOURCE = f"/hoso/signing-bench-{RUN}"

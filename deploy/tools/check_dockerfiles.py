@@ -6,7 +6,9 @@ must be multi-stage, install the member named by its build arguments from uv.loc
 non-root user, have a HEALTHCHECK on /health/live and start the member's app factory. Each
 of services/*, sandbox/* and portal must be built by docker-compose.yml from that Dockerfile
 with build arguments that match its pyproject.toml; members that render PDFs get fonts, the
-portal gets its npm assets (the `web` target).
+portal gets its npm assets (the `web` target). Test support (libs/testing) stays out of
+every image: the Dockerfile copies no more of it than its manifest, and no runtime member
+depends on it.
 
 Usage: check_dockerfiles.py <repository root>
 """
@@ -25,6 +27,7 @@ NEEDS_FONTS = {"hoso-signing", "hoso-eforms"}
 # Members that serve pages with front-end assets from npm: built to the `web` target.
 NEEDS_ASSETS = {"hoso-portal"}
 IGNORED_BY_CONTEXT = (".git", "**/.venv")
+TEST_SUPPORT = ("libs/testing", "hoso-testing")
 
 
 def dockerfile_errors(root: Path, members: list[Path]) -> list[str]:
@@ -79,6 +82,48 @@ def build_errors(root: Path, member: Path, dist: str, builds: list[dict[str, Any
     return errors
 
 
+def copies_test_support(source: str) -> bool:
+    """Whether a COPY source brings libs/testing's code: it, a folder above it, or the root."""
+    folder = TEST_SUPPORT[0]
+    path = source.removeprefix("./").rstrip("/")
+    if path in ("", "."):
+        return True
+    if path.startswith(f"{folder}/"):
+        return path != f"{folder}/pyproject.toml"
+    return folder == path or folder.startswith(f"{path}/")
+
+
+def test_support_copies(root: Path) -> list[str]:
+    """The Dockerfile copies the dev-only test support's manifest at most, never its code."""
+    dockerfile = root / "Dockerfile"
+    if not dockerfile.is_file():
+        return []
+    errors: list[str] = []
+    for line in re.findall(r"^COPY\s+(.+)$", dockerfile.read_text(), re.M):
+        words = line.split()
+        if any(word.startswith("--from=") for word in words):
+            continue  # from another stage, not from the build context
+        sources = [word for word in words[:-1] if not word.startswith("--")]
+        errors += [
+            f"Dockerfile: COPY {source} brings test support ({TEST_SUPPORT[0]}) into the image"
+            for source in sources
+            if copies_test_support(source)
+        ]
+    return errors
+
+
+def test_support_dependency(root: Path, member: Path) -> list[str]:
+    """A runtime member never depends on the dev-only test support."""
+    manifest = member / "pyproject.toml"
+    needs = tomllib.loads(manifest.read_text())["project"].get("dependencies", [])
+    if any(re.match(rf"{TEST_SUPPORT[1]}\b", need) for need in needs):
+        return [
+            f"{manifest.relative_to(root).as_posix()}: a runtime member must not depend on "
+            f"{TEST_SUPPORT[1]}"
+        ]
+    return []
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else ".")
     errors: list[str] = []
@@ -107,6 +152,11 @@ def main(argv: list[str]) -> int:
     for member in members:
         dist = tomllib.loads((member / "pyproject.toml").read_text())["project"]["name"]
         errors += build_errors(root, member, dist, builds)
+    errors += test_support_copies(root)
+    runtime = [*members, *(p.parent for p in root.glob("libs/*/pyproject.toml"))]
+    for member in sorted(runtime):
+        if member != root / TEST_SUPPORT[0]:
+            errors += test_support_dependency(root, member)
     ignore = root / ".dockerignore"
     if not ignore.is_file():
         errors.append(".dockerignore missing (the build context is the repository root)")

@@ -14,8 +14,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
 
 from .a11y import assert_accessible
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import BrowserContext, expect
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.identity import TestUser
 
 from .conftest import Screens
 from .test_flow1_browser import log_in

@@ -10,8 +10,8 @@ import uuid
 import pytest
 from playwright.async_api import BrowserContext, Page, Route, expect
 
-from hoso_common.testing.identity import TestUser
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.files import sample_pdf
+from hoso_testing.identity import TestUser
 
 from .conftest import Screens
 
@@ -20,11 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(900)]
 
 # the CA keeps a request open for minutes; the person approves within this
 APPROVAL_WAIT_MS = 120_000
-
-
-def sample_pdf(title: str) -> bytes:
-    """A one-page PDF with a correct xref table."""
-    return build_pdf(title=title)
 
 
 async def log_in(page: Page, person: TestUser, screens: Screens) -> None:

@@ -8,7 +8,8 @@ import uuid
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.files import sample_pdf
+from hoso_testing.identity import TestUser
 
 from .conftest import Screens
 from .test_flow1_browser import (
@@ -17,7 +18,6 @@ from .test_flow1_browser import (
     keep_still,
     log_in,
     log_in_on_phone,
-    sample_pdf,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(900)]

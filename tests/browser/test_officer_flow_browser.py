@@ -22,9 +22,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.mailbox import Mailbox
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.files import sample_pdf
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.mailbox import Mailbox
 
 from .conftest import Screens, new_context
 from .test_flow1_browser import (
@@ -33,7 +34,6 @@ from .test_flow1_browser import (
     keep_still,
     log_in,
     log_in_on_phone,
-    sample_pdf,
     upload_and_sign,
 )
 from .test_flow2_browser import component, open_procedure, submit_and_read_receipt

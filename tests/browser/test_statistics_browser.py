@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_testing.identity import IdpClient, TestUser
 
 from .conftest import Screens
 

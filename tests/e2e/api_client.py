@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.identity import TestUser
 
 DOCUMENTS = "/api/documents/v1"
 EFORMS = "/api/eforms/v1"
@@ -54,6 +54,36 @@ async def poll(
             return last
         await asyncio.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last seen: {last}")
+
+
+WaitForStatus = Callable[..., Awaitable[Json]]
+
+
+def status_waiter(
+    get: Callable[[httpx.AsyncClient, TestUser, str], Awaitable[Json]],
+    what: str,
+    status_of: Callable[[Json], Any] = lambda item: item["status"],
+) -> WaitForStatus:
+    """`wait(api, user, id, statuses, timeout_s=...)`: `get` until `status_of` it is in `statuses`.
+
+    Documents, forms and dossiers' results move through their statuses asynchronously.
+    """
+
+    async def wait(
+        api: httpx.AsyncClient,
+        user: TestUser,
+        item_id: str,
+        statuses: set[str],
+        timeout_s: float = ASYNC_TIMEOUT_S,
+    ) -> Json:
+        return await poll(
+            lambda: get(api, user, item_id),
+            lambda item: status_of(item) in statuses,
+            timeout_s=timeout_s,
+            what=f"{what} {item_id} in {sorted(statuses)}",
+        )
+
+    return wait
 
 
 # -- the sandbox CA: enrolment and the citizen's phone ------------------------------------
@@ -131,19 +161,7 @@ async def get_document(api: httpx.AsyncClient, user: TestUser, document_id: str)
     return _ok(response)  # type: ignore[no-any-return]
 
 
-async def wait_for_document(
-    api: httpx.AsyncClient,
-    user: TestUser,
-    document_id: str,
-    statuses: set[str],
-    timeout_s: float = ASYNC_TIMEOUT_S,
-) -> Json:
-    return await poll(
-        lambda: get_document(api, user, document_id),
-        lambda d: d["status"] in statuses,
-        timeout_s=timeout_s,
-        what=f"document {document_id} in {statuses}",
-    )
+wait_for_document = status_waiter(get_document, "document")
 
 
 async def save_document(api: httpx.AsyncClient, user: TestUser, document_id: str) -> Json:
@@ -269,19 +287,7 @@ async def sign_form(
     return _ok(response, 202)  # type: ignore[no-any-return]
 
 
-async def wait_for_form(
-    api: httpx.AsyncClient,
-    user: TestUser,
-    form_id: str,
-    statuses: set[str],
-    timeout_s: float = ASYNC_TIMEOUT_S,
-) -> Json:
-    return await poll(
-        lambda: get_form(api, user, form_id),
-        lambda f: f["status"] in statuses,
-        timeout_s=timeout_s,
-        what=f"form {form_id} in {statuses}",
-    )
+wait_for_form = status_waiter(get_form, "form")
 
 
 async def download_signed_form(api: httpx.AsyncClient, user: TestUser, form_id: str) -> bytes:
@@ -434,17 +440,7 @@ async def act(
     )
 
 
-async def wait_for_result(
-    api: httpx.AsyncClient,
-    officer: TestUser,
-    dossier_id: str,
-    statuses: set[str],
-    timeout_s: float = ASYNC_TIMEOUT_S,
-) -> Json:
-    """The dossier once its result reaches one of `statuses` (SignCompleted is asynchronous)."""
-    return await poll(
-        lambda: get_dossier(api, officer, dossier_id),
-        lambda d: (d.get("result") or {}).get("status") in statuses,
-        timeout_s=timeout_s,
-        what=f"result in {sorted(statuses)}",
-    )
+# The dossier once its result reaches one of `statuses` (SignCompleted is asynchronous).
+wait_for_result = status_waiter(
+    get_dossier, "result of dossier", lambda d: (d.get("result") or {}).get("status")
+)

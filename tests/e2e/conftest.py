@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import random
-import struct
-import uuid
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -13,10 +10,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.pdfa import verapdf_launcher
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.pdfa import verapdf_launcher
 
 from .api_client import enroll
 
@@ -81,27 +77,6 @@ async def officer_of(idp: IdpClient) -> Callable[[str], Awaitable[TestUser]]:
         return await idp.officer(agency, name="Lê Minh Cường")
 
     return make
-
-
-def sample_pdf(text: str = "Giay to kiem thu") -> bytes:
-    """A small well-formed one-page PDF (with a correct xref table) for signing; unique."""
-    return build_pdf(title=f"{text} {uuid.uuid4().hex}")
-
-
-def sample_png(width: int = 8, height: int = 8) -> bytes:
-    """A real (tiny, grey) PNG image, standing in for a photo of an ID card."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + bytes([random.randint(0, 255)]) * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(scope="session")

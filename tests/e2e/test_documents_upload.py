@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from hoso_common import topics
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.e2e
 

@@ -9,11 +9,12 @@ import random
 import httpx
 import pytest
 
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_signing.testing.pdfs import encrypt_pdf
+from hoso_testing.files import sample_pdf, sample_png
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.signing.pdfs import encrypt_pdf
 
 from . import api_client as portal
-from .conftest import GIVEN_NAMES, sample_pdf, sample_png
+from .conftest import GIVEN_NAMES
 
 pytestmark = pytest.mark.e2e
 

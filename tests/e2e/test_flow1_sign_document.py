@@ -10,10 +10,10 @@ from datetime import datetime
 import httpx
 import pytest
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.files import sample_pdf
+from hoso_testing.identity import TestUser
 
 from . import api_client as portal
-from .conftest import sample_pdf
 
 pytestmark = pytest.mark.e2e
 

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from hoso_common.testing.identity import TestUser
-from hoso_common.testing.pdfa import pdfa_2b_report
+from hoso_testing.files import sample_pdf, sample_png
+from hoso_testing.identity import TestUser
+from hoso_testing.pdfa import pdfa_2b_report
 
 from . import api_client as portal
-from .conftest import sample_pdf, sample_png
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +87,29 @@ async def fill_and_sign_form(
     else:
         await portal.reject_on_phone(ca, citizen, notification["transaction_id"])
     return await portal.wait_for_form(gateway, citizen, added["id"], {"signed", "sign_failed"})
+
+
+async def dossier_with_signed_form_and_scan(
+    gateway: httpx.AsyncClient, ca: httpx.AsyncClient, citizen: TestUser
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A started dossier, its e-form filled and signed, and a scan saved in the vault."""
+    procedure = await choose_procedure(gateway)
+    template = next(c for c in procedure["components"] if c["code"] == "TK")["eform_template"]
+    dossier = await portal.start_dossier(gateway, citizen, PROCEDURE)
+    form = await fill_and_sign_form(gateway, ca, citizen, template)
+    assert form["status"] == "signed", form.get("failure_reason")
+
+    # A scan already kept in the vault ("Hồ sơ điện tử"), saved without signing.
+    scan = await portal.upload_document(
+        gateway,
+        citizen,
+        name="Căn cước công dân",
+        filename="can-cuoc.pdf",
+        content=sample_pdf("Can cuoc cong dan"),
+        sign=False,
+    )
+    scan = await portal.save_document(gateway, citizen, scan["id"])
+    return dossier, form, scan
 
 
 async def officer_accepts_and_citizen_sees_it(
@@ -165,22 +188,7 @@ async def test_flow2_eform_signed_downloaded_and_attached_from_computer(
 async def test_flow2_direct_attach_of_signed_eform_and_vault_document(
     gateway: httpx.AsyncClient, ca: httpx.AsyncClient, citizen: TestUser, officer_of: OfficerFactory
 ) -> None:
-    procedure = await choose_procedure(gateway)
-    template = next(c for c in procedure["components"] if c["code"] == "TK")["eform_template"]
-    dossier = await portal.start_dossier(gateway, citizen, PROCEDURE)
-    form = await fill_and_sign_form(gateway, ca, citizen, template)
-    assert form["status"] == "signed", form.get("failure_reason")
-
-    # A scan already kept in the vault ("Hồ sơ điện tử"), saved without signing.
-    scan = await portal.upload_document(
-        gateway,
-        citizen,
-        name="Căn cước công dân",
-        filename="can-cuoc.pdf",
-        content=sample_pdf("Can cuoc cong dan"),
-        sign=False,
-    )
-    scan = await portal.save_document(gateway, citizen, scan["id"])
+    dossier, form, scan = await dossier_with_signed_form_and_scan(gateway, ca, citizen)
 
     # No download, no upload: both are copied server-side, pinned by version and hash.
     with_form = await portal.attach_eform(gateway, citizen, dossier["id"], "TK", form["id"])

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.files import sample_png
+from hoso_testing.identity import IdpClient
 
 from . import api_client as portal
-from .conftest import sample_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "stack"))
 import gateway_policy

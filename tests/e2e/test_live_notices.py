@@ -18,11 +18,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.files import sample_pdf
+from hoso_testing.identity import IdpClient, TestUser
 
 from .api_client import approve_on_phone, enroll, upload_document, wait_for_phone_request
-from .conftest import sample_pdf
 from .test_login import browser_for, form_action
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 import pytest
 
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.e2e
 

@@ -24,13 +24,12 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 
 from hoso_common.events import DossierStatusChanged, cloudevent_headers, new_envelope
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.mailbox import Mailbox
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.mailbox import Mailbox
 
 from . import api_client as portal
-from .conftest import sample_pdf
-from .test_flow2_submit_dossier import PROCEDURE, choose_procedure, fill_and_sign_form
+from .test_flow2_submit_dossier import dossier_with_signed_form_and_scan
 
 pytestmark = pytest.mark.e2e
 
@@ -104,20 +103,7 @@ async def submitted_dossier(
     gateway: httpx.AsyncClient, ca: httpx.AsyncClient, citizen: TestUser
 ) -> tuple[str, str]:
     """Flow 2 through the APIs: signed e-form and a saved scan attached, then submitted."""
-    procedure = await choose_procedure(gateway)
-    template = next(c for c in procedure["components"] if c["code"] == "TK")["eform_template"]
-    dossier = await portal.start_dossier(gateway, citizen, PROCEDURE)
-    form = await fill_and_sign_form(gateway, ca, citizen, template)
-    assert form["status"] == "signed", form.get("failure_reason")
-    scan = await portal.upload_document(
-        gateway,
-        citizen,
-        name="Căn cước công dân",
-        filename="can-cuoc.pdf",
-        content=sample_pdf("Can cuoc cong dan"),
-        sign=False,
-    )
-    scan = await portal.save_document(gateway, citizen, scan["id"])
+    dossier, form, scan = await dossier_with_signed_form_and_scan(gateway, ca, citizen)
     await portal.attach_eform(gateway, citizen, dossier["id"], "TK", form["id"])
     await portal.attach_from_vault(gateway, citizen, dossier["id"], "CCCD", scan)
     submitted = await portal.submit_dossier(gateway, citizen, dossier["id"])

@@ -19,10 +19,10 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, async_playwright, expect
 from prometheus_client.parser import text_string_to_metric_families
 
-from hoso_common.testing.identity import TestUser
+from hoso_testing.files import sample_pdf
+from hoso_testing.identity import TestUser
 
 from . import api_client as portal
-from .conftest import sample_pdf
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
 
 from .driver import APPROVAL_LIFETIME_S, AUTO_APPROVE_DELAY_S, all_ready
 

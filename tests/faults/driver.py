@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from hoso_common.testing.identity import TestUser
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.identity import TestUser
+from hoso_testing.signing.pdfs import build_pdf
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"

@@ -18,9 +18,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from hoso_common.events import DossierStatusChanged, cloudevent_headers, new_envelope
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.mailbox import Mailbox
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.mailbox import Mailbox
 
 from .driver import stack
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hoso_common.testing.identity import TestUser
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.identity import TestUser
+from hoso_testing.signing.pdfs import build_pdf
 
 from .driver import DOCUMENTS, REQUEST_LIMIT_S, check, nothing_failed, run_scenario, stack
 

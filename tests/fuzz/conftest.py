@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient
 
 # An agency of the seeded catalogue, so officer calls reach real inboxes.
 OFFICER_AGENCY = "STP-HNI"

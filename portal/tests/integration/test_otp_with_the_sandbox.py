@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import tempfile
 import uuid
@@ -27,9 +26,6 @@ import pytest_asyncio
 
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints, free_port
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.server import serve_app
 from hoso_portal.clients.eforms import EformsClient
 from hoso_portal.clients.signing import SigningClient
 from hoso_portal.clients.submission import SubmissionClient
@@ -43,8 +39,11 @@ from hoso_sandbox_ca.config import Settings as CaSettings
 from hoso_sandbox_ca.main import create_app as create_ca
 from hoso_signing.config import Settings as SigningSettings
 from hoso_signing.main import create_app as create_signing
-from hoso_signing.testing.harness import SignRequestFeeder, start_group_at_end
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.endpoints import Endpoints, environ_set, free_port
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.server import serve_app
+from hoso_testing.signing.harness import SignRequestFeeder, start_group_at_end
+from hoso_testing.signing.pdfs import build_pdf
 
 pytestmark = pytest.mark.integration
 
@@ -94,9 +93,7 @@ async def otp_stack(endpoints: Endpoints, storage: ObjectStorage) -> AsyncIterat
         "HOSO_SIGNING_FINISHER_GROUP": f"signing-finisher-{groups}",
         "HOSO_SIGNING_POLL_INTERVAL_S": "0.5",
     }
-    saved = {key: os.environ.get(key) for key in environ}
-    os.environ.update(environ)
-    try:
+    with environ_set(environ):
         signing_app = create_signing(SigningSettings())
         feeder = await SignRequestFeeder(endpoints.kafka_bootstrap, storage, BUCKET).start()
         async with (
@@ -105,12 +102,6 @@ async def otp_stack(endpoints: Endpoints, storage: ObjectStorage) -> AsyncIterat
         ):
             yield OtpStack(ca_app=ca_app, ca_url=ca_url, signing_url=signing_url, feeder=feeder)
         await feeder.stop()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class CitizenLogin:

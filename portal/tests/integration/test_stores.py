@@ -15,8 +15,8 @@ import pytest_asyncio
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hoso_common.testing.endpoints import Endpoints
 from hoso_portal.sessions import MongoSessionStore, PendingLogin, Session, utcnow
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration
 

@@ -27,9 +27,9 @@ from fastapi import FastAPI
 from hoso_common.auth import CitizenUser, OfficerUser, TokenVerifier
 from hoso_common.errors import install_error_handlers
 from hoso_common.settings import AuthSettings
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient
-from hoso_common.testing.server import serve_app
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient
+from hoso_testing.server import serve_app
 
 pytestmark = pytest.mark.integration
 

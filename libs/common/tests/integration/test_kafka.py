@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,31 +17,18 @@ from faststream.kafka import KafkaBroker
 
 from hoso_common import topics
 from hoso_common.broker import create_broker, ensure_topics, subscriber
-from hoso_common.events import DocumentUploaded, Envelope, ObjectRef, new_envelope
+from hoso_common.events import DocumentUploaded, Envelope, new_envelope
 from hoso_common.faults import is_transient
 from hoso_common.producer_guard import ProducerRestarted
 from hoso_common.settings import KafkaSettings
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.events import document_uploaded
 
 pytestmark = pytest.mark.integration
 
 
 def uploaded(document_id: str) -> DocumentUploaded:
-    return DocumentUploaded(
-        document_id=document_id,
-        owner_id="citizen-kafka-test",
-        name="Giấy tờ thử",
-        object=ObjectRef(
-            bucket="b",
-            key="k",
-            version=1,
-            sha256="a" * 64,
-            size=1,
-            content_type="application/pdf",
-            filename="thử.pdf",
-        ),
-        sign_requested=False,
-    )
+    return document_uploaded(document_id, owner_id="citizen-kafka-test", name="Giấy tờ thử")
 
 
 async def wait_for(predicate: Any, timeout_s: float = 30.0) -> None:
@@ -174,20 +162,42 @@ async def test_poison_message_goes_to_the_dead_letter_topic(endpoints: Endpoints
     assert handled == [good.id], "the partition moves on past the poison message"
 
 
-async def test_a_producer_whose_sender_ended_is_replaced_and_the_publish_delivered(
-    endpoints: Endpoints,
-) -> None:
-    """After a broker restart the idempotent producer's sender can end; nothing restarts us."""
+@contextlib.asynccontextmanager
+async def broker_and_reader(
+    client_id: str,
+) -> AsyncIterator[tuple[KafkaBroker, str, AIOKafkaConsumer]]:
+    """A started broker, a fresh topic, and a consumer that reads the topic from its start."""
     settings = KafkaSettings()
     topic = f"hoso.test.{uuid.uuid4().hex[:8]}"
     await ensure_topics(settings, [topic])
-    broker = create_broker(settings, client_id="kafka-test-revived")
+    broker = create_broker(settings, client_id=client_id)
     await broker.start()
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
+        yield broker, topic, consumer
+    finally:
+        await consumer.stop()
+        await broker.stop()
+
+
+async def numbers_read(consumer: AIOKafkaConsumer, count: int) -> list[int]:
+    """The `n` of the first `count` messages the consumer reads, in their order."""
+    seen: list[int] = []
+    async with asyncio.timeout(30):
+        while len(seen) < count:
+            batch = await consumer.getmany(timeout_ms=1000)
+            seen += [json.loads(r.value)["n"] for rs in batch.values() for r in rs]
+    return seen
+
+
+async def test_a_producer_whose_sender_ended_is_replaced_and_the_publish_delivered(
+    endpoints: Endpoints,
+) -> None:
+    """After a broker restart the idempotent producer's sender can end; nothing restarts us."""
+    async with broker_and_reader("kafka-test-revived") as (broker, topic, consumer):
         await broker.publish({"n": 1}, topic=topic, key=b"k")
         old = broker.config.producer._producer.producer  # type: ignore[attr-defined]
         # What OutOfOrderSequenceNumber does to it: the sender task ends, for good.
@@ -198,15 +208,7 @@ async def test_a_producer_whose_sender_ended_is_replaced_and_the_publish_deliver
         await asyncio.wait_for(broker.publish({"n": 2}, topic=topic, key=b"k"), 30)
 
         assert broker.config.producer._producer.producer is not old  # type: ignore[attr-defined]
-        seen: list[int] = []
-        async with asyncio.timeout(30):
-            while len(seen) < 2:
-                batch = await consumer.getmany(timeout_ms=1000)
-                seen += [json.loads(r.value)["n"] for rs in batch.values() for r in rs]
-        assert seen == [1, 2]
-    finally:
-        await consumer.stop()
-        await broker.stop()
+        assert await numbers_read(consumer, 2) == [1, 2]
 
 
 async def test_a_producer_whose_sequence_the_broker_refuses_is_replaced(
@@ -214,16 +216,7 @@ async def test_a_producer_whose_sequence_the_broker_refuses_is_replaced(
 ) -> None:
     """The broker lost this producer's state (an unclean election after a restart): it refuses
     every later batch with OutOfOrderSequenceNumber until a new producer takes over."""
-    settings = KafkaSettings()
-    topic = f"hoso.test.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(settings, [topic])
-    broker = create_broker(settings, client_id="kafka-test-sequence")
-    await broker.start()
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
+    async with broker_and_reader("kafka-test-sequence") as (broker, topic, consumer):
         await broker.publish({"n": 1}, topic=topic, key=b"k", partition=0)
         old = broker.config.producer._producer.producer  # type: ignore[attr-defined]
         # The broker expects the next sequence number; this producer now sends a later one.
@@ -236,12 +229,4 @@ async def test_a_producer_whose_sequence_the_broker_refuses_is_replaced(
         await asyncio.wait_for(broker.publish({"n": 3}, topic=topic, key=b"k", partition=0), 30)
 
         assert broker.config.producer._producer.producer is not old  # type: ignore[attr-defined]
-        seen: list[int] = []
-        async with asyncio.timeout(30):
-            while len(seen) < 2:
-                batch = await consumer.getmany(timeout_ms=1000)
-                seen += [json.loads(r.value)["n"] for rs in batch.values() for r in rs]
-        assert seen == [1, 3]
-    finally:
-        await consumer.stop()
-        await broker.stop()
+        assert await numbers_read(consumer, 2) == [1, 3]

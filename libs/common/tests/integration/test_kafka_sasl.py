@@ -16,7 +16,7 @@ from hoso_common import topics
 from hoso_common.broker import create_broker, subscriber
 from hoso_common.kafka_security import client_options
 from hoso_common.settings import KafkaSettings
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration
 

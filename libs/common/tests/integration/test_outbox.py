@@ -9,30 +9,17 @@ from pymongo import AsyncMongoClient, ReturnDocument
 
 from hoso_common import topics
 from hoso_common.broker import create_broker
-from hoso_common.events import DocumentUploaded, ObjectRef
+from hoso_common.events import DocumentUploaded
 from hoso_common.outbox import OutboxRelay, handover_lease, outbox_entries, push_events
 from hoso_common.settings import KafkaSettings
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.events import document_uploaded
 
 pytestmark = pytest.mark.integration
 
 
 def uploaded(document_id: str) -> DocumentUploaded:
-    return DocumentUploaded(
-        document_id=document_id,
-        owner_id="citizen-outbox",
-        sign_requested=False,
-        name="Giấy khai sinh",
-        object=ObjectRef(
-            bucket="b",
-            key="k",
-            version=1,
-            sha256="c" * 64,
-            size=1,
-            content_type="application/pdf",
-            filename="khai-sinh.pdf",
-        ),
-    )
+    return document_uploaded(document_id, owner_id="citizen-outbox", name="Giấy khai sinh")
 
 
 async def test_a_handed_over_document_is_published_once_while_another_relay_scans(

@@ -14,13 +14,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from hoso_common import topics
 from hoso_common.app import create_service_app
 from hoso_common.broker import subscriber
-from hoso_common.events import DocumentUploaded, Envelope, ObjectRef
+from hoso_common.events import DocumentUploaded, Envelope
 from hoso_common.outbox import outbox_entries
 from hoso_common.platform import Platform
 from hoso_common.settings import PlatformSettings
 from hoso_common.telemetry import tracer_provider
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.server import serve_app
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.events import document_uploaded
+from hoso_testing.server import serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -48,21 +49,7 @@ async def test_trace_id_flows_from_http_through_kafka_into_the_consumer(
 
     @router.post("/v1/things")
     async def create_thing(request: Request) -> dict[str, Any]:
-        event = DocumentUploaded(
-            document_id=document_id,
-            owner_id="citizen-trace",
-            name="Truy vết",
-            object=ObjectRef(
-                bucket="b",
-                key="k",
-                version=1,
-                sha256="b" * 64,
-                size=1,
-                content_type="application/pdf",
-                filename="truy-vết.pdf",
-            ),
-            sign_requested=False,
-        )
+        event = document_uploaded(document_id, owner_id="citizen-trace", name="Truy vết")
         await platform.db["things"].insert_one(
             {"_id": document_id, "outbox": outbox_entries(event, source=platform.source)}
         )

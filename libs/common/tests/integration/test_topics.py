@@ -12,7 +12,7 @@ from hoso_common import topics
 from hoso_common.app import TopicsCheck
 from hoso_common.health import health_router
 from hoso_common.settings import KafkaSettings
-from hoso_common.testing.endpoints import Endpoints
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration
 

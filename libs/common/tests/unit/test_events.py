@@ -14,18 +14,7 @@ from hoso_common.events import (
     new_envelope,
 )
 from hoso_common.outbox import outbox_entry, push_events
-
-
-def object_ref() -> ObjectRef:
-    return ObjectRef(
-        bucket="hoso-documents",
-        key="a/b/v1",
-        version=1,
-        sha256="0" * 64,
-        size=3,
-        content_type="application/pdf",
-        filename="Giấy khai sinh.pdf",
-    )
+from hoso_testing.events import object_ref
 
 
 def uploaded() -> DocumentUploaded:
@@ -33,7 +22,7 @@ def uploaded() -> DocumentUploaded:
         document_id=str(uuid.uuid4()),
         owner_id="citizen-1",
         name="Giấy khai sinh",
-        object=object_ref(),
+        object=object_ref("Giấy khai sinh.pdf"),
         sign_requested=False,
     )
 

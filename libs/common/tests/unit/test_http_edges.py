@@ -14,7 +14,6 @@ from hoso_common.auth import CurrentUser
 from hoso_common.errors import install_error_handlers
 from hoso_common.openapi import document_problems
 from hoso_common.redirects import RelativeRedirectMiddleware
-from hoso_common.testing.server import serve_app
 from hoso_common.validation import (
     MAX_JSON_DEPTH,
     HexIdPath,
@@ -30,6 +29,7 @@ from hoso_common.validation import (
     parse_json,
     url_segment,
 )
+from hoso_testing.server import serve_app
 
 
 def _app() -> FastAPI:

@@ -19,12 +19,12 @@ import pytest_asyncio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from hoso_common.testing.endpoints import free_port
-from hoso_common.testing.identity import IdpClient
-from hoso_common.testing.server import serve_app
 from hoso_sandbox_ca.ca import SandboxCa
 from hoso_sandbox_ca.config import Settings
 from hoso_sandbox_ca.main import create_app
+from hoso_testing.endpoints import free_port
+from hoso_testing.identity import IdpClient
+from hoso_testing.server import serve_app
 
 WEBHOOK_SECRET = "integration-webhook-secret"
 

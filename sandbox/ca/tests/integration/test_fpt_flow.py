@@ -18,12 +18,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from hoso_common.sandbox_keys import FPT_DEV_RELYING_PARTY_KEY
-from hoso_common.testing.identity import browser, log_in_on_phone
+from hoso_testing.identity import browser, log_in_on_phone
 
 if TYPE_CHECKING:
     from conftest import WebhookReceiver
 
-    from hoso_common.testing.identity import IdpClient, TestUser
+    from hoso_testing.identity import IdpClient, TestUser
 
 pytestmark = pytest.mark.integration
 API = "/fpt/eSignCloud/restapi"

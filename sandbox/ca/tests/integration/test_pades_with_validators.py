@@ -27,7 +27,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from hoso_common.testing.identity import IdpClient
+from hoso_testing.identity import IdpClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -14,15 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from hoso_common.testing.identity import browser, log_in_on_phone
 from hoso_sandbox_ca.domain.transactions import DigestToSign, Provider
+from hoso_testing.identity import browser, log_in_on_phone
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from conftest import StartCa, WebhookReceiver
 
-    from hoso_common.testing.identity import IdpClient
+    from hoso_testing.identity import IdpClient
 
 pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 if TYPE_CHECKING:
     from conftest import StartCa, WebhookReceiver
 
-    from hoso_common.testing.identity import IdpClient
+    from hoso_testing.identity import IdpClient
 
 pytestmark = pytest.mark.integration
 CLIENT = {"client_id": "hoso-client", "client_secret": "hoso-client-secret"}

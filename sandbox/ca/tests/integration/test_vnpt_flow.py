@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from hoso_common.testing.identity import browser, log_in_on_phone
+from hoso_testing.identity import browser, log_in_on_phone
 
 if TYPE_CHECKING:
     from conftest import StartCa, WebhookReceiver
 
-    from hoso_common.testing.identity import IdpClient
+    from hoso_testing.identity import IdpClient
 
 pytestmark = pytest.mark.integration
 SP = {"sp_id": "hoso-sp", "sp_password": "hoso-sp-secret"}

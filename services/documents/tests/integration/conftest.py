@@ -13,12 +13,12 @@ from pymongo import AsyncMongoClient
 
 from hoso_common.settings import S3Settings
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.server import serve_app
 from hoso_documents.config import Settings
 from hoso_documents.main import create_app
 from hoso_documents.repository import COLLECTION, DocumentRepository
 from hoso_documents.service import Vault
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.server import serve_app
 
 MiB = 1024 * 1024
 

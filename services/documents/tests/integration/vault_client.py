@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaProducer
 
 from hoso_common.events import Envelope, EventData, cloudevent_headers, new_envelope
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import TestUser
 from hoso_documents.domain.object_keys import owner_prefix
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import TestUser
 
 from .samples import PDF
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,17 +12,15 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
-from hoso_common.events import Envelope, cloudevent_headers
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient
-from hoso_common.testing.pdfa import verapdf_launcher
-from hoso_common.testing.server import serve_app
 from hoso_eforms.config import Settings
 from hoso_eforms.main import create_app
 from hoso_eforms.repository import FormRepository
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient
+from hoso_testing.pdfa import verapdf_launcher
+from hoso_testing.server import serve_app
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools" / "verapdf"
 
@@ -64,26 +62,6 @@ async def eforms(endpoints: Endpoints, idp: IdpClient) -> AsyncIterator[EformsSe
             FormRepository(mongo[settings.mongo_database], source="/hoso/eforms"),
         )
     await mongo.close()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def publish(
-    endpoints: Endpoints,
-) -> AsyncIterator[Callable[[Envelope[Any]], Awaitable[None]]]:
-    """Publish an envelope to its topic as another service would."""
-    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, acks="all")
-    await producer.start()
-
-    async def send(envelope: Envelope[Any]) -> None:
-        await producer.send_and_wait(
-            envelope.data.topic,
-            value=envelope.model_dump_json().encode(),
-            key=envelope.data.partition_key().encode(),
-            headers=[(k, v.encode()) for k, v in cloudevent_headers(envelope).items()],
-        )
-
-    yield send
-    await producer.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
-from hoso_common.testing.identity import IdpClient
-from hoso_common.testing.pdfa import pdfa_2b_report
+from hoso_testing.identity import IdpClient
+from hoso_testing.pdfa import pdfa_2b_report
 
 pytestmark = pytest.mark.integration
 

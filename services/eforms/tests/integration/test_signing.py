@@ -13,8 +13,8 @@ import pytest
 from hoso_common import topics
 from hoso_common.events import ObjectRef, SignCompleted, new_envelope
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing import identity
-from hoso_common.testing.identity import IdpClient
+from hoso_testing import identity
+from hoso_testing.identity import IdpClient
 
 pytestmark = pytest.mark.integration
 

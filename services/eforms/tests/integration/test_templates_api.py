@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hoso_common.testing.identity import IdpClient
 from hoso_eforms.domain.seed_templates import seed_templates
+from hoso_testing.identity import IdpClient
 
 pytestmark = pytest.mark.integration
 

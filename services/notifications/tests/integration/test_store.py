@@ -12,9 +12,9 @@ import pytest_asyncio
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hoso_common.testing.endpoints import Endpoints
 from hoso_notifications.domain.notification import Message, Notification, notification_id
 from hoso_notifications.repository import MongoNotificationStore
+from hoso_testing.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,6 @@ from hoso_common.events import (
     DossierStatusChanged,
     Envelope,
     NotificationCreated,
-    ObjectRef,
     SignCompleted,
     new_envelope,
 )
@@ -24,6 +23,7 @@ from hoso_notifications.errors import NotificationNotFound
 from hoso_notifications.service import Delivery, NotificationService, email_sender, sms_sender
 from hoso_notifications.sms import LogSmsSender
 from hoso_notifications.smtp import build_email
+from hoso_testing.events import object_ref
 
 from .fakes import FakeDirectory, FakeMailer, FakeStore
 
@@ -69,15 +69,7 @@ def returned() -> Any:
             procedure_name="Cấp Phiếu lý lịch tư pháp",
             agency_code="STP-HNI",
             owner_id=ME,
-            result=ObjectRef(
-                bucket="b",
-                key="k",
-                version=1,
-                sha256="0" * 64,
-                size=1,
-                content_type="application/pdf",
-                filename="ket-qua.pdf",
-            ),
+            result=object_ref("ket-qua.pdf"),
             signed_by="officer-1",
             signer_name="Lê Minh Cường",
             returned_at=datetime(2026, 11, 30, tzinfo=UTC),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,13 +15,13 @@ import pytest_asyncio
 
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints, free_port
-from hoso_common.testing.server import serve_app
 from hoso_sandbox_ca.config import Settings as CaSettings
 from hoso_sandbox_ca.main import create_app as create_ca_app
 from hoso_signing.config import Settings
 from hoso_signing.main import create_app
-from hoso_signing.testing.harness import (
+from hoso_testing.endpoints import Endpoints, environ_set, free_port
+from hoso_testing.server import serve_app
+from hoso_testing.signing.harness import (
     CAPABILITY_SECRET,
     EVENT_SOURCE,
     RUN,
@@ -150,18 +149,10 @@ async def signing_url(
     signing_groups: str,
 ) -> AsyncIterator[str]:
     environ = signing_environ(sandbox_ca.url, replica="test-inproc", group_suffix=signing_groups)
-    saved = {k: os.environ.get(k) for k in environ}
-    os.environ.update(environ)
-    try:
+    with environ_set(environ):
         app = create_app(Settings())
         async with serve_app(app, port=ports["signing"]) as url:
             yield url
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest_asyncio.fixture(scope="session")

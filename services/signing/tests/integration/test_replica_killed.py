@@ -17,14 +17,14 @@ from pymongo import AsyncMongoClient
 
 from hoso_common import topics
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints, free_port
-from hoso_signing.testing.harness import (
+from hoso_testing.endpoints import Endpoints, free_port
+from hoso_testing.signing.harness import (
     RUN,
     TEST_BUCKET,
     SignRequestFeeder,
     start_group_at_end,
 )
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.signing.pdfs import build_pdf
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 

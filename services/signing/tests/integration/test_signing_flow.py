@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import re
 import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -15,17 +17,17 @@ from hoso_common import topics
 from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
 from hoso_common.events import StampOptions
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.identity import browser, log_in_on_phone
 from hoso_signing.config import Settings
 from hoso_signing.providers import OtpRefused
 from hoso_signing.providers.fpt import FptESignClient, RelyingParty
-from hoso_signing.testing.harness import (
+from hoso_testing.identity import browser, log_in_on_phone
+from hoso_testing.signing.harness import (
     CAPABILITY_SECRET,
     TEST_BUCKET,
     SignRequestFeeder,
     ours,
 )
-from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
+from hoso_testing.signing.pdfs import build_pdf, encrypt_pdf
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +68,15 @@ async def sign_through_phone(
     return request.request_id, record["value"]["data"], request
 
 
+SignOnPhone = Callable[..., Awaitable[tuple[str, dict[str, Any], Any]]]
+
+
+@pytest.fixture
+def sign_on_phone(feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any) -> SignOnPhone:
+    """`sign_through_phone` with this test's feeder, CA and Kafka watcher."""
+    return partial(sign_through_phone, feeder, sandbox_ca, watch)
+
+
 async def fetch_signed(storage: ObjectStorage, completed: dict[str, Any]) -> bytes:
     ref = completed["signed_object"]
     data = await storage.read_bytes(ref["bucket"], ref["key"])
@@ -104,15 +115,13 @@ def assert_pdfsig_valid(report: str, signatures: int) -> None:
 
 async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
     api: httpx.AsyncClient,
-    feeder: SignRequestFeeder,
-    sandbox_ca: Any,
-    watch: Any,
+    sign_on_phone: SignOnPhone,
     storage: ObjectStorage,
     idp: Any,
     pdfsig: Any,
 ) -> None:
     pdf = build_pdf(2)
-    request_id, completed, _ = await sign_through_phone(feeder, sandbox_ca, watch, pdf)
+    request_id, completed, _ = await sign_on_phone(pdf)
     assert completed["status"] == "signed", completed
     assert completed["signature_format"] == "pades"
     assert completed["pades_level"] == "B-LT"
@@ -162,18 +171,13 @@ async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
 
 async def test_viettel_polling_and_visible_vietnamese_stamp(
     api: httpx.AsyncClient,
-    feeder: SignRequestFeeder,
-    sandbox_ca: Any,
-    watch: Any,
+    sign_on_phone: SignOnPhone,
     storage: ObjectStorage,
     idp: Any,
     pdfsig: Any,
 ) -> None:
     pdf = build_pdf(3)
-    _, completed, _ = await sign_through_phone(
-        feeder,
-        sandbox_ca,
-        watch,
+    _, completed, _ = await sign_on_phone(
         pdf,
         provider="viettel-mysign",
         stamp=StampOptions(page=-1),
@@ -192,16 +196,14 @@ async def test_viettel_polling_and_visible_vietnamese_stamp(
 
 async def test_already_signed_pdf_keeps_both_signatures_valid(
     api: httpx.AsyncClient,
-    feeder: SignRequestFeeder,
-    sandbox_ca: Any,
-    watch: Any,
+    sign_on_phone: SignOnPhone,
     storage: ObjectStorage,
     idp: Any,
     pdfsig: Any,
 ) -> None:
-    _, first, _ = await sign_through_phone(feeder, sandbox_ca, watch, build_pdf(1))
+    _, first, _ = await sign_on_phone(build_pdf(1))
     once = await fetch_signed(storage, first)
-    _, second, _ = await sign_through_phone(feeder, sandbox_ca, watch, once, name="LÊ VĂN CƯỜNG")
+    _, second, _ = await sign_on_phone(once, name="LÊ VĂN CƯỜNG")
     assert second["status"] == "signed", second
     twice = await fetch_signed(storage, second)
     assert twice.startswith(once)
@@ -216,16 +218,14 @@ async def test_already_signed_pdf_keeps_both_signatures_valid(
 
 @pytest.mark.slow
 async def test_hundred_page_pdf(
-    feeder: SignRequestFeeder,
-    sandbox_ca: Any,
-    watch: Any,
+    sign_on_phone: SignOnPhone,
     storage: ObjectStorage,
     api: httpx.AsyncClient,
     idp: Any,
     pdfsig: Any,
 ) -> None:
     pdf = build_pdf(100, pad_to=300_000)
-    _, completed, _ = await sign_through_phone(feeder, sandbox_ca, watch, pdf)
+    _, completed, _ = await sign_on_phone(pdf)
     assert completed["status"] == "signed", completed
     signed = await fetch_signed(storage, completed)
     report = await validate_upload(api, await idp.citizen(), signed)
@@ -235,15 +235,13 @@ async def test_hundred_page_pdf(
 
 async def test_other_file_gets_detached_cades(
     api: httpx.AsyncClient,
-    feeder: SignRequestFeeder,
-    sandbox_ca: Any,
-    watch: Any,
+    sign_on_phone: SignOnPhone,
     storage: ObjectStorage,
     idp: Any,
 ) -> None:
     content = "Bản khai hộ khẩu — nội dung văn bản\n".encode() * 50
-    _, completed, _ = await sign_through_phone(
-        feeder, sandbox_ca, watch, content, filename="ban-khai.txt", content_type="text/plain"
+    _, completed, _ = await sign_on_phone(
+        content, filename="ban-khai.txt", content_type="text/plain"
     )
     assert completed["status"] == "signed", completed
     assert completed["signature_format"] == "cades"
@@ -329,11 +327,9 @@ async def test_unsignable_pdf_fails_cleanly_without_output(
 
 
 async def test_rejected_on_phone_ends_rejected_once(
-    feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any, storage: ObjectStorage
+    sign_on_phone: SignOnPhone, storage: ObjectStorage
 ) -> None:
-    request_id, completed, _ = await sign_through_phone(
-        feeder, sandbox_ca, watch, build_pdf(1), decision="reject"
-    )
+    request_id, completed, _ = await sign_on_phone(build_pdf(1), decision="reject")
     assert completed["status"] == "rejected"
     assert completed["signed_object"] is None
     assert await storage.list_keys(TEST_BUCKET, f"signed/{request_id}/") == []
@@ -402,17 +398,13 @@ async def test_forged_or_stale_callback_is_refused(api: httpx.AsyncClient) -> No
 
 async def test_fpt_approved_on_the_phone_gives_a_valid_pades(
     api: httpx.AsyncClient,
-    feeder: SignRequestFeeder,
-    sandbox_ca: Any,
-    watch: Any,
+    sign_on_phone: SignOnPhone,
     storage: ObjectStorage,
     idp: Any,
     pdfsig: Any,
 ) -> None:
     pdf = build_pdf(1)
-    _, completed, request = await sign_through_phone(
-        feeder, sandbox_ca, watch, pdf, provider="fpt-esign", name="TRẦN THỊ FPT"
-    )
+    _, completed, request = await sign_on_phone(pdf, provider="fpt-esign", name="TRẦN THỊ FPT")
     assert completed["status"] == "signed", completed
     assert completed["pades_level"] == "B-LT"
     signed = await fetch_signed(storage, completed)
@@ -424,12 +416,8 @@ async def test_fpt_approved_on_the_phone_gives_a_valid_pades(
     assert_pdfsig_valid(await pdfsig(signed), 1)
 
 
-async def test_fpt_rejected_on_the_phone(
-    feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any
-) -> None:
-    _, completed, _ = await sign_through_phone(
-        feeder, sandbox_ca, watch, build_pdf(1), provider="fpt-esign", decision="reject"
-    )
+async def test_fpt_rejected_on_the_phone(sign_on_phone: SignOnPhone) -> None:
+    _, completed, _ = await sign_on_phone(build_pdf(1), provider="fpt-esign", decision="reject")
     assert completed["status"] == "rejected", completed
     assert completed["signed_object"] is None
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from hoso_common.capability import VALIDATION_AUDIENCE, issue_capability
-from hoso_signing.testing.harness import CAPABILITY_SECRET, TEST_BUCKET, SignRequestFeeder
-from hoso_signing.testing.pdfs import build_pdf
+from hoso_testing.signing.harness import CAPABILITY_SECRET, TEST_BUCKET, SignRequestFeeder
+from hoso_testing.signing.pdfs import build_pdf
 
 pytestmark = pytest.mark.integration
 

@@ -17,11 +17,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from hoso_common.testing.server import serve_app
 from hoso_signing.crypto.pki import FetchAllowList, TrustStore
 from hoso_signing.crypto.validation import SignatureValidator
-from hoso_signing.testing.pdfs import build_pdf
-from hoso_signing.testing.pki import ThrowawayPki
+from hoso_testing.server import serve_app
+from hoso_testing.signing.pdfs import build_pdf
+from hoso_testing.signing.pki import ThrowawayPki
 
 pytestmark = pytest.mark.integration
 

@@ -23,8 +23,8 @@ from hoso_signing.crypto.pades import (
     UnsignableDocument,
 )
 from hoso_signing.crypto.pki import FetchAllowList, HttpxTimeStamper, RevocationCache, TrustStore
-from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
-from hoso_signing.testing.pki import ThrowawayPki
+from hoso_testing.signing.pdfs import build_pdf, encrypt_pdf
+from hoso_testing.signing.pki import ThrowawayPki
 
 
 @pytest.fixture(scope="module")

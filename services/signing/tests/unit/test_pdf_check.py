@@ -3,7 +3,7 @@
 import pytest
 
 from hoso_common.pdf_check import signing_problem
-from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
+from hoso_testing.signing.pdfs import build_pdf, encrypt_pdf
 
 
 def test_a_sound_pdf_passes() -> None:

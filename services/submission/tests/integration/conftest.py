@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,24 +18,22 @@ from typing import Any
 import httpx
 import jwt
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import SecretStr
 
 from hoso_common.capability import VALIDATION_AUDIENCE, CapabilityRefused, verify_capability
 from hoso_common.events import (
-    Envelope,
     ObjectRef,
     SignCompleted,
-    cloudevent_headers,
     new_envelope,
 )
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints
-from hoso_common.testing.identity import IdpClient, TestUser
-from hoso_common.testing.server import serve_app
 from hoso_submission.config import Settings
 from hoso_submission.main import create_app
+from hoso_testing.endpoints import Endpoints
+from hoso_testing.identity import IdpClient, TestUser
+from hoso_testing.kafka import Publish
+from hoso_testing.server import serve_app
 
 SOURCE_BUCKET = "hoso-it-upstream"
 SIGNED_MARK = b"%HOSO-TEST-SIGNATURE-OK"
@@ -244,27 +242,6 @@ async def submit(
         f"/v1/dossiers/{dossier_id}/submit",
         headers={**user.headers, "Idempotency-Key": key or uuid.uuid4().hex},
     )
-
-
-Publish = Callable[[Envelope[Any]], Awaitable[None]]
-
-
-@pytest_asyncio.fixture(scope="session")
-async def publish(endpoints: Endpoints) -> AsyncIterator[Publish]:
-    """Publish an envelope to its topic as another service (signing) would."""
-    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, acks="all")
-    await producer.start()
-
-    async def send(envelope: Envelope[Any]) -> None:
-        await producer.send_and_wait(
-            envelope.data.topic,
-            value=envelope.model_dump_json().encode(),
-            key=envelope.data.partition_key().encode(),
-            headers=[(k, v.encode()) for k, v in cloudevent_headers(envelope).items()],
-        )
-
-    yield send
-    await producer.stop()
 
 
 async def sign_result_as_signing_would(

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.identity import IdpClient, TestUser
 from hoso_submission.config import Settings
+from hoso_testing.identity import IdpClient, TestUser
 
 from .conftest import PNG_BYTES, UpstreamStub, new_draft, pdf_bytes, upload
 

@@ -9,11 +9,12 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.identity import IdpClient, TestUser, random_citizen_id
-from hoso_signing.testing.pdfs import build_pdf
 from hoso_submission.domain.calendar import WorkingCalendar, load_holidays
+from hoso_testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_testing.kafka import Publish
+from hoso_testing.signing.pdfs import build_pdf
 
-from .conftest import Publish, ready_dossier, sign_result_as_signing_would, submit
+from .conftest import ready_dossier, sign_result_as_signing_would, submit
 
 pytestmark = pytest.mark.integration
 

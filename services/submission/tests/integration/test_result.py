@@ -7,12 +7,12 @@ import httpx
 import pytest
 
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.identity import IdpClient, TestUser, random_citizen_id
-from hoso_signing.testing.pdfs import build_pdf, encrypt_pdf
+from hoso_testing.identity import IdpClient, TestUser, random_citizen_id
+from hoso_testing.kafka import Publish
+from hoso_testing.signing.pdfs import build_pdf, encrypt_pdf
 
 from .conftest import (
     PNG_BYTES,
-    Publish,
     pdf_bytes,
     ready_dossier,
     sign_result_as_signing_would,

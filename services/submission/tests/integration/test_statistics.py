@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_testing.identity import IdpClient, TestUser
 
 from .conftest import ready_dossier, submit
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from hoso_common import topics
-from hoso_common.testing.identity import IdpClient, TestUser
+from hoso_testing.identity import IdpClient, TestUser
 
 from .conftest import PNG_BYTES, UpstreamStub, new_draft, pdf_bytes, ready_dossier, submit, upload
 

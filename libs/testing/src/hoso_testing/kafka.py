@@ -1,13 +1,28 @@
-"""A test consumer that watches a topic from its current end."""
+"""A test consumer that watches a topic from its current end, and a producer's send of an
+envelope as another service would publish it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from hoso_common.events import Envelope, cloudevent_headers
+
+Publish = Callable[[Envelope[Any]], Awaitable[None]]
+
+
+async def send_envelope(producer: AIOKafkaProducer, envelope: Envelope[Any]) -> None:
+    """`envelope` on its event's topic, keyed and with CloudEvents headers as services send it."""
+    await producer.send_and_wait(
+        envelope.data.topic,
+        value=envelope.model_dump_json().encode(),
+        key=envelope.data.partition_key().encode(),
+        headers=[(k, v.encode()) for k, v in cloudevent_headers(envelope).items()],
+    )
 
 
 class EventWatcher:

@@ -1,4 +1,5 @@
-"""pytest plugin: session fixtures for real endpoints, clients, Keycloak and Kafka watchers."""
+"""pytest plugin: session fixtures for real endpoints, clients, Keycloak and Kafka watchers
+and publishers."""
 
 from __future__ import annotations
 
@@ -9,26 +10,20 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from hoso_common.settings import S3Settings
 from hoso_common.storage import ObjectStorage
-from hoso_common.testing.endpoints import Endpoints, resolve_endpoints
-from hoso_common.testing.identity import IdpClient
-from hoso_common.testing.kafka import EventWatcher
+from hoso_testing.endpoints import Endpoints, environ_set, resolve_endpoints
+from hoso_testing.identity import IdpClient
+from hoso_testing.kafka import EventWatcher, Publish, send_envelope
 
 
 @pytest.fixture(scope="session")
 def endpoints() -> Iterator[Endpoints]:
-    with resolve_endpoints() as resolved:
-        saved = {k: os.environ.get(k) for k in resolved.environ()}
-        os.environ.update(resolved.environ())
+    with resolve_endpoints() as resolved, environ_set(resolved.environ()):
         yield resolved
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -81,3 +76,16 @@ async def watch(endpoints: Endpoints) -> AsyncIterator[Any]:
     yield start
     for watcher in watchers:
         await watcher.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def publish(endpoints: Endpoints) -> AsyncIterator[Publish]:
+    """`await publish(envelope)`: the event on its topic, as another service would send it."""
+    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, acks="all")
+    await producer.start()
+
+    async def send(envelope: Any) -> None:
+        await send_envelope(producer, envelope)
+
+    yield send
+    await producer.stop()

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from hoso_common.testing.endpoints import free_port
+from hoso_testing.endpoints import free_port
 
 
 @contextlib.asynccontextmanager

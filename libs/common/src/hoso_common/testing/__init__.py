@@ -1,1 +1,0 @@
-"""Test support shared by every package: endpoints, real clients, tokens, event watchers."""
