@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hoso_common.events import ObjectRef
 from hoso_common.validation import JsonData
-from hoso_eforms.domain.forms import SUCCESS_MESSAGE, FormStatus, SignProvider
+from hoso_eforms.domain.forms import SUCCESS_MESSAGE, Form, FormStatus, SignProvider
 from hoso_eforms.domain.templates import PrintLayout, TemplateContent, TemplateVersion
 
 
@@ -109,25 +109,25 @@ class FormPublic(BaseModel):
     signature: SignatureInfo | None = None
 
     @classmethod
-    def of(cls, form: dict[str, Any]) -> FormPublic:
-        request = form.get("sign_request") or {}
+    def of(cls, form: Form) -> FormPublic:
+        request = form.sign_request
         return cls(
-            id=form["_id"],
-            template_code=form["template_code"],
-            template_version=form["template_version"],
-            procedure_code=form["procedure_code"],
-            title=form["title"],
-            status=form["status"],
-            revision=form["revision"],
-            data=form["data"],
-            created_at=form["created_at"],
-            updated_at=form["updated_at"],
-            failure_reason=form.get("failure_reason"),
-            sign_provider=request.get("provider"),
-            sign_request_id=request.get("request_id"),
-            signed_pdf=ObjectRef.model_validate(form["signed"]) if form.get("signed") else None,
-            signature=SignatureInfo.model_validate(form["signature"])
-            if form.get("signature")
+            id=form.id,
+            template_code=form.template_code,
+            template_version=form.template_version,
+            procedure_code=form.procedure_code,
+            title=form.title,
+            status=form.status,
+            revision=form.revision,
+            data=form.data,
+            created_at=form.created_at,
+            updated_at=form.updated_at,
+            failure_reason=form.failure_reason,
+            sign_provider=request.provider if request else None,
+            sign_request_id=request.request_id if request else None,
+            signed_pdf=form.signed,
+            signature=SignatureInfo.model_validate(form.signature.model_dump())
+            if form.signature
             else None,
         )
 
