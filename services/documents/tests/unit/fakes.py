@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, cast
 
@@ -16,8 +16,6 @@ from hoso_documents.domain.models import (
     Document,
     DocumentStatus,
     PendingSignature,
-    SignFailure,
-    Version,
 )
 from hoso_documents.repository import DocumentRepository
 from hoso_documents.vault import Vault
@@ -46,22 +44,13 @@ class FakeDocuments:
         )
         self.outbox[document_id] = []
 
-    async def finish_upload(
-        self,
-        document_id: str,
-        *,
-        name: str,
-        version: Version,
-        status: DocumentStatus,
-        pending: PendingSignature | None,
-        now: datetime,
-        events: Sequence[EventData],
-    ) -> Document | None:
+    async def finish_upload(self, document_id: str, **change: Any) -> Document | None:
         document = self.documents.get(document_id)
         if document is None or document.status is not DocumentStatus.UPLOADING:
             return None
-        self.outbox[document_id].extend(events)
-        return self._put(document, name=name, status=status, versions=[version], pending=pending)
+        self.outbox[document_id].extend(change.pop("events"))
+        del change["now"]
+        return self._put(document, versions=[change.pop("version")], **change)
 
     async def abandon_upload(self, document_id: str) -> None:
         document = self.documents.get(document_id)
@@ -85,13 +74,9 @@ class FakeDocuments:
         return self.documents.get(document_id)
 
     async def request_signing(
-        self,
-        owner_id: str,
-        document_id: str,
-        pending: PendingSignature,
-        now: datetime,
-        events: Sequence[EventData],
+        self, owner_id: str, document_id: str, pending: PendingSignature, *change: Any
     ) -> Document | None:
+        now, events = change
         document = await self.get(owner_id, document_id)
         if document is None or document.status not in SIGNABLE or not document.versions:
             return None
@@ -100,24 +85,22 @@ class FakeDocuments:
             document, status=DocumentStatus.SIGNING, pending=pending, failure=None, updated_at=now
         )
 
-    async def complete_signing(
-        self,
-        document_id: str,
-        request_id: str,
-        *,
-        status: DocumentStatus,
-        version: Version | None,
-        failure: SignFailure | None,
-        now: datetime,
-    ) -> bool:
+    async def complete_signing(self, document_id: str, request_id: str, **change: Any) -> bool:
         document = self.documents.get(document_id)
         pending = document.pending if document else None
         if document is None or pending is None or pending.request_id != request_id:
             return False
         if document.status is not DocumentStatus.SIGNING:
             return False
+        version = change.pop("version")
         versions = [*document.versions, *([version] if version else [])]
-        self._put(document, status=status, pending=None, failure=failure, versions=versions)
+        self._put(
+            document,
+            status=change["status"],
+            pending=None,
+            failure=change["failure"],
+            versions=versions,
+        )
         return True
 
     async def mark_deleting(

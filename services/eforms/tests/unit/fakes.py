@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, cast
 
-from hoso_common.events import EventData, ObjectRef
+from hoso_common.events import EventData
 from hoso_common.storage import StoredObject
-from hoso_eforms.domain.forms import Form, FormSignature, FormSignRequest, FormStatus
+from hoso_eforms.domain.forms import Form, FormStatus
 from hoso_eforms.domain.rendering import FormDocument, FormRenderer, RenderedForm
 from hoso_eforms.domain.templates import TemplateVersion
 from hoso_eforms.repository import FormRepository, TemplateRepository, VersionTaken
@@ -109,15 +109,9 @@ class FakeForms:
         )
 
     async def start_signing(
-        self,
-        form_id: str,
-        owner_sub: str,
-        revision: int,
-        sign_request: FormSignRequest,
-        rendered: ObjectRef,
-        events: Sequence[EventData],
-        now: datetime,
+        self, form_id: str, owner_sub: str, revision: int, *change: Any
     ) -> Form | None:
+        sign_request, rendered, events, now = change
         form = await self.get_owned(form_id, owner_sub)
         if form is None or not form.editable or form.revision != revision:
             return None
@@ -131,21 +125,11 @@ class FakeForms:
             failure_reason=None,
         )
 
-    async def mark_signed(
-        self,
-        form_id: str,
-        request_id: str,
-        *,
-        signed: ObjectRef,
-        signature: FormSignature,
-        signed_at: datetime,
-    ) -> Form | None:
+    async def mark_signed(self, form_id: str, request_id: str, **signed: Any) -> Form | None:
         form = self.forms.get(form_id)
         if form is None or not form.awaits(request_id):
             return None
-        return self._change(
-            form, status=FormStatus.SIGNED, signed=signed, signature=signature, signed_at=signed_at
-        )
+        return self._change(form, status=FormStatus.SIGNED, **signed)
 
     async def mark_sign_failed(
         self, form_id: str, request_id: str, *, outcome: str, reason: str
