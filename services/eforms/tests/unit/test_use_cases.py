@@ -14,7 +14,7 @@ from hoso_common.auth import Principal
 from hoso_common.events import ObjectRef, SignCompleted, SignRequested
 from hoso_eforms.config import Settings
 from hoso_eforms.domain.catalogue import AddressCatalogue
-from hoso_eforms.domain.forms import FormStatus
+from hoso_eforms.domain.forms import Form, FormStatus
 from hoso_eforms.domain.rendering import FontSet, FormRenderer
 from hoso_eforms.domain.seed_templates import seed_templates
 from hoso_eforms.errors import (
@@ -58,6 +58,11 @@ class Harness:
 
     def sign_completed(self, form_id: str, request_id: str, **fields: Any) -> SignCompleted:
         return SignCompleted(request_id=request_id, source="eforms", source_id=form_id, **fields)
+
+    async def signing(self, owner: Principal, data: dict[str, Any]) -> tuple[Form, Form]:
+        """A saved form, and the same form once its owner asked for its signature."""
+        form = await self.service.create_form(owner, BIRTH, data)
+        return form, await self.service.start_signing(owner, form.id, "vnpt-smartca")
 
     def signed_copy(self, content: bytes) -> ObjectRef:
         """The signing service's output, as it stands in signing's own bucket."""
@@ -170,8 +175,7 @@ async def test_a_signed_outcome_is_applied_once_and_its_redelivery_changes_nothi
     harness: Harness, sample_form: Sample
 ) -> None:
     me = citizen()
-    form = await harness.service.create_form(me, BIRTH, sample_form(BIRTH))
-    signing = await harness.service.start_signing(me, form.id, "vnpt-smartca")
+    form, signing = await harness.signing(me, sample_form(BIRTH))
     assert signing.sign_request is not None
     request_id = signing.sign_request.request_id
     content = b"%PDF-1.7\n%signed by the sandbox CA\n"
@@ -209,8 +213,7 @@ async def test_outcomes_of_other_requests_and_other_services_change_nothing(
     harness: Harness, sample_form: Sample
 ) -> None:
     me = citizen()
-    form = await harness.service.create_form(me, BIRTH, sample_form(BIRTH))
-    signing = await harness.service.start_signing(me, form.id, "vnpt-smartca")
+    form, signing = await harness.signing(me, sample_form(BIRTH))
     assert signing.sign_request is not None
 
     stale = harness.sign_completed(form.id, uuid.uuid4().hex, status="rejected")
@@ -228,8 +231,7 @@ async def test_a_rejected_signing_tells_why_and_the_form_can_be_corrected_and_si
     harness: Harness, sample_form: Sample
 ) -> None:
     me = citizen()
-    form = await harness.service.create_form(me, BIRTH, sample_form(BIRTH))
-    signing = await harness.service.start_signing(me, form.id, "vnpt-smartca")
+    form, signing = await harness.signing(me, sample_form(BIRTH))
     assert signing.sign_request is not None
 
     rejected = harness.sign_completed(
