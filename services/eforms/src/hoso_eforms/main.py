@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         ),
         list_limit=settings.list_limit,
         procedures=ProcedureDirectory(settings.submission_url, settings.upstream_timeout_s),
-        nudge_outbox=platform.outbox.nudge,
+        nudge=platform.outbox.nudge,
     )
 
     async def ask(query: SignStatusQueried) -> None:

@@ -1,7 +1,8 @@
-"""All MongoDB access of the eforms service: templates and form instances."""
+"""All MongoDB access of the eforms service: templates and form instances, as domain models."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -10,11 +11,18 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hoso_common.events import EventData
+from hoso_common.events import EventData, ObjectRef
 from hoso_common.mongo import Document
-from hoso_common.outbox import with_events
+from hoso_common.outbox import OUTBOX_FIELD, with_events
 from hoso_common.reconciler import Waiting
-from hoso_eforms.domain.forms import EDITABLE, FormStatus
+from hoso_eforms.domain.forms import (
+    EDITABLE,
+    Form,
+    FormSignature,
+    FormSignRequest,
+    FormStatus,
+)
+from hoso_eforms.domain.templates import TemplateContent, TemplateVersion
 
 TEMPLATES = "templates"
 FORMS = "forms"
@@ -29,6 +37,60 @@ class VersionTaken(Exception):
     """Another publisher took this template version first."""
 
 
+def template_document(template: TemplateVersion) -> Document:
+    # JSON Schema keywords start with "$", which the document store refuses as field names.
+    content = template.model_dump(
+        mode="json", include=set(TemplateContent.model_fields) - {"form_schema"}
+    )
+    # A version never retired has no retired_at field at all (see _IN_USE).
+    return {
+        "_id": f"{template.code}@{template.version}",
+        "code": template.code,
+        "version": template.version,
+        "published_at": template.published_at,
+        "published_by": template.published_by,
+        "schema_json": json.dumps(template.form_schema, ensure_ascii=False, sort_keys=True),
+        **content,
+    }
+
+
+def to_template(doc: Document) -> TemplateVersion:
+    fields = {k: v for k, v in doc.items() if k not in ("_id", "schema_json")}
+    return TemplateVersion.model_validate({**fields, "schema": json.loads(doc["schema_json"])})
+
+
+def _template_or_none(doc: Document | None) -> TemplateVersion | None:
+    return None if doc is None else to_template(doc)
+
+
+def form_document(form: Form) -> Document:
+    """A new form as stored, with its (empty) outbox."""
+    return {
+        "_id": form.id,
+        "owner_sub": form.owner_sub,
+        "owner_citizen_id": form.owner_citizen_id,
+        "template_code": form.template_code,
+        "template_version": form.template_version,
+        "procedure_code": form.procedure_code,
+        "title": form.title,
+        "data": form.data,
+        "status": form.status.value,
+        "revision": form.revision,
+        "created_at": form.created_at,
+        "updated_at": form.updated_at,
+        OUTBOX_FIELD: [],
+    }
+
+
+def to_form(doc: Document) -> Form:
+    # Fields the model does not know (the outbox and its lease) are ignored.
+    return Form.model_validate({**doc, "id": doc["_id"]})
+
+
+def _form_or_none(doc: Document | None) -> Form | None:
+    return None if doc is None else to_form(doc)
+
+
 class TemplateRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[TEMPLATES]
@@ -39,30 +101,38 @@ class TemplateRepository:
         )
         await self.collection.create_index([("procedure_code", ASCENDING)], name="procedure")
 
-    async def seed(self, template: Document) -> bool:
+    async def seed(self, template: TemplateVersion) -> bool:
         """Store a shipped template version unless it exists; True when it was inserted."""
+        doc = template_document(template)
         result = await self.collection.update_one(
-            {"_id": template["_id"]}, {"$setOnInsert": template}, upsert=True
+            {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True
         )
         return result.upserted_id is not None
 
-    async def insert(self, template: Document) -> None:
+    async def insert(self, template: TemplateVersion) -> None:
+        doc = template_document(template)
         try:
-            await self.collection.insert_one(template)
+            await self.collection.insert_one(doc)
         except DuplicateKeyError as error:
-            raise VersionTaken(template["_id"]) from error
+            raise VersionTaken(doc["_id"]) from error
 
-    async def latest(self, code: str) -> Document | None:
+    async def latest(self, code: str) -> TemplateVersion | None:
         """The newest version still in use (retired ones are skipped)."""
-        return await self.collection.find_one(
-            {"code": code, **_IN_USE}, sort=[("version", DESCENDING)]
+        return _template_or_none(
+            await self.collection.find_one(
+                {"code": code, **_IN_USE}, sort=[("version", DESCENDING)]
+            )
         )
 
-    async def newest(self, code: str) -> Document | None:
+    async def newest(self, code: str) -> TemplateVersion | None:
         """The newest version, retired or not: numbering continues after a retired one."""
-        return await self.collection.find_one({"code": code}, sort=[("version", DESCENDING)])
+        return _template_or_none(
+            await self.collection.find_one({"code": code}, sort=[("version", DESCENDING)])
+        )
 
-    async def retire(self, code: str, version: int, by: str, at: datetime) -> Document | None:
+    async def retire(
+        self, code: str, version: int, by: str, at: datetime
+    ) -> TemplateVersion | None:
         """Mark a version retired (first retirement wins); the version as stored after."""
         await self.collection.update_one(
             {"code": code, "version": version, **_IN_USE},
@@ -70,10 +140,10 @@ class TemplateRepository:
         )
         return await self.version(code, version)
 
-    async def version(self, code: str, version: int) -> Document | None:
-        return await self.collection.find_one({"code": code, "version": version})
+    async def version(self, code: str, version: int) -> TemplateVersion | None:
+        return _template_or_none(await self.collection.find_one({"code": code, "version": version}))
 
-    async def list_latest(self, procedure_code: str | None = None) -> list[Document]:
+    async def list_latest(self, procedure_code: str | None = None) -> list[TemplateVersion]:
         query: dict[str, Any] = dict(_IN_USE)
         if procedure_code:
             query["procedure_code"] = procedure_code
@@ -82,7 +152,10 @@ class TemplateRepository:
             current = latest.get(doc["code"])
             if current is None or doc["version"] > current["version"]:
                 latest[doc["code"]] = doc
-        return sorted(latest.values(), key=lambda d: (d["procedure_code"], d["code"]))
+        return [
+            to_template(doc)
+            for doc in sorted(latest.values(), key=lambda d: (d["procedure_code"], d["code"]))
+        ]
 
 
 class FormRepository:
@@ -95,35 +168,44 @@ class FormRepository:
             [("owner_sub", ASCENDING), ("updated_at", DESCENDING)], name="owner_updated"
         )
 
-    async def insert(self, form: Document) -> None:
-        await self.collection.insert_one(form)
+    async def insert(self, form: Form) -> None:
+        await self.collection.insert_one(form_document(form))
 
-    async def get_owned(self, form_id: str, owner_sub: str) -> Document | None:
-        return await self.collection.find_one(
-            {"_id": form_id, "owner_sub": owner_sub}, projection=FORM_PROJECTION
+    async def get_owned(self, form_id: str, owner_sub: str) -> Form | None:
+        return _form_or_none(
+            await self.collection.find_one(
+                {"_id": form_id, "owner_sub": owner_sub}, projection=FORM_PROJECTION
+            )
         )
 
-    async def get(self, form_id: str) -> Document | None:
-        return await self.collection.find_one({"_id": form_id}, projection=FORM_PROJECTION)
+    async def get(self, form_id: str) -> Form | None:
+        return _form_or_none(
+            await self.collection.find_one({"_id": form_id}, projection=FORM_PROJECTION)
+        )
 
     async def list_owned(
-        self, owner_sub: str, *, template_code: str | None, status: str | None, limit: int
-    ) -> list[Document]:
+        self,
+        owner_sub: str,
+        *,
+        template_code: str | None,
+        status: FormStatus | None,
+        limit: int,
+    ) -> list[Form]:
         query: dict[str, Any] = {"owner_sub": owner_sub}
         if template_code:
             query["template_code"] = template_code
         if status:
-            query["status"] = status
+            query["status"] = status.value
         cursor = self.collection.find(
             query, projection=FORM_PROJECTION, sort=[("updated_at", DESCENDING)], limit=limit
         )
-        return [doc async for doc in cursor]
+        return [to_form(doc) async for doc in cursor]
 
     async def update_data(
         self, form_id: str, owner_sub: str, data: Document, now: datetime
-    ) -> Document | None:
+    ) -> Form | None:
         """Replace the data of an editable form; None when it is missing, signed or signing."""
-        return _without_outbox(
+        return _form_or_none(
             await self.collection.find_one_and_update(
                 {
                     "_id": form_id,
@@ -144,13 +226,13 @@ class FormRepository:
         form_id: str,
         owner_sub: str,
         revision: int,
-        sign_request: Document,
-        rendered: Document,
+        sign_request: FormSignRequest,
+        rendered: ObjectRef,
         events: Sequence[EventData],
         now: datetime,
-    ) -> Document | None:
-        """Move an editable form at `revision` to signing and store its event in one update."""
-        return _without_outbox(
+    ) -> Form | None:
+        """Move an editable form at `revision` to signing and store its events in one update."""
+        return _form_or_none(
             await self.collection.find_one_and_update(
                 {
                     "_id": form_id,
@@ -162,15 +244,15 @@ class FormRepository:
                     {
                         "$set": {
                             "status": FormStatus.SIGNING.value,
-                            "sign_request": sign_request,
-                            "rendered": rendered,
+                            "sign_request": sign_request.model_dump(),
+                            "rendered": rendered.model_dump(mode="json"),
                             "signing_started_at": now,
                         },
                         "$unset": {"failure_reason": ""},
                     },
                     events,
                     source=self.source,
-                    correlation_id=sign_request["request_id"],
+                    correlation_id=sign_request.request_id,
                 ),
                 return_document=ReturnDocument.AFTER,
             )
@@ -193,11 +275,45 @@ class FormRepository:
             if (raw.get("sign_request") or {}).get("request_id")
         ]
 
-    async def finish_signing(
+    async def mark_signed(
+        self,
+        form_id: str,
+        request_id: str,
+        *,
+        signed: ObjectRef,
+        signature: FormSignature,
+        signed_at: datetime,
+    ) -> Form | None:
+        """The form signed and frozen, once: only while that very request is in flight."""
+        return await self._finish_signing(
+            form_id,
+            request_id,
+            {
+                "status": FormStatus.SIGNED.value,
+                "signed": signed.model_dump(mode="json"),
+                "signature": signature.model_dump(),
+                "signed_at": signed_at,
+            },
+        )
+
+    async def mark_sign_failed(
+        self, form_id: str, request_id: str, *, outcome: str, reason: str
+    ) -> Form | None:
+        """The form editable again with the reason its signing failed, once (see mark_signed)."""
+        return await self._finish_signing(
+            form_id,
+            request_id,
+            {
+                "status": FormStatus.SIGN_FAILED.value,
+                "failure_reason": reason,
+                "sign_outcome": outcome,
+            },
+        )
+
+    async def _finish_signing(
         self, form_id: str, request_id: str, changes: Document
-    ) -> Document | None:
-        """Apply a signing outcome once: only while that very request is still in flight."""
-        return _without_outbox(
+    ) -> Form | None:
+        return _form_or_none(
             await self.collection.find_one_and_update(
                 {
                     "_id": form_id,
@@ -208,11 +324,3 @@ class FormRepository:
                 return_document=ReturnDocument.AFTER,
             )
         )
-
-
-def _without_outbox(doc: Document | None) -> Document | None:
-    # FerretDB's findAndModify has no exclusion projection, so the fields are dropped here.
-    if doc is not None:
-        for field in FORM_PROJECTION:
-            doc.pop(field, None)
-    return doc

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -15,11 +14,13 @@ from hoso_common.auth import Principal
 from hoso_common.clock import utc_now
 from hoso_common.events import ObjectRef, SignCompleted, SignRequested, StampOptions
 from hoso_common.pdf_check import signing_problem
-from hoso_eforms.domain.catalogue import AddressCatalogue
+from hoso_eforms.domain.catalogue import AddressCatalogue, Commune, Province
 from hoso_eforms.domain.forms import (
-    EDITABLE,
     RENDERED_VERSION,
     SIGNED_VERSION,
+    Form,
+    FormSignature,
+    FormSignRequest,
     FormStatus,
     failure_reason,
     pdf_filename,
@@ -40,6 +41,7 @@ from hoso_eforms.errors import (
     FormNotSigned,
     FormUnsignable,
     ProcedureUnknown,
+    ProvinceNotFound,
     SignerIdMissing,
     TemplateInvalid,
     TemplateNotFound,
@@ -66,25 +68,18 @@ class NoProcedures:
         return None
 
 
-def template_document(
+def new_version(
     content: TemplateContent, code: str, version: int, by: str, at: datetime
-) -> dict[str, Any]:
-    # JSON Schema keywords start with "$", which the document store refuses as field names.
-    fields = content.model_dump(mode="json", exclude={"form_schema"})
-    return {
-        "_id": f"{code}@{version}",
-        "code": code,
-        "version": version,
-        "published_at": at,
-        "published_by": by,
-        "schema_json": json.dumps(content.form_schema, ensure_ascii=False, sort_keys=True),
-        **fields,
-    }
-
-
-def template_from_document(doc: dict[str, Any]) -> TemplateVersion:
-    fields = {k: v for k, v in doc.items() if k not in ("_id", "schema_json")}
-    return TemplateVersion.model_validate({**fields, "schema": json.loads(doc["schema_json"])})
+) -> TemplateVersion:
+    return TemplateVersion.model_validate(
+        {
+            **content.model_dump(by_alias=True),
+            "code": code,
+            "version": version,
+            "published_at": at,
+            "published_by": by,
+        }
+    )
 
 
 @dataclass
@@ -97,7 +92,7 @@ class EformsService:
     list_limit: int = 100
     procedures: Procedures = field(default_factory=NoProcedures)
     # Drains a form's outbox at once after a write that stored events (the relay's `nudge`).
-    nudge_outbox: Callable[[str], None] = lambda _: None
+    nudge: Callable[[str], None] = lambda _: None
 
     def __post_init__(self) -> None:
         self._validators: dict[str, FormValidator] = {}
@@ -108,24 +103,24 @@ class EformsService:
         await self.templates.ensure_indexes()
         await self.forms.ensure_indexes()
         for code, content in seed_templates().items():
-            doc = template_document(content, code, 1, SEED_PUBLISHER, SEED_PUBLISHED_AT)
-            if await self.templates.seed(doc):
+            template = new_version(content, code, 1, SEED_PUBLISHER, SEED_PUBLISHED_AT)
+            if await self.templates.seed(template):
                 logger.info("seeded template", extra={"template": code})
 
     async def latest_template(self, code: str) -> TemplateVersion:
-        doc = await self.templates.latest(code)
-        if doc is None:
+        template = await self.templates.latest(code)
+        if template is None:
             raise TemplateNotFound()
-        return template_from_document(doc)
+        return template
 
     async def template_version(self, code: str, version: int) -> TemplateVersion:
-        doc = await self.templates.version(code, version)
-        if doc is None:
+        template = await self.templates.version(code, version)
+        if template is None:
             raise TemplateNotFound()
-        return template_from_document(doc)
+        return template
 
     async def list_templates(self, procedure_code: str | None) -> list[TemplateVersion]:
-        return [template_from_document(d) for d in await self.templates.list_latest(procedure_code)]
+        return await self.templates.list_latest(procedure_code)
 
     async def _may_manage(self, by: Principal, procedure_code: str) -> None:
         """Templates belong to the agency that runs their procedure; administrators manage all."""
@@ -144,29 +139,29 @@ class EformsService:
         except SchemaProblem as problem:
             raise TemplateInvalid(str(problem)) from problem
         latest = await self.templates.newest(code)
-        if latest is not None and latest["procedure_code"] != content.procedure_code:
+        if latest is not None and latest.procedure_code != content.procedure_code:
             # A template code stays with its owner: moving it needs that agency's consent too.
-            await self._may_manage(by, str(latest["procedure_code"]))
+            await self._may_manage(by, latest.procedure_code)
         if by.has("admin") and await self.procedures.agency_of(content.procedure_code) is None:
             raise ProcedureUnknown()
         await self._may_manage(by, content.procedure_code)
-        version = 1 if latest is None else int(latest["version"]) + 1
-        doc = template_document(content, code, version, by.sub, utc_now())
+        version = 1 if latest is None else latest.version + 1
+        template = new_version(content, code, version, by.sub, utc_now())
         try:
-            await self.templates.insert(doc)
+            await self.templates.insert(template)
         except VersionTaken as error:
             raise TemplateVersionTaken() from error
-        return template_from_document(doc)
+        return template
 
     async def retire(self, code: str, version: int, by: Principal) -> TemplateVersion:
         """Stop listing a version and filling new forms with it; filled forms keep it."""
         current = await self.template_version(code, version)
         await self._may_manage(by, current.procedure_code)
-        doc = await self.templates.retire(code, version, by.sub, utc_now())
-        if doc is None:
+        retired = await self.templates.retire(code, version, by.sub, utc_now())
+        if retired is None:
             raise TemplateNotFound()
         logger.info("retired template version", extra={"template": code, "version": version})
-        return template_from_document(doc)
+        return retired
 
     def _validator(self, template: TemplateVersion) -> FormValidator:
         key = f"{template.code}@{template.version}"
@@ -184,85 +179,102 @@ class EformsService:
         assert isinstance(clean, dict)
         return clean
 
+    # The address catalogue
+
+    def provinces(self) -> list[Province]:
+        return self.catalogue.provinces()
+
+    def communes(self, province_code: str) -> list[Commune]:
+        communes = self.catalogue.communes(province_code)
+        if communes is None:
+            raise ProvinceNotFound()
+        return communes
+
+    @property
+    def catalogue_complete(self) -> bool:
+        return self.catalogue.complete
+
     # Forms
 
-    async def create_form(self, owner: Principal, template_code: str, data: Any) -> dict[str, Any]:
+    async def create_form(self, owner: Principal, template_code: str, data: Any) -> Form:
         """ "Thêm": validate against the latest template version and save."""
         template = await self.latest_template(template_code)
         clean = self._validated(template, data)
         now = utc_now()
-        form: dict[str, Any] = {
-            "_id": uuid.uuid4().hex,
-            "owner_sub": owner.sub,
-            "owner_citizen_id": owner.citizen_id,
-            "template_code": template.code,
-            "template_version": template.version,
-            "procedure_code": template.procedure_code,
-            "title": template.title,
-            "data": clean,
-            "status": FormStatus.SAVED.value,
-            "revision": 1,
-            "created_at": now,
-            "updated_at": now,
-            "outbox": [],
-        }
+        form = Form(
+            id=uuid.uuid4().hex,
+            owner_sub=owner.sub,
+            owner_citizen_id=owner.citizen_id,
+            template_code=template.code,
+            template_version=template.version,
+            procedure_code=template.procedure_code,
+            title=template.title,
+            data=clean,
+            status=FormStatus.SAVED,
+            revision=1,
+            created_at=now,
+            updated_at=now,
+        )
         await self.forms.insert(form)
-        form.pop("outbox")
         return form
 
-    async def get_form(self, owner: Principal, form_id: str) -> dict[str, Any]:
+    async def get_form(self, owner: Principal, form_id: str) -> Form:
         form = await self.forms.get_owned(form_id, owner.sub)
         if form is None:
             raise FormNotFound()
         return form
 
     async def list_forms(
-        self, owner: Principal, *, template_code: str | None, status: str | None, limit: int
-    ) -> list[dict[str, Any]]:
+        self, owner: Principal, *, template_code: str | None, status: FormStatus | None
+    ) -> list[Form]:
+        """The caller's forms, most recently changed first, at most `list_limit` of them."""
         return await self.forms.list_owned(
-            owner.sub, template_code=template_code, status=status, limit=limit
+            owner.sub, template_code=template_code, status=status, limit=self.list_limit
         )
 
-    async def update_form(self, owner: Principal, form_id: str, data: Any) -> dict[str, Any]:
+    async def update_form(self, owner: Principal, form_id: str, data: Any) -> Form:
         """ "Cập nhật": validate again against the form's own template version, unless frozen."""
         form = await self.get_form(owner, form_id)
-        if form["status"] not in EDITABLE:
+        if not form.editable:
             raise FormLocked()
-        template = await self.template_version(form["template_code"], form["template_version"])
+        template = await self.template_version(form.template_code, form.template_version)
         clean = self._validated(template, data)
         updated = await self.forms.update_data(form_id, owner.sub, clean, utc_now())
         if updated is None:
             raise FormLocked()
         return updated
 
-    async def render(self, form: dict[str, Any]) -> RenderedForm:
-        """ "In": the same data and update time always give the same bytes."""
-        template = await self.template_version(form["template_code"], form["template_version"])
+    async def print_form(self, owner: Principal, form_id: str) -> tuple[Form, RenderedForm]:
+        """ "In": one of the caller's forms as a PDF."""
+        form = await self.get_form(owner, form_id)
+        return form, await self.render(form)
+
+    async def render(self, form: Form) -> RenderedForm:
+        """The same data and update time always give the same bytes."""
+        template = await self.template_version(form.template_code, form.template_version)
         document = self._document(form, template.form_schema, template.layout)
         # Font subsetting takes a good fraction of a second: keep it off the event loop.
         return await asyncio.to_thread(self.renderer.render, document)
 
     @staticmethod
-    def _document(
-        form: dict[str, Any], schema: dict[str, Any], layout: PrintLayout
-    ) -> FormDocument:
+    def _document(form: Form, schema: dict[str, Any], layout: PrintLayout) -> FormDocument:
         return FormDocument(
-            form_id=form["_id"],
-            template_code=form["template_code"],
-            template_version=form["template_version"],
-            title=form["title"],
+            form_id=form.id,
+            template_code=form.template_code,
+            template_version=form.template_version,
+            title=form.title,
             schema=schema,
             layout=layout,
-            data=form["data"],
-            updated_at=form["updated_at"],
+            data=form.data,
+            updated_at=form.updated_at,
         )
 
-    async def start_signing(self, owner: Principal, form_id: str, provider: str) -> dict[str, Any]:
+    async def start_signing(self, owner: Principal, form_id: str, provider: str) -> Form:
         """Store the printed PDF and ask for the citizen's signature (SignRequested via outbox)."""
         if not owner.citizen_id:
             raise SignerIdMissing()
         form = await self.get_form(owner, form_id)
-        if form["status"] not in EDITABLE:
+        if not form.editable:
             raise FormLocked()
         rendered = await self.render(form)
         problem = await asyncio.to_thread(signing_problem, rendered.pdf)
@@ -270,7 +282,7 @@ class EformsService:
             logger.error("rendered form cannot be signed", extra={"reason": problem.code})
             raise FormUnsignable(problem.message, extra={"reason": problem.code})
         stored = await self.files.put_rendered(
-            form_id, form["revision"], rendered.pdf, rendered.sha256
+            form_id, form.revision, rendered.pdf, rendered.sha256
         )
         obj = ObjectRef(
             bucket=self.files.bucket,
@@ -279,14 +291,15 @@ class EformsService:
             sha256=stored.sha256,
             size=stored.size,
             content_type=PDF,
-            filename=pdf_filename(form["title"], signed=False),
+            filename=pdf_filename(form.title, signed=False),
         )
-        request_id = uuid.uuid4().hex
+        now = utc_now()
+        request = FormSignRequest(request_id=uuid.uuid4().hex, provider=provider, requested_at=now)
         event = SignRequested(
-            request_id=request_id,
+            request_id=request.request_id,
             source="eforms",
             source_id=form_id,
-            document_name=form["title"],
+            document_name=form.title,
             object=obj,
             signer_id=owner.citizen_id,
             signer_sub=owner.sub,
@@ -294,26 +307,22 @@ class EformsService:
             reason="Ký số tờ khai điện tử",
             visible_stamp=StampOptions(page=rendered.stamp_page, box=rendered.stamp_box),
         )
-        now = utc_now()
         updated = await self.forms.start_signing(
-            form_id,
-            owner.sub,
-            form["revision"],
-            {"request_id": request_id, "provider": provider, "requested_at": now},
-            obj.model_dump(mode="json"),
-            [event],
-            now,
+            form_id, owner.sub, form.revision, request, obj, [event], now
         )
         if updated is None:
             raise FormLocked()
-        self.nudge_outbox(form_id)
+        self.nudge(form_id)
         return updated
 
-    async def signed_pdf(self, owner: Principal, form_id: str) -> tuple[dict[str, Any], ObjectRef]:
+    async def open_signed_pdf(
+        self, owner: Principal, form_id: str
+    ) -> tuple[ObjectRef, AsyncIterator[bytes]]:
+        """The signed PDF of one of the caller's signed forms, and its bytes as a stream."""
         form = await self.get_form(owner, form_id)
-        if form["status"] != FormStatus.SIGNED.value or not form.get("signed"):
+        if form.status != FormStatus.SIGNED or form.signed is None:
             raise FormNotSigned()
-        return form, ObjectRef.model_validate(form["signed"])
+        return form.signed, await self.files.open(form.signed.key)
 
     async def handle_sign_completed(self, event: SignCompleted) -> bool:
         """Apply the final signing outcome once; redeliveries and stale requests change nothing.
@@ -323,23 +332,15 @@ class EformsService:
         if event.source != "eforms":
             return False
         form = await self.forms.get(event.source_id)
-        request = (form or {}).get("sign_request") or {}
-        if (
-            form is None
-            or form["status"] != FormStatus.SIGNING.value
-            or request.get("request_id") != event.request_id
-        ):
+        if form is None or not form.awaits(event.request_id):
             logger.info(
                 "sign outcome ignored (unknown, stale or already applied)",
                 extra={"form_id": event.source_id, "request_id": event.request_id},
             )
             return False
-        changes: dict[str, Any]
         if event.status == "signed" and event.signed_object is not None:
             source = event.signed_object
-            key = await self.files.copy_signed(
-                source.bucket, source.key, form["_id"], event.request_id
-            )
+            key = await self.files.copy_signed(source.bucket, source.key, form.id, event.request_id)
             signed = ObjectRef(
                 bucket=self.files.bucket,
                 key=key,
@@ -347,33 +348,35 @@ class EformsService:
                 sha256=source.sha256,
                 size=source.size,
                 content_type=PDF,
-                filename=pdf_filename(form["title"], signed=True),
+                filename=pdf_filename(form.title, signed=True),
             )
-            changes = {
-                "status": FormStatus.SIGNED.value,
-                "signed": signed.model_dump(mode="json"),
-                "signature": {
-                    "format": event.signature_format,
-                    "signer_name": event.signer_name,
-                    "signer_subject": event.signer_subject,
-                    "signer_serial": event.signer_serial,
-                    "signed_at": event.signed_at,
-                    "pades_level": event.pades_level,
-                },
-                "signed_at": event.signed_at or utc_now(),
-            }
+            signature = FormSignature(
+                format=event.signature_format,
+                signer_name=event.signer_name,
+                signer_subject=event.signer_subject,
+                signer_serial=event.signer_serial,
+                signed_at=event.signed_at,
+                pades_level=event.pades_level,
+            )
+            changed = await self.forms.mark_signed(
+                form.id,
+                event.request_id,
+                signed=signed,
+                signature=signature,
+                signed_at=event.signed_at or utc_now(),
+            )
         else:
             outcome = "failed" if event.status == "signed" else event.status
-            changes = {
-                "status": FormStatus.SIGN_FAILED.value,
-                "failure_reason": failure_reason(outcome, event.failure_reason),
-                "sign_outcome": outcome,
-            }
-        if await self.forms.finish_signing(form["_id"], event.request_id, changes) is None:
-            logger.info("sign outcome already applied", extra={"form_id": form["_id"]})
+            changed = await self.forms.mark_sign_failed(
+                form.id,
+                event.request_id,
+                outcome=outcome,
+                reason=failure_reason(outcome, event.failure_reason),
+            )
+        if changed is None:
+            logger.info("sign outcome already applied", extra={"form_id": form.id})
             return False
         logger.info(
-            "sign outcome applied",
-            extra={"form_id": form["_id"], "status": changes["status"]},
+            "sign outcome applied", extra={"form_id": form.id, "status": changed.status.value}
         )
         return True

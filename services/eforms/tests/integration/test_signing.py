@@ -13,6 +13,7 @@ import pytest
 from hoso_common import topics
 from hoso_common.events import ObjectRef, SignCompleted, new_envelope
 from hoso_common.storage import ObjectStorage
+from hoso_eforms.domain.forms import FormSignRequest
 from hoso_testing import identity
 from hoso_testing.identity import IdpClient
 
@@ -39,12 +40,22 @@ async def put_in_signing(eforms: Any, user: identity.TestUser, form: dict[str, A
         form["id"],
         user.sub,
         form["revision"],
-        {"request_id": request_id, "provider": "viettel-mysign", "requested_at": datetime.now(UTC)},
-        {"bucket": eforms.settings.bucket, "key": f"forms/{form['id']}/rendered/test.pdf"},
+        FormSignRequest(
+            request_id=request_id, provider="viettel-mysign", requested_at=datetime.now(UTC)
+        ),
+        ObjectRef(
+            bucket=eforms.settings.bucket,
+            key=f"forms/{form['id']}/rendered/test.pdf",
+            version=1,
+            sha256="0" * 64,
+            size=0,
+            content_type="application/pdf",
+            filename="test.pdf",
+        ),
         [],
         datetime.now(UTC),
     )
-    assert moved is not None and moved["status"] == "signing"
+    assert moved is not None and moved.status == "signing"
     return request_id
 
 

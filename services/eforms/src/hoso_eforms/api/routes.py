@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -26,7 +25,6 @@ from hoso_eforms.api.schemas import (
 )
 from hoso_eforms.domain.forms import FormStatus, pdf_filename
 from hoso_eforms.domain.templates import TEMPLATE_CODE_PATTERN
-from hoso_eforms.errors import ProvinceNotFound
 
 TemplateCode = Annotated[str, Path(pattern=TEMPLATE_CODE_PATTERN)]
 FormId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
@@ -82,10 +80,8 @@ async def retire_template_version(
 @catalogue_router.get("/provinces", response_model=list[ProvincePublic])
 async def list_provinces(service: ServiceDep, response: Response) -> list[ProvincePublic]:
     """List the 34 provinces and centrally-run cities (from 01/07/2025)."""
-    response.headers["X-Catalogue-Complete"] = str(service.catalogue.complete).lower()
-    return [
-        ProvincePublic(code=p.code, name=p.name, type=p.type) for p in service.catalogue.provinces()
-    ]
+    response.headers["X-Catalogue-Complete"] = str(service.catalogue_complete).lower()
+    return [ProvincePublic(code=p.code, name=p.name, type=p.type) for p in service.provinces()]
 
 
 @catalogue_router.get("/provinces/{code}/communes", response_model=list[CommunePublic])
@@ -93,10 +89,8 @@ async def list_communes(
     code: Annotated[str, Path(max_length=8)], service: ServiceDep, response: Response
 ) -> list[CommunePublic]:
     """List the communes, wards and special zones of one province."""
-    communes = service.catalogue.communes(code)
-    if communes is None:
-        raise ProvinceNotFound()
-    response.headers["X-Catalogue-Complete"] = str(service.catalogue.complete).lower()
+    communes = service.communes(code)
+    response.headers["X-Catalogue-Complete"] = str(service.catalogue_complete).lower()
     return [CommunePublic(code=c.code, name=c.name, type=c.type) for c in communes]
 
 
@@ -115,12 +109,7 @@ async def list_forms(
     form_status: Annotated[FormStatus | None, Query(alias="status")] = None,
 ) -> list[FormPublic]:
     """List the caller's forms, most recently changed first."""
-    forms = await service.list_forms(
-        user,
-        template_code=template_code,
-        status=form_status.value if form_status else None,
-        limit=service.list_limit,
-    )
+    forms = await service.list_forms(user, template_code=template_code, status=form_status)
     return [FormPublic.of(f) for f in forms]
 
 
@@ -142,14 +131,13 @@ async def update_form(
 @forms_router.get("/{form_id}/pdf", response_class=Response)
 async def print_form(form_id: FormId, service: ServiceDep, user: CitizenUser) -> Response:
     """ "In": the form rendered as a PDF/A-2b document."""
-    form = await service.get_form(user, form_id)
-    rendered = await service.render(form)
+    form, rendered = await service.print_form(user, form_id)
     return Response(
         content=rendered.pdf,
         media_type="application/pdf",
         headers={
             "Content-Disposition": content_disposition(
-                pdf_filename(form["title"], signed=False), inline=True
+                pdf_filename(form.title, signed=False), inline=True
             ),
             "ETag": f'"{rendered.sha256}"',
         },
@@ -171,8 +159,7 @@ async def download_signed_pdf(
     form_id: FormId, service: ServiceDep, user: CitizenUser
 ) -> StreamingResponse:
     """Download the signed PDF of a signed form."""
-    _, signed = await service.signed_pdf(user, form_id)
-    chunks: AsyncIterator[bytes] = await service.files.open(signed.key)
+    signed, chunks = await service.open_signed_pdf(user, form_id)
     return StreamingResponse(
         chunks,
         media_type="application/pdf",

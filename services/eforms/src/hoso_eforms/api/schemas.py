@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hoso_common.events import ObjectRef
 from hoso_common.validation import JsonData
-from hoso_eforms.domain.forms import SUCCESS_MESSAGE, FormStatus, SignProvider
+from hoso_eforms.domain.forms import (
+    SUCCESS_MESSAGE,
+    Form,
+    FormSignature,
+    FormStatus,
+    SignProvider,
+)
 from hoso_eforms.domain.templates import PrintLayout, TemplateContent, TemplateVersion
 
 
@@ -80,13 +86,8 @@ class FormUpdate(BaseModel):
     )
 
 
-class SignatureInfo(BaseModel):
-    format: str | None = None
-    signer_name: str | None = None
-    signer_subject: str | None = None
-    signer_serial: str | None = None
-    signed_at: datetime | None = None
-    pades_level: str | None = None
+class SignatureInfo(FormSignature):
+    """Who signed the form, as the signing service reported it."""
 
 
 class FormPublic(BaseModel):
@@ -109,26 +110,17 @@ class FormPublic(BaseModel):
     signature: SignatureInfo | None = None
 
     @classmethod
-    def of(cls, form: dict[str, Any]) -> FormPublic:
-        request = form.get("sign_request") or {}
-        return cls(
-            id=form["_id"],
-            template_code=form["template_code"],
-            template_version=form["template_version"],
-            procedure_code=form["procedure_code"],
-            title=form["title"],
-            status=form["status"],
-            revision=form["revision"],
-            data=form["data"],
-            created_at=form["created_at"],
-            updated_at=form["updated_at"],
-            failure_reason=form.get("failure_reason"),
-            sign_provider=request.get("provider"),
-            sign_request_id=request.get("request_id"),
-            signed_pdf=ObjectRef.model_validate(form["signed"]) if form.get("signed") else None,
-            signature=SignatureInfo.model_validate(form["signature"])
-            if form.get("signature")
-            else None,
+    def of(cls, form: Form) -> FormPublic:
+        request = form.sign_request
+        signature = form.signature
+        return cls.model_validate(
+            {
+                **form.model_dump(include=set(cls.model_fields)),
+                "sign_provider": request.provider if request else None,
+                "sign_request_id": request.request_id if request else None,
+                "signed_pdf": form.signed,
+                "signature": SignatureInfo(**signature.model_dump()) if signature else None,
+            }
         )
 
 
