@@ -46,6 +46,8 @@ def component_code(code: str) -> str:
 
 DossierId = Annotated[str, Depends(dossier_id)]
 ComponentCode = Annotated[str, Depends(component_code)]
+# "?xong=": what the last post on a dossier's page did (a component's code, or a step's name).
+Done = Annotated[str | None, Query(max_length=20)]
 
 
 @router.post(DOSSIERS)
@@ -132,11 +134,7 @@ async def _dossier_page(
 
 @router.get(DOSSIERS + "/{dossier_id}")
 async def dossier_page(
-    request: Request,
-    did: DossierId,
-    session: SessionDep,
-    portal: PortalDep,
-    xong: Annotated[str | None, Query(max_length=20)] = None,
+    request: Request, did: DossierId, session: SessionDep, portal: PortalDep, xong: Done = None
 ) -> Response:
     """A dossier: "Thành phần hồ sơ" and their ways to fill, "Nộp hồ sơ", status history."""
     return await _dossier_page(request, portal, session, did, done=xong)

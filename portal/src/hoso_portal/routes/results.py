@@ -17,7 +17,7 @@ from hoso_portal import words
 from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
 from hoso_portal.errors import ApiProblem, CsrfRefused
 from hoso_portal.pages import refused_status, render, see_other
-from hoso_portal.routes.dossiers import DOSSIERS, DossierId
+from hoso_portal.routes.dossiers import DOSSIERS, Done, DossierId
 from hoso_portal.routes.eforms import _file_response
 from hoso_portal.signing_notice import NoticeLinks, answer_otp, notice_context, show
 from hoso_portal.upload import checked_upload
@@ -89,19 +89,15 @@ async def _failed(
     problem: ApiProblem,
     field: str = "result",
 ) -> Response:
-    status = refused_status(request)
+    errors = {field: problem.detail}
     return await _result_page(
-        request, portal, session, dossier_id, errors={field: problem.detail}, status_code=status
+        request, portal, session, dossier_id, errors=errors, status_code=refused_status(request)
     )
 
 
 @router.get(CONSOLE_DOSSIERS + "/{dossier_id}/ket-qua")
 async def result_page(
-    request: Request,
-    did: DossierId,
-    session: SessionDep,
-    portal: PortalDep,
-    xong: Annotated[str | None, Query(max_length=20)] = None,
+    request: Request, did: DossierId, session: SessionDep, portal: PortalDep, xong: Done = None
 ) -> Response:
     """The dossier's result: upload, "Ký số", its signature, "Hoàn thành" and "Trả kết quả"."""
     return await _result_page(request, portal, session, did, done=xong)
