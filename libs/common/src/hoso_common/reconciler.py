@@ -12,7 +12,6 @@ docs/operations.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from hoso_common.background import cancel_and_wait
 from hoso_common.events import SignSource, SignStatusQueried
 
 logger = logging.getLogger(__name__)
@@ -144,10 +144,7 @@ class SignReconciler:
         self._task = asyncio.create_task(self._run(), name=f"{self.source}-reconciler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from hoso_common.background import cancel_and_wait
 from hoso_common.events import Envelope, NotificationCreated
 from hoso_common.faults import is_transient
 from hoso_notifications.directory import Directory, Profile
@@ -124,10 +125,7 @@ class Delivery:
         self._task = asyncio.create_task(self._run(), name=f"delivery-{self.channel}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:
