@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hoso_portal import words
-from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
+from hoso_portal.deps import FormSessionDep, Portal, PortalDep, SessionDep, UserSession
 from hoso_portal.errors import ApiProblem, CsrfRefused, PageNotFound
 from hoso_portal.pages import refused_status, render, see_other
 from hoso_portal.routes.eforms import _file_response
@@ -149,26 +150,45 @@ async def _refused(
     )
 
 
-async def _attached(
+@dataclass(frozen=True)
+class ComponentPost:
+    """A post that fills one component of a dossier, and the ways back to the dossier's page."""
+
+    request: Request
+    portal: Portal
+    session: UserSession
+    did: str
+    code: str
+
+    async def picked(self, field: str, pattern: re.Pattern[str]) -> str | None:
+        """The id chosen in the form's `field`; None when none was, or it is not an id."""
+        value = (await self.request.form()).get(field)
+        return value if isinstance(value, str) and pattern.match(value) else None
+
+    async def refused(self, detail: str) -> Response:
+        """The dossier's page again, the reason beside the component."""
+        return await _refused(self.request, self.portal, self.session, self.did, self.code, detail)
+
+    async def attached(self, attaching: Awaitable[object]) -> Response:
+        """Back to the component once attached; the page again with the service's reason if not."""
+        try:
+            await attaching
+        except ApiProblem as problem:
+            return await self.refused(problem.detail)
+        return see_other(self.request, f"{DOSSIERS}/{self.did}?xong={self.code}#tp-{self.code}")
+
+
+async def component_form(
     request: Request,
+    did: DossierId,
+    code: ComponentCode,
+    session: FormSessionDep,
     portal: PortalDep,
-    session: UserSession,
-    did: str,
-    code: str,
-    attaching: Awaitable[object],
-) -> Response:
-    """Back to the component once attached; the page again with the service's reason if not."""
-    try:
-        await attaching
-    except ApiProblem as problem:
-        return await _refused(request, portal, session, did, code, problem.detail)
-    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+) -> ComponentPost:
+    return ComponentPost(request, portal, session, did, code)
 
 
-async def _picked(request: Request, field: str, pattern: re.Pattern[str]) -> str | None:
-    """The id chosen in the form's `field`; None when none was, or it is not an id."""
-    value = (await request.form()).get(field)
-    return value if isinstance(value, str) and pattern.match(value) else None
+ComponentFormDep = Annotated[ComponentPost, Depends(component_form)]
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tai-len")
@@ -176,50 +196,38 @@ async def attach_upload(
     request: Request, did: DossierId, code: ComponentCode, session: SessionDep, portal: PortalDep
 ) -> Response:
     """ "Từ máy tính": the file streamed on to the service, CSRF token checked first."""
+    # Not a ComponentFormDep: reading the form would read the file the service is to stream.
     upload = await checked_upload(request, session.data.csrf, portal.settings.upload_timeout_s)
-    attaching = portal.submission.upload(session.token, did, code, upload)
-    return await _attached(request, portal, session, did, code, attaching)
+    post = ComponentPost(request, portal, session, did, code)
+    return await post.attached(portal.submission.upload(session.token, did, code, upload))
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tu-kho")
-async def attach_from_vault(
-    request: Request,
-    did: DossierId,
-    code: ComponentCode,
-    session: FormSessionDep,
-    portal: PortalDep,
-) -> Response:
+async def attach_from_vault(post: ComponentFormDep) -> Response:
     """From "Hồ sơ điện tử": the chosen document's current version, pinned by its hash."""
-    document_id = await _picked(request, "document_id", _ID)
+    document_id = await post.picked("document_id", _ID)
     if document_id is None:
-        detail = words.ERR_PICK_DOCUMENT
-        return await _refused(request, portal, session, did, code, detail)
-    document = await portal.documents.get(session.token, document_id)
-    attaching = portal.submission.attach_vault(
-        session.token,
-        did,
-        code,
-        document_id=document_id,
-        version=int(document["current_version"]),
-        sha256=str(document["object"]["sha256"]),
+        return await post.refused(words.ERR_PICK_DOCUMENT)
+    token = post.session.token
+    document = await post.portal.documents.get(token, document_id)
+    version, sha256 = int(document["current_version"]), str(document["object"]["sha256"])
+    return await post.attached(
+        post.portal.submission.attach_vault(
+            token, post.did, post.code, document_id=document_id, version=version, sha256=sha256
+        )
     )
-    return await _attached(request, portal, session, did, code, attaching)
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/bieu-mau-da-ky")
-async def attach_signed_form(
-    request: Request,
-    did: DossierId,
-    code: ComponentCode,
-    session: FormSessionDep,
-    portal: PortalDep,
-) -> Response:
+async def attach_signed_form(post: ComponentFormDep) -> Response:
     """The signed e-form, directly: no download and upload round trip."""
-    form_id = await _picked(request, "form_id", _HEX32)
+    form_id = await post.picked("form_id", _HEX32)
     if form_id is None:
-        return await _refused(request, portal, session, did, code, words.ERR_PICK_FORM)
-    attaching = portal.submission.attach_eform(session.token, did, code, form_id)
-    return await _attached(request, portal, session, did, code, attaching)
+        return await post.refused(words.ERR_PICK_FORM)
+    token = post.session.token
+    return await post.attached(
+        post.portal.submission.attach_eform(token, post.did, post.code, form_id)
+    )
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/go")
