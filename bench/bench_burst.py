@@ -16,27 +16,12 @@ import time
 from pathlib import Path
 
 import httpx
-from pymongo import AsyncMongoClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from signing_harness import (
-    BUCKET,
-    RUN,
-    CompletedWatcher,
-    drop_topics,
-    endpoints,
-    prepare_groups,
-    processes,
-    start_ca,
-    start_replica,
-    wait_live,
-)
+import signing_harness as harness
 
-from hoso_common.settings import S3Settings
-from hoso_common.storage import ObjectStorage
 from hoso_testing.endpoints import free_port
-from hoso_testing.signing.harness import SignRequestFeeder
 from hoso_testing.signing.pdfs import build_pdf
 
 REQUESTS = int(os.environ.get("BENCH_BURST_REQUESTS", "2000"))
@@ -45,39 +30,34 @@ USERS = 20
 
 
 async def main() -> None:
-    database = f"hoso_signing_burst_{RUN}"
-    with processes() as started:
-        await prepare_groups()
+    database = f"hoso_signing_burst_{harness.RUN}"
+    with harness.processes() as started:
+        await harness.prepare_groups()
         ports = [free_port(), free_port()]
         # The CA calls back one replica; finishing spreads over both through Kafka.
-        ca = start_ca(
+        ca = harness.start_ca(
             started,
             webhook_url=f"http://127.0.0.1:{ports[0]}/v1/callbacks/vnpt-smartca",
             fpt_webhook_url=f"http://127.0.0.1:{ports[1]}/v1/callbacks/fpt-esign",
             auto_approve=None,
         )
-        await wait_live(ca)
+        await harness.wait_live(ca)
         replicas = [
-            start_replica(started, name=f"burst-{i}", port=port, ca_url=ca, database=database)
+            harness.start_replica(
+                started, name=f"burst-{i}", port=port, ca_url=ca, database=database
+            )
             for i, port in enumerate(ports)
         ]
-        await asyncio.gather(*(wait_live(url, "/health/ready", timeout_s=300) for url in replicas))
+        await asyncio.gather(
+            *(harness.wait_live(url, "/health/ready", timeout_s=300) for url in replicas)
+        )
         await asyncio.sleep(8)
-        storage = ObjectStorage(S3Settings(s3_endpoint=endpoints()["HOSO_S3_ENDPOINT"]))
-        feeder = await SignRequestFeeder(
-            endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"], storage, BUCKET
-        ).start()
-        watcher = await CompletedWatcher().start()
-        users = [
-            f"0480{i:02d}{RUN[:6].translate(str.maketrans('abcdef', '123456'))}"
-            for i in range(USERS)
-        ]
+        feeder = await harness.start_feeder()
+        watcher = await harness.CompletedWatcher().start()
+        users = [f"0480{i:02d}{harness.RUN_DIGITS}" for i in range(USERS)]
         async with httpx.AsyncClient(timeout=60) as client:
             for i, user in enumerate(users):
-                response = await client.post(
-                    f"{ca}/sandbox/users", json={"user_id": user, "name": f"CÔNG DÂN {i}"}
-                )
-                response.raise_for_status()
+                await harness.add_sandbox_user(client, ca, user, f"CÔNG DÂN {i}")
             ref = await feeder.upload(build_pdf(2), filename="burst.pdf")
             ids = []
             providers: dict[str, str] = {}
@@ -93,9 +73,7 @@ async def main() -> None:
                 providers[request.request_id] = request.provider
                 await feeder.publish(request)
             await feeder.flush()
-            mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-                endpoints()["HOSO_MONGO_URL"], tz_aware=True, retryWrites=False
-            )
+            mongo = harness.mongo_client()
             requests = mongo[database]["sign_requests"]
             opened = time.time()
             while await requests.count_documents({"status": "awaiting_approval"}) < REQUESTS:
@@ -129,7 +107,7 @@ async def main() -> None:
         await feeder.stop()
         await mongo.drop_database(database)  # the run's requests, kept only for this run
         await mongo.close()
-    await drop_topics()
+    await harness.drop_topics()
     print(f"burst_completed={len(done)}/{REQUESTS} duplicates={duplicates} drain_s={drain_s:.1f}")
 
 

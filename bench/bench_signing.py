@@ -21,30 +21,13 @@ from io import BytesIO
 from pathlib import Path
 
 import httpx
-from pymongo import AsyncMongoClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from signing_harness import (
-    BUCKET,
-    RUN,
-    CompletedWatcher,
-    drop_topics,
-    endpoints,
-    percentile,
-    prepare_groups,
-    processes,
-    start_ca,
-    start_replica,
-    stop,
-    wait_live,
-)
+import signing_harness as harness
 
-from hoso_common.settings import S3Settings
-from hoso_common.storage import ObjectStorage
 from hoso_signing.config import Settings
 from hoso_testing.endpoints import free_port
-from hoso_testing.signing.harness import SignRequestFeeder
 from hoso_testing.signing.pdfs import build_pdf
 from hoso_testing.signing.pki import ThrowawayPki
 
@@ -172,41 +155,32 @@ async def main() -> None:
         f"bare pyHanko interrupted prepare+finish, B-B, local key: {bare_bb_per_s:.1f}/s "
         f"on {len(pdf)} bytes"
     )
-    database = f"hoso_signing_bench_{RUN}"
+    database = f"hoso_signing_bench_{harness.RUN}"
     ca_dir = tempfile.mkdtemp(prefix="hoso-ca-bench-")
     per_s: dict[str, list[float]] = {mode: [] for mode in METRICS_MODES}
     latencies: dict[str, list[float]] = {mode: [] for mode in METRICS_MODES}
-    with processes() as started:
-        await prepare_groups()
+    with harness.processes() as started:
+        await harness.prepare_groups()
         port = free_port()
-        ca = start_ca(
+        ca = harness.start_ca(
             started,
             webhook_url=f"http://127.0.0.1:{port}/v1/callbacks/vnpt-smartca",
             auto_approve=0.0,
             data_dir=ca_dir,
         )
-        await wait_live(ca)
-        storage = ObjectStorage(S3Settings(s3_endpoint=endpoints()["HOSO_S3_ENDPOINT"]))
-        feeder = await SignRequestFeeder(
-            endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"], storage, BUCKET
-        ).start()
-        watcher = await CompletedWatcher().start()
+        await harness.wait_live(ca)
+        feeder = await harness.start_feeder()
+        watcher = await harness.CompletedWatcher().start()
         async with httpx.AsyncClient(timeout=30) as client:
-            user = "079099" + RUN[:6].translate(str.maketrans("abcdef", "123456"))
-            (
-                await client.post(
-                    f"{ca}/sandbox/users", json={"user_id": user, "name": "NGUYỄN VĂN BENCH"}
-                )
-            ).raise_for_status()
+            user = "079099" + harness.RUN_DIGITS
+            await harness.add_sandbox_user(client, ca, user, "NGUYỄN VĂN BENCH")
         ref = await feeder.upload(pdf, filename="bench.pdf")
         bare_per_s = await bare_at_level(pdf, BARE_ROUNDS, ca_url=ca, ca_dir=ca_dir, user=user)
         print(
             f"bare pyHanko interrupted prepare+finish at the pipeline's level "
             f"({SETTINGS.pades_level}, sandbox TSA/OCSP): {bare_per_s:.1f}/s"
         )
-        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            endpoints()["HOSO_MONGO_URL"], tz_aware=True, retryWrites=False
-        )
+        mongo = harness.mongo_client()
 
         async def run_batch(count: int, timeout_s: float) -> tuple[list[str], float]:
             ids = []
@@ -224,7 +198,7 @@ async def main() -> None:
 
         async def measure(mode: str, count: int) -> None:
             """One replica with metrics `mode` signs `count` requests, then stops."""
-            replica = start_replica(
+            replica = harness.start_replica(
                 started,
                 name=f"bench-metrics-{mode}",
                 port=port,
@@ -233,7 +207,7 @@ async def main() -> None:
                 extra={"HOSO_METRICS": mode},
             )
             process = started[-1]
-            await wait_live(replica, "/health/ready", timeout_s=STARTUP_TIMEOUT_S)
+            await harness.wait_live(replica, "/health/ready", timeout_s=STARTUP_TIMEOUT_S)
             await asyncio.sleep(8)  # the consumers join their groups
             await run_batch(10, 120)  # warm-up: certificates, revocation cache, connections
             ids, start = await run_batch(count, 900)
@@ -251,7 +225,7 @@ async def main() -> None:
                 f"metrics {mode}: {len(wanted)} requests, outcomes={sorted(statuses)}, "
                 f"{per_s[mode][-1]:.1f}/s"
             )
-            stop(process)
+            harness.stop(process)
 
         # The two settings take turns, so a change in the machine's load during the run
         # weighs on both figures alike.
@@ -263,18 +237,18 @@ async def main() -> None:
         await mongo.close()
         await watcher.stop()
         await feeder.stop()
-    await drop_topics()
+    await harness.drop_topics()
     on, off = statistics.mean(per_s["on"]), statistics.mean(per_s["off"])
     print(
         f"metrics_ratio={on / off:.3f} metrics_on_per_s={on:.2f} metrics_off_per_s={off:.2f} "
         f"rounds={ROUNDS} requests_per_setting={batch * ROUNDS} "
-        f"p50_ms_on={percentile(latencies['on'], 0.5):.0f} "
-        f"p50_ms_off={percentile(latencies['off'], 0.5):.0f}"
+        f"p50_ms_on={harness.percentile(latencies['on'], 0.5):.0f} "
+        f"p50_ms_off={harness.percentile(latencies['off'], 0.5):.0f}"
     )
     print(
         f"signing_ratio={on / bare_per_s:.2f} pipeline_per_s={on:.1f} "
-        f"bare_per_s={bare_per_s:.1f} p50_ms={percentile(latencies['on'], 0.5):.0f} "
-        f"p99_ms={percentile(latencies['on'], 0.99):.0f}"
+        f"bare_per_s={bare_per_s:.1f} p50_ms={harness.percentile(latencies['on'], 0.5):.0f} "
+        f"p99_ms={harness.percentile(latencies['on'], 0.99):.0f}"
     )
 
 

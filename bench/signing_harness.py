@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from pymongo import AsyncMongoClient
 
 RUN = uuid.uuid4().hex[:8]
 # The benchmark's events travel on topics of their own: the stack's services (its signing
@@ -20,12 +21,16 @@ RUN = uuid.uuid4().hex[:8]
 os.environ["HOSO_KAFKA_TOPIC_PREFIX"] = f"bench-{RUN}."
 
 from hoso_common import topics  # noqa: E402
+from hoso_common.settings import S3Settings  # noqa: E402
+from hoso_common.storage import ObjectStorage  # noqa: E402
 from hoso_testing.endpoints import free_port  # noqa: E402
 from hoso_testing.kafka import EventWatcher  # noqa: E402
-from hoso_testing.signing.harness import start_group_at_end  # noqa: E402
+from hoso_testing.signing.harness import SignRequestFeeder, start_group_at_end  # noqa: E402
 
 BUCKET = "hoso-signing-bench"
 SOURCE = f"/hoso/signing-bench-{RUN}"
+# The sandbox users' ids end in the run's digits: two runs never share a CA user.
+RUN_DIGITS = RUN[:6].translate(str.maketrans("abcdef", "123456"))
 
 
 def endpoints() -> dict[str, str]:
@@ -227,6 +232,23 @@ async def prepare_groups() -> None:
                 if attempt == 9:
                     raise
                 await asyncio.sleep(2)
+
+
+async def start_feeder() -> SignRequestFeeder:
+    """Uploads the files to sign to BUCKET and publishes the run's SignRequested."""
+    storage = ObjectStorage(S3Settings(s3_endpoint=endpoints()["HOSO_S3_ENDPOINT"]))
+    feeder = SignRequestFeeder(endpoints()["HOSO_KAFKA_BOOTSTRAP_SERVERS"], storage, BUCKET)
+    return await feeder.start()
+
+
+def mongo_client() -> AsyncMongoClient[dict[str, object]]:
+    """The replicas' database server: their sign requests, and the run's database to drop."""
+    return AsyncMongoClient(endpoints()["HOSO_MONGO_URL"], tz_aware=True, retryWrites=False)
+
+
+async def add_sandbox_user(client: httpx.AsyncClient, ca: str, user_id: str, name: str) -> None:
+    response = await client.post(f"{ca}/sandbox/users", json={"user_id": user_id, "name": name})
+    response.raise_for_status()
 
 
 class CompletedWatcher(EventWatcher):

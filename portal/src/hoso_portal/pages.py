@@ -89,6 +89,11 @@ def render(
     )
 
 
+def refused_status(request: Request) -> int:
+    """422 for a form the service refused; htmx swaps only 2xx answers, so it gets 200."""
+    return 200 if request.headers.get("hx-request") == "true" else 422
+
+
 def see_other(request: Request, url: str) -> Response:
     """POST → 303 → GET; htmx navigates the whole page to the same place."""
     if request.headers.get("hx-request") == "true":

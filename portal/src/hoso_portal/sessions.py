@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -75,6 +76,20 @@ def _aware(value: Any) -> Any:
     return value
 
 
+def _fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stored record's fields without its key, its times in UTC."""
+    return {k: _aware(v) for k, v in raw.items() if k != "_id"}
+
+
+async def _insert_new(
+    collection: AsyncCollection[dict[str, Any]], record: Session | PendingLogin
+) -> str:
+    """Store `record` under a new id and return that id; only its hash is the key."""
+    record_id = new_token()
+    await collection.insert_one({"_id": token_hash(record_id), **asdict(record)})
+    return record_id
+
+
 class MongoSessionStore:
     """Both collections are keyed by the SHA-256 of the id the browser holds."""
 
@@ -110,16 +125,13 @@ class MongoSessionStore:
             await asyncio.sleep(interval_s)
 
     async def create(self, session: Session) -> str:
-        session_id = new_token()
-        await self.sessions.insert_one({"_id": token_hash(session_id), **asdict(session)})
-        return session_id
+        return await _insert_new(self.sessions, session)
 
     async def get(self, session_id: str) -> Session | None:
         raw = await self.sessions.find_one({"_id": token_hash(session_id)})
         if raw is None:
             return None
-        raw.pop("_id")
-        session = Session(**{k: _aware(v) for k, v in raw.items()})
+        session = Session(**_fields(raw))
         if session.expires_at <= utcnow():
             await self.delete(session_id)
             return None
@@ -143,15 +155,12 @@ class MongoSessionStore:
         await self.sessions.delete_one({"_id": token_hash(session_id)})
 
     async def start_login(self, login: PendingLogin) -> str:
-        login_id = new_token()
-        await self.logins.insert_one({"_id": token_hash(login_id), **asdict(login)})
-        return login_id
+        return await _insert_new(self.logins, login)
 
     async def take_login(self, login_id: str) -> PendingLogin | None:
         # find_one_and_delete: a callback replayed with the same cookie finds nothing.
         raw = await self.logins.find_one_and_delete({"_id": token_hash(login_id)})
         if raw is None:
             return None
-        raw.pop("_id")
-        login = PendingLogin(**{k: _aware(v) for k, v in raw.items()})
+        login = PendingLogin(**_fields(raw))
         return login if login.expires_at > utcnow() else None

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from hoso_portal import words
 from hoso_portal.deps import PortalDep, UserSession
 from hoso_portal.errors import ApiProblem, PageNotFound
-from hoso_portal.pages import parse_time, render, see_other
+from hoso_portal.pages import parse_time, refused_status, render, see_other
 from hoso_portal.security import OTP_FORMAT
 from hoso_portal.sessions import utcnow
 
@@ -142,6 +142,5 @@ async def answer_otp(
         else:
             return see_other(request, links.status_url)
     context["errors"] = {"otp": error}
-    # htmx swaps only 2xx answers, so it gets the page with the message as 200.
-    status = 200 if request.headers.get("hx-request") == "true" else 422
+    status = refused_status(request)
     return render(request, PAGE, context, status_code=status)

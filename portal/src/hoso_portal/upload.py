@@ -8,8 +8,13 @@ forwards the remaining parts (the file among them) to the service chunk by chunk
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import Request
 
 from hoso_common.multipart import MalformedForm, multipart_boundary
+from hoso_portal.errors import CsrfRefused
+from hoso_portal.security import same_token
 
 CSRF_FIELD = "csrf_token"
 HEAD_LIMIT = 16 * 1024
@@ -17,6 +22,27 @@ HEAD_LIMIT = 16 * 1024
 
 class MalformedUpload(Exception):
     """The body is not the multipart form the page sends."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked multipart body on its way to a service; the portal never holds the file."""
+
+    content_type: str
+    body: AsyncIterable[bytes]
+    timeout_s: float
+
+
+async def checked_upload(request: Request, csrf: str, timeout_s: float) -> Upload:
+    """The request's upload once the token at its head is the session's; CsrfRefused if not."""
+    content_type = request.headers.get("content-type")
+    try:
+        token, rest = await split_csrf(content_type, request.stream())
+    except MalformedUpload as error:
+        raise CsrfRefused() from error
+    if not same_token(csrf, token):
+        raise CsrfRefused()
+    return Upload(content_type=str(content_type), body=rest, timeout_s=timeout_s)
 
 
 def boundary_of(content_type: str | None) -> bytes:

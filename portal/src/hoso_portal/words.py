@@ -39,12 +39,13 @@ COL_SIGNER: Final = "Người ký"
 COL_SIGNED_AT: Final = "Thời gian ký"
 COL_FILE: Final = "Tệp"
 
-STATUS: Final = {
-    "draft": "Chưa ký",
+# The signing states a document, an e-form and a result share, under one name each.
+SIGNING_STATUS: Final = {
     "signing": "Đang chờ ký số",
     "signed": "Đã ký số",
     "sign_failed": "Ký số không thành công",
 }
+STATUS: Final = {"draft": "Chưa ký", **SIGNING_STATUS}
 SAVED: Final = "Đã lưu"
 NOT_SAVED: Final = "Chưa lưu"
 
@@ -52,7 +53,7 @@ FAILURE_TITLES: Final = {
     "rejected": "Yêu cầu ký số đã bị từ chối",
     "expired": "Yêu cầu ký số đã hết hạn",
 }
-FAILURE_TITLE_DEFAULT: Final = "Ký số không thành công"
+FAILURE_TITLE_DEFAULT: Final = SIGNING_STATUS["sign_failed"]
 SUCCESS_TITLE: Final = "Ký số thành công"
 
 # Errors a person reads
@@ -94,12 +95,7 @@ ADD_ROW: Final = "Thêm dòng"
 REMOVE_ROW: Final = "Xóa dòng"
 SEARCH: Final = "Tìm kiếm"
 SOURCES: Final = {"upload": FROM_COMPUTER, "vault": FROM_VAULT, "eform": SIGNED_EFORM}
-FORM_STATUS: Final = {
-    "saved": "Đã lưu, chưa ký số",
-    "signing": "Đang chờ ký số",
-    "signed": "Đã ký số",
-    "sign_failed": "Ký số không thành công",
-}
+FORM_STATUS: Final = {"saved": "Đã lưu, chưa ký số", **SIGNING_STATUS}
 ERR_PICK_DOCUMENT: Final = "Chọn một giấy tờ trong Hồ sơ điện tử."
 ERR_PICK_FORM: Final = "Chọn một biểu mẫu đã ký số."
 
@@ -110,12 +106,7 @@ RESULT_UPLOAD: Final = "Tải lên kết quả"
 RESULT_REPLACE: Final = "Thay tệp kết quả"
 RESULT_SIGN: Final = "Ký số kết quả"
 RESULT_HINT: Final = "Tệp PDF, không đặt mật khẩu. Dung lượng tối đa 20 MB."
-RESULT_STATUS: Final = {
-    "uploaded": "Chưa ký số",
-    "signing": "Đang chờ ký số",
-    "signed": "Đã ký số",
-    "sign_failed": "Ký số không thành công",
-}
+RESULT_STATUS: Final = {"uploaded": "Chưa ký số", **SIGNING_STATUS}
 RESULT_NONE: Final = "Hồ sơ chưa có kết quả giải quyết."
 RESULT_RETURNED_NOTE: Final = (
     "Cơ quan đã trả kết quả giải quyết có chữ ký số. Một bản sao đã được lưu trong "

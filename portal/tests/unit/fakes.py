@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from hoso_portal.notices import Notice
 from hoso_portal.oidc import RefreshRefused, TokenSet
 from hoso_portal.security import new_token, token_hash
 from hoso_portal.sessions import PendingLogin, Session, utcnow
+from hoso_portal.upload import Upload
 
 
 class FakeIdp:
@@ -150,11 +150,9 @@ class FakeDocuments:
                 return copy.deepcopy(item)
         raise PageNotFound("Không tìm thấy giấy tờ.")
 
-    async def upload(
-        self, token: str, *, content_type: str, body: AsyncIterable[bytes], timeout_s: float
-    ) -> dict[str, Any]:
+    async def upload(self, token: str, upload: Upload) -> dict[str, Any]:
         self._check(token)
-        data = b"".join([chunk async for chunk in body])
+        data = b"".join([chunk async for chunk in upload.body])
         self.uploads.append(data)
         if self.upload_problem:
             raise self.upload_problem
@@ -213,9 +211,7 @@ class FakeSigning:
             raise self.otp_problem
         return await self.sign_request(token, request_id)
 
-    async def validate_upload(
-        self, token: str, *, content_type: str, body: AsyncIterable[bytes], timeout_s: float
-    ) -> dict[str, Any]:
+    async def validate_upload(self, token: str, upload: Upload) -> dict[str, Any]:
         return {"valid": False, "verdict": "Tài liệu không có chữ ký số.", "signatures": []}
 
 
@@ -446,16 +442,9 @@ class FakeSubmission:
         return copy.deepcopy(self.items[dossier_id])
 
     async def upload(
-        self,
-        token: str,
-        dossier_id: str,
-        code: str,
-        *,
-        content_type: str,
-        body: AsyncIterable[bytes],
-        timeout_s: float,
+        self, token: str, dossier_id: str, code: str, upload: Upload
     ) -> dict[str, Any]:
-        self.uploads.append(b"".join([chunk async for chunk in body]))
+        self.uploads.append(b"".join([chunk async for chunk in upload.body]))
         return self.items[dossier_id]
 
     async def attach_vault(
@@ -487,16 +476,8 @@ class FakeSubmission:
         if what in self.refusals:
             raise self.refusals[what]
 
-    async def upload_result(
-        self,
-        token: str,
-        dossier_id: str,
-        *,
-        content_type: str,
-        body: AsyncIterable[bytes],
-        timeout_s: float,
-    ) -> dict[str, Any]:
-        self.uploads.append(b"".join([chunk async for chunk in body]))
+    async def upload_result(self, token: str, dossier_id: str, upload: Upload) -> dict[str, Any]:
+        self.uploads.append(b"".join([chunk async for chunk in upload.body]))
         self._result_call(token, dossier_id, "upload")
         return self.items[dossier_id]
 

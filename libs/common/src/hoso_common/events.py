@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,16 +12,18 @@ from hoso_common import topics
 
 
 class EventData(BaseModel):
-    """Base of every event payload; subclasses declare their type, version and topic."""
+    """Base of every event payload; subclasses declare their type, topic and partition key."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_type: ClassVar[str]
-    schema_version: ClassVar[int]
+    schema_version: ClassVar[int] = 1
     topic: ClassVar[str]
+    # The field whose value is the Kafka key: the events of one thing stay in order.
+    key_field: ClassVar[str]
 
     def partition_key(self) -> str:
-        raise NotImplementedError
+        return str(getattr(self, self.key_field))
 
 
 class ObjectRef(BaseModel):
@@ -42,22 +44,25 @@ SignSource = Literal["documents", "eforms", "submission"]
 SignOutcome = Literal["signed", "rejected", "expired", "failed"]
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
+# Fields that several events carry with the same meaning, described once.
+RequestSource = Annotated[SignSource, Field(description="Service that asked for the signature.")]
+SourceId = Annotated[str, Field(description="Id of the document or e-form in the source service.")]
+DossierId = Annotated[str, Field(description="Dossier id.")]
+ProcedureCode = Annotated[str, Field(description="Administrative procedure code.")]
+
 
 class DocumentUploaded(EventData):
     """A citizen stored a new document in the vault."""
 
     event_type: ClassVar[str] = "vn.hoso.documents.DocumentUploaded"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.DOCUMENT_UPLOADED
+    key_field: ClassVar[str] = "document_id"
 
     document_id: str = Field(description="Id of the document in the vault.")
     owner_id: str = Field(description="OIDC subject of the citizen who owns the document.")
     name: str = Field(description="Document name entered by the citizen (tên giấy tờ).")
     object: ObjectRef = Field(description="The uploaded original (version 1).")
     sign_requested: bool = Field(description="Whether signing was asked for with the upload.")
-
-    def partition_key(self) -> str:
-        return self.document_id
 
 
 class StampOptions(BaseModel):
@@ -76,12 +81,12 @@ class SignRequested(EventData):
     """A file must be signed by a citizen through a remote-signing CA."""
 
     event_type: ClassVar[str] = "vn.hoso.signing.SignRequested"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.SIGN_REQUESTED
+    key_field: ClassVar[str] = "request_id"
 
     request_id: str = Field(description="Unique id of this sign request; the idempotency key.")
-    source: SignSource = Field(description="Service that asked for the signature.")
-    source_id: str = Field(description="Id of the document or e-form in the source service.")
+    source: RequestSource
+    source_id: SourceId
     document_name: str = Field(description="Name shown to the citizen on the phone.")
     object: ObjectRef = Field(description="The exact file version to sign.")
     signer_id: str = Field(description="Citizen's 12-digit personal id, the CA's user id.")
@@ -93,16 +98,13 @@ class SignRequested(EventData):
         default=None, description="Draw a visible stamp when set (PDF only)."
     )
 
-    def partition_key(self) -> str:
-        return self.request_id
-
 
 class SignApproved(EventData):
     """A CA reported the outcome of a sign request; any signing replica finishes it."""
 
     event_type: ClassVar[str] = "vn.hoso.signing.SignApproved"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.SIGN_APPROVED
+    key_field: ClassVar[str] = "request_id"
 
     request_id: str = Field(description="Sign request the CA answered.")
     provider: str = Field(description="Provider that answered.")
@@ -115,20 +117,17 @@ class SignApproved(EventData):
     )
     reason: str | None = Field(default=None, description="Provider's reason when not approved.")
 
-    def partition_key(self) -> str:
-        return self.request_id
-
 
 class SignCompleted(EventData):
     """A sign request reached its single final outcome."""
 
     event_type: ClassVar[str] = "vn.hoso.signing.SignCompleted"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.SIGN_COMPLETED
+    key_field: ClassVar[str] = "source_id"
 
     request_id: str = Field(description="The sign request that ended.")
-    source: SignSource = Field(description="Service that asked for the signature.")
-    source_id: str = Field(description="Id of the document or e-form in the source service.")
+    source: RequestSource
+    source_id: SourceId
     status: SignOutcome = Field(description="Final outcome.")
     signer_sub: str | None = Field(
         default=None,
@@ -153,9 +152,6 @@ class SignCompleted(EventData):
         description="True when signing announces this outcome again, answering SignStatusQueried.",
     )
 
-    def partition_key(self) -> str:
-        return self.source_id
-
 
 class SignStatusQueried(EventData):
     """A service has waited too long for a SignCompleted: signing is asked to tell it again.
@@ -166,16 +162,13 @@ class SignStatusQueried(EventData):
     """
 
     event_type: ClassVar[str] = "vn.hoso.signing.SignStatusQueried"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.SIGN_STATUS_QUERIED
+    key_field: ClassVar[str] = "request_id"
 
     request_id: str = Field(description="The sign request whose outcome is awaited.")
-    source: SignSource = Field(description="Service that asked for the signature.")
-    source_id: str = Field(description="Id of the document or e-form in the source service.")
+    source: RequestSource
+    source_id: SourceId
     waiting_since: datetime = Field(description="When the source started waiting.")
-
-    def partition_key(self) -> str:
-        return self.request_id
 
 
 class DossierComponentRef(BaseModel):
@@ -188,33 +181,34 @@ class DossierComponentRef(BaseModel):
     object: ObjectRef = Field(description="The pinned file.")
 
 
-class DossierSubmitted(EventData):
+class DossierEvent(EventData):
+    """Base of the events about one dossier: keyed by it, so that they stay in order."""
+
+    key_field: ClassVar[str] = "dossier_id"
+
+    dossier_id: DossierId
+
+
+class DossierSubmitted(DossierEvent):
     """A citizen submitted a dossier; it now has a receipt code."""
 
     event_type: ClassVar[str] = "vn.hoso.submission.DossierSubmitted"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.DOSSIER_SUBMITTED
 
-    dossier_id: str = Field(description="Dossier id.")
     receipt_code: str = Field(description="Receipt code (mã hồ sơ) given to the citizen.")
-    procedure_code: str = Field(description="Administrative procedure code.")
+    procedure_code: ProcedureCode
     agency_code: str = Field(description="Agency that processes the dossier.")
     owner_id: str = Field(description="OIDC subject of the citizen.")
     submitted_at: datetime = Field(description="Submission time.")
     components: list[DossierComponentRef] = Field(description="Filled components.")
 
-    def partition_key(self) -> str:
-        return self.dossier_id
 
-
-class DossierStatusChanged(EventData):
+class DossierStatusChanged(DossierEvent):
     """A dossier moved between DVCQG status codes."""
 
     event_type: ClassVar[str] = "vn.hoso.submission.DossierStatusChanged"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.DOSSIER_STATUS_CHANGED
 
-    dossier_id: str = Field(description="Dossier id.")
     receipt_code: str | None = Field(description="Receipt code, once submitted.")
     from_status: int | None = Field(description="Previous DVCQG status code.")
     to_status: int = Field(ge=1, le=10, description="New DVCQG status code.")
@@ -225,20 +219,15 @@ class DossierStatusChanged(EventData):
     note: str | None = Field(default=None, description="Note recorded with the change.")
     changed_at: datetime = Field(description="When the change happened.")
 
-    def partition_key(self) -> str:
-        return self.dossier_id
 
-
-class DossierResultReturned(EventData):
+class DossierResultReturned(DossierEvent):
     """An officer returned a dossier's signed result (kết quả giải quyết) to the citizen."""
 
     event_type: ClassVar[str] = "vn.hoso.submission.DossierResultReturned"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.DOSSIER_RESULT_RETURNED
 
-    dossier_id: str = Field(description="Dossier id.")
     receipt_code: str = Field(description="Receipt code (mã hồ sơ).")
-    procedure_code: str = Field(description="Administrative procedure code.")
+    procedure_code: ProcedureCode
     procedure_name: str = Field(description="Procedure name shown to people.")
     agency_code: str = Field(description="Agency that processed the dossier.")
     owner_id: str = Field(description="OIDC subject of the citizen who receives the result.")
@@ -248,16 +237,13 @@ class DossierResultReturned(EventData):
     signed_at: datetime | None = Field(default=None, description="When the officer signed it.")
     returned_at: datetime = Field(description="When the result was returned.")
 
-    def partition_key(self) -> str:
-        return self.dossier_id
-
 
 class NotificationCreated(EventData):
     """The notifications service stored a notification for one person (the portal's live feed)."""
 
     event_type: ClassVar[str] = "vn.hoso.notifications.NotificationCreated"
-    schema_version: ClassVar[int] = 1
     topic: ClassVar[str] = topics.NOTIFICATION_CREATED
+    key_field: ClassVar[str] = "recipient"
 
     notification_id: str = Field(description="Id of the notification in the service.")
     recipient: str = Field(description="OIDC subject of the person it is for.")
@@ -266,9 +252,6 @@ class NotificationCreated(EventData):
     )
     subject_id: str = Field(description="Id of the document or dossier it is about.")
     unread: int = Field(ge=0, description="The person's unread notifications once it was stored.")
-
-    def partition_key(self) -> str:
-        return self.recipient
 
 
 DataT = TypeVar("DataT", bound=EventData)

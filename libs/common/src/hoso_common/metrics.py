@@ -14,7 +14,6 @@ sample and costs no query.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import re
@@ -31,6 +30,8 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+
+from hoso_common.background import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -149,20 +150,29 @@ def prometheus_text() -> tuple[bytes, str]:
 
 _meter = meter()
 
-HTTP_DURATION = _meter.create_histogram(
+
+def durations(name: str, description: str) -> metrics.Histogram:
+    """A histogram of seconds; the views of `meter_provider` pick its buckets by its name."""
+    return _meter.create_histogram(name, unit="s", description=description)
+
+
+def counter(name: str, unit: str, description: str) -> metrics.Counter:
+    """A count of `unit` (UCUM, e.g. `{message}`), only ever added to."""
+    return _meter.create_counter(name, unit=unit, description=description)
+
+
+HTTP_DURATION = durations(
     "hoso.http.server.duration",
-    unit="s",
-    description="HTTP requests served, by method, route template and status code.",
+    "HTTP requests served, by method, route template and status code.",
 )
-KAFKA_HANDLER_DURATION = _meter.create_histogram(
+KAFKA_HANDLER_DURATION = durations(
     "hoso.kafka.handler.duration",
-    unit="s",
-    description="Kafka messages handled, by topic and outcome (ok or failed).",
+    "Kafka messages handled, by topic and outcome (ok or failed).",
 )
-DEAD_LETTERS = _meter.create_counter(
+DEAD_LETTERS = counter(
     "hoso.kafka.dead_letters",
-    unit="{message}",
-    description="Messages written to a dead-letter topic, by original topic.",
+    "{message}",
+    "Messages written to a dead-letter topic, by original topic.",
 )
 
 
@@ -234,11 +244,8 @@ class Sampler:
             self._task = asyncio.create_task(self._run(), name="metrics-sampler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

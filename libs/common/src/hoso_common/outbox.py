@@ -20,6 +20,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pymongo.asynchronous.collection import AsyncCollection
 
+from hoso_common.background import cancel_and_wait
 from hoso_common.events import Envelope, EventData, cloudevent_headers, new_envelope
 from hoso_common.metrics import Sample, SampleFn, Sampler
 
@@ -171,10 +172,7 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

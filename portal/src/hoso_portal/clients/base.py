@@ -16,6 +16,7 @@ from hoso_portal.errors import (
     PageNotFound,
     ServiceDown,
 )
+from hoso_portal.upload import Upload
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,18 @@ class ServiceClient:
             return response.json()
         except ValueError as error:
             raise ServiceDown() from error
+
+    async def forward(self, path: str, token: str, upload: Upload) -> dict[str, Any]:
+        """POST a multipart body through as it arrives; the portal never holds the file."""
+        result: dict[str, Any] = await self.json(
+            "POST",
+            path,
+            token,
+            content=upload.body,
+            headers={"Content-Type": upload.content_type},
+            timeout_s=upload.timeout_s,
+        )
+        return result
 
 
 class Download:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
 from typing import Any
 
 import httpx
 
 from hoso_portal.clients.base import Download, ServiceClient, raise_for_problem
 from hoso_portal.errors import ServiceDown
+from hoso_portal.upload import Upload
 
 
 class DocumentsClient(ServiceClient):
@@ -23,24 +23,9 @@ class DocumentsClient(ServiceClient):
         result: dict[str, Any] = await self.json("GET", f"/v1/documents/{document_id}", token)
         return result
 
-    async def upload(
-        self,
-        token: str,
-        *,
-        content_type: str,
-        body: AsyncIterable[bytes],
-        timeout_s: float,
-    ) -> dict[str, Any]:
-        """Pass a multipart body through as it arrives; the portal never holds the file."""
-        result: dict[str, Any] = await self.json(
-            "POST",
-            "/v1/documents",
-            token,
-            content=body,
-            headers={"Content-Type": content_type},
-            timeout_s=timeout_s,
-        )
-        return result
+    async def upload(self, token: str, upload: Upload) -> dict[str, Any]:
+        """A new document in the vault, from the upload form."""
+        return await self.forward("/v1/documents", token, upload)
 
     async def sign(self, token: str, document_id: str, provider: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.json(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
 from typing import Any
 
 from hoso_portal.clients.base import ServiceClient
+from hoso_portal.upload import Upload
 
 
 class SigningClient(ServiceClient):
@@ -26,16 +26,6 @@ class SigningClient(ServiceClient):
         )
         return result
 
-    async def validate_upload(
-        self, token: str, *, content_type: str, body: AsyncIterable[bytes], timeout_s: float
-    ) -> dict[str, Any]:
-        """Check the signatures of a file the citizen uploads, passed through as it arrives."""
-        result: dict[str, Any] = await self.json(
-            "POST",
-            "/v1/validations",
-            token,
-            content=body,
-            headers={"Content-Type": content_type},
-            timeout_s=timeout_s,
-        )
-        return result
+    async def validate_upload(self, token: str, upload: Upload) -> dict[str, Any]:
+        """Check the signatures of a file the citizen uploads."""
+        return await self.forward("/v1/validations", token, upload)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
 from typing import Any
 
 from hoso_portal.clients.base import Download, ServiceClient
+from hoso_portal.upload import Upload
 
 
 class SubmissionClient(ServiceClient):
@@ -42,25 +42,11 @@ class SubmissionClient(ServiceClient):
         return result
 
     async def upload(
-        self,
-        token: str,
-        dossier_id: str,
-        code: str,
-        *,
-        content_type: str,
-        body: AsyncIterable[bytes],
-        timeout_s: float,
+        self, token: str, dossier_id: str, code: str, upload: Upload
     ) -> dict[str, Any]:
-        """ "Từ máy tính": the multipart body passed on as it arrives."""
-        result: dict[str, Any] = await self.json(
-            "POST",
-            f"/v1/dossiers/{dossier_id}/components/{code}/upload",
-            token,
-            content=body,
-            headers={"Content-Type": content_type},
-            timeout_s=timeout_s,
-        )
-        return result
+        """ "Từ máy tính": a component's file."""
+        path = f"/v1/dossiers/{dossier_id}/components/{code}/upload"
+        return await self.forward(path, token, upload)
 
     async def attach_vault(
         self, token: str, dossier_id: str, code: str, *, document_id: str, version: int, sha256: str
@@ -115,25 +101,9 @@ class SubmissionClient(ServiceClient):
 
     # -- the result (kết quả giải quyết), for the officers of the dossier's agency ------------
 
-    async def upload_result(
-        self,
-        token: str,
-        dossier_id: str,
-        *,
-        content_type: str,
-        body: AsyncIterable[bytes],
-        timeout_s: float,
-    ) -> dict[str, Any]:
-        """The officer's result PDF, passed on as it arrives."""
-        result: dict[str, Any] = await self.json(
-            "POST",
-            f"/v1/dossiers/{dossier_id}/result",
-            token,
-            content=body,
-            headers={"Content-Type": content_type},
-            timeout_s=timeout_s,
-        )
-        return result
+    async def upload_result(self, token: str, dossier_id: str, upload: Upload) -> dict[str, Any]:
+        """The officer's result PDF."""
+        return await self.forward(f"/v1/dossiers/{dossier_id}/result", token, upload)
 
     async def sign_result(self, token: str, dossier_id: str, provider: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.json(

@@ -50,6 +50,8 @@ async def officer_form_session(session: FormSessionDep) -> UserSession:
 
 OfficerDep = Annotated[UserSession, Depends(officer_session)]
 OfficerFormDep = Annotated[UserSession, Depends(officer_form_session)]
+# "?xong=": the action the officer just took, which the page names.
+ActionDone = Annotated[str | None, Query(max_length=40)]
 
 
 @router.get(CONSOLE)
@@ -152,7 +154,7 @@ async def dossier_page(
     did: DossierId,
     session: OfficerDep,
     portal: PortalDep,
-    xong: Annotated[str | None, Query(max_length=40)] = None,
+    xong: ActionDone = None,
 ) -> Response:
     """A dossier: citizen, procedure, components with files and signature reports, actions."""
     return await _dossier_page(request, portal, session, did, done=xong)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hoso_portal import words
-from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
+from hoso_portal.deps import FormSessionDep, Portal, PortalDep, SessionDep, UserSession
 from hoso_portal.errors import ApiProblem, CsrfRefused, PageNotFound
-from hoso_portal.pages import render, see_other
+from hoso_portal.pages import refused_status, render, see_other
 from hoso_portal.routes.eforms import _file_response
-from hoso_portal.security import same_token
-from hoso_portal.upload import MalformedUpload, split_csrf
+from hoso_portal.upload import checked_upload
 
 router = APIRouter()
 
@@ -25,6 +26,8 @@ VAULT_PICKER_SIZE = 50
 _DOSSIER_ID = re.compile(r"^[0-9a-f]{1,64}$")
 _CODE = re.compile(r"^[A-Z0-9_]{1,20}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# An e-form's id, and the idempotency key a dossier page renders.
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
 # DVCQG statuses in which the citizen changes the components: draft, and supplement requested.
 EDITABLE = {0, 5}
 WITHDRAWABLE = {1, 2}
@@ -44,6 +47,8 @@ def component_code(code: str) -> str:
 
 DossierId = Annotated[str, Depends(dossier_id)]
 ComponentCode = Annotated[str, Depends(component_code)]
+# "?xong=": what the last post on a dossier's page did (a component's code, or a step's name).
+Done = Annotated[str | None, Query(max_length=20)]
 
 
 @router.post(DOSSIERS)
@@ -130,28 +135,60 @@ async def _dossier_page(
 
 @router.get(DOSSIERS + "/{dossier_id}")
 async def dossier_page(
-    request: Request,
-    did: DossierId,
-    session: SessionDep,
-    portal: PortalDep,
-    xong: Annotated[str | None, Query(max_length=20)] = None,
+    request: Request, did: DossierId, session: SessionDep, portal: PortalDep, xong: Done = None
 ) -> Response:
     """A dossier: "Thành phần hồ sơ" and their ways to fill, "Nộp hồ sơ", status history."""
     return await _dossier_page(request, portal, session, did, done=xong)
 
 
-async def _attach_failed(
-    request: Request,
-    portal: PortalDep,
-    session: UserSession,
-    did: str,
-    code: str,
-    problem: ApiProblem,
+async def _refused(
+    request: Request, portal: PortalDep, session: UserSession, did: str, field: str, detail: str
 ) -> Response:
-    status = 200 if request.headers.get("hx-request") == "true" else 422
+    """The dossier page again, with why `field` (a component's code, or a form) was refused."""
     return await _dossier_page(
-        request, portal, session, did, errors={code: problem.detail}, status_code=status
+        request, portal, session, did, errors={field: detail}, status_code=refused_status(request)
     )
+
+
+@dataclass(frozen=True)
+class ComponentPost:
+    """A post that fills one component of a dossier, and the ways back to the dossier's page."""
+
+    request: Request
+    portal: Portal
+    session: UserSession
+    did: str
+    code: str
+
+    async def picked(self, field: str, pattern: re.Pattern[str]) -> str | None:
+        """The id chosen in the form's `field`; None when none was, or it is not an id."""
+        value = (await self.request.form()).get(field)
+        return value if isinstance(value, str) and pattern.match(value) else None
+
+    async def refused(self, detail: str) -> Response:
+        """The dossier's page again, the reason beside the component."""
+        return await _refused(self.request, self.portal, self.session, self.did, self.code, detail)
+
+    async def attached(self, attaching: Awaitable[object]) -> Response:
+        """Back to the component once attached; the page again with the service's reason if not."""
+        try:
+            await attaching
+        except ApiProblem as problem:
+            return await self.refused(problem.detail)
+        return see_other(self.request, f"{DOSSIERS}/{self.did}?xong={self.code}#tp-{self.code}")
+
+
+async def component_form(
+    request: Request,
+    did: DossierId,
+    code: ComponentCode,
+    session: FormSessionDep,
+    portal: PortalDep,
+) -> ComponentPost:
+    return ComponentPost(request, portal, session, did, code)
+
+
+ComponentFormDep = Annotated[ComponentPost, Depends(component_form)]
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tai-len")
@@ -159,74 +196,38 @@ async def attach_upload(
     request: Request, did: DossierId, code: ComponentCode, session: SessionDep, portal: PortalDep
 ) -> Response:
     """ "Từ máy tính": the file streamed on to the service, CSRF token checked first."""
-    try:
-        token, rest = await split_csrf(request.headers.get("content-type"), request.stream())
-    except MalformedUpload as error:
-        raise CsrfRefused() from error
-    if not same_token(session.data.csrf, token):
-        raise CsrfRefused()
-    try:
-        await portal.submission.upload(
-            session.token,
-            did,
-            code,
-            content_type=str(request.headers.get("content-type")),
-            body=rest,
-            timeout_s=portal.settings.upload_timeout_s,
-        )
-    except ApiProblem as problem:
-        return await _attach_failed(request, portal, session, did, code, problem)
-    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+    # Not a ComponentFormDep: reading the form would read the file the service is to stream.
+    upload = await checked_upload(request, session.data.csrf, portal.settings.upload_timeout_s)
+    post = ComponentPost(request, portal, session, did, code)
+    return await post.attached(portal.submission.upload(session.token, did, code, upload))
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/tu-kho")
-async def attach_from_vault(
-    request: Request,
-    did: DossierId,
-    code: ComponentCode,
-    session: FormSessionDep,
-    portal: PortalDep,
-) -> Response:
+async def attach_from_vault(post: ComponentFormDep) -> Response:
     """From "Hồ sơ điện tử": the chosen document's current version, pinned by its hash."""
-    form = await request.form()
-    document_id = form.get("document_id")
-    if not isinstance(document_id, str) or not _ID.match(document_id):
-        problem = ApiProblem(422, "document_required", words.ERR_PICK_DOCUMENT)
-        return await _attach_failed(request, portal, session, did, code, problem)
-    document = await portal.documents.get(session.token, document_id)
-    try:
-        await portal.submission.attach_vault(
-            session.token,
-            did,
-            code,
-            document_id=document_id,
-            version=int(document["current_version"]),
-            sha256=str(document["object"]["sha256"]),
+    document_id = await post.picked("document_id", _ID)
+    if document_id is None:
+        return await post.refused(words.ERR_PICK_DOCUMENT)
+    token = post.session.token
+    document = await post.portal.documents.get(token, document_id)
+    version, sha256 = int(document["current_version"]), str(document["object"]["sha256"])
+    return await post.attached(
+        post.portal.submission.attach_vault(
+            token, post.did, post.code, document_id=document_id, version=version, sha256=sha256
         )
-    except ApiProblem as problem:
-        return await _attach_failed(request, portal, session, did, code, problem)
-    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+    )
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/bieu-mau-da-ky")
-async def attach_signed_form(
-    request: Request,
-    did: DossierId,
-    code: ComponentCode,
-    session: FormSessionDep,
-    portal: PortalDep,
-) -> Response:
+async def attach_signed_form(post: ComponentFormDep) -> Response:
     """The signed e-form, directly: no download and upload round trip."""
-    form = await request.form()
-    form_id = form.get("form_id")
-    if not isinstance(form_id, str) or not re.match(r"^[0-9a-f]{32}$", form_id):
-        problem = ApiProblem(422, "form_required", words.ERR_PICK_FORM)
-        return await _attach_failed(request, portal, session, did, code, problem)
-    try:
-        await portal.submission.attach_eform(session.token, did, code, form_id)
-    except ApiProblem as problem:
-        return await _attach_failed(request, portal, session, did, code, problem)
-    return see_other(request, f"{DOSSIERS}/{did}?xong={code}#tp-{code}")
+    form_id = await post.picked("form_id", _HEX32)
+    if form_id is None:
+        return await post.refused(words.ERR_PICK_FORM)
+    token = post.session.token
+    return await post.attached(
+        post.portal.submission.attach_eform(token, post.did, post.code, form_id)
+    )
 
 
 @router.post(DOSSIERS + "/{dossier_id}/thanh-phan/{code}/go")
@@ -256,15 +257,12 @@ async def submit(
     """ "Nộp hồ sơ" (or "Nộp bổ sung"): once per rendered page, whatever the clicks."""
     form = await request.form()
     key = form.get("idempotency_key")
-    if not isinstance(key, str) or not re.match(r"^[0-9a-f]{32}$", key):
+    if not isinstance(key, str) or not _HEX32.match(key):
         raise CsrfRefused()
     try:
         await portal.submission.submit(session.token, did, key)
     except ApiProblem as problem:
-        status = 200 if request.headers.get("hx-request") == "true" else 422
-        return await _dossier_page(
-            request, portal, session, did, errors={"submit": problem.detail}, status_code=status
-        )
+        return await _refused(request, portal, session, did, "submit", problem.detail)
     return see_other(request, f"{DOSSIERS}/{did}/bien-nhan")
 
 
@@ -290,8 +288,5 @@ async def withdraw(
     try:
         await portal.submission.withdraw(session.token, did, text)
     except ApiProblem as problem:
-        status = 200 if request.headers.get("hx-request") == "true" else 422
-        return await _dossier_page(
-            request, portal, session, did, errors={"withdraw": problem.detail}, status_code=status
-        )
+        return await _refused(request, portal, session, did, "withdraw", problem.detail)
     return see_other(request, f"{DOSSIERS}/{did}?xong=rut")

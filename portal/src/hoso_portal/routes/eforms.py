@@ -23,7 +23,7 @@ from hoso_portal.eform import (
     to_send,
 )
 from hoso_portal.errors import ApiProblem, PageNotFound
-from hoso_portal.pages import render, see_other
+from hoso_portal.pages import refused_status, render, see_other
 from hoso_portal.signing_notice import NoticeLinks, answer_otp, notice_context, show
 
 router = APIRouter()
@@ -184,7 +184,7 @@ async def _invalid(
     form: dict[str, Any] | None = None,
 ) -> Response:
     errors = field_errors(problem.errors) or {"": problem.detail}
-    status = 200 if request.headers.get("hx-request") == "true" else 422
+    status = refused_status(request)
     return await _form_page(
         request,
         portal,

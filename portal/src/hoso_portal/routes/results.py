@@ -16,12 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 from hoso_portal import words
 from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
 from hoso_portal.errors import ApiProblem, CsrfRefused
-from hoso_portal.pages import render, see_other
-from hoso_portal.routes.dossiers import DOSSIERS, DossierId
+from hoso_portal.pages import refused_status, render, see_other
+from hoso_portal.routes.dossiers import DOSSIERS, Done, DossierId
 from hoso_portal.routes.eforms import _file_response
-from hoso_portal.security import same_token
 from hoso_portal.signing_notice import NoticeLinks, answer_otp, notice_context, show
-from hoso_portal.upload import MalformedUpload, split_csrf
+from hoso_portal.upload import checked_upload
 
 router = APIRouter()
 
@@ -90,19 +89,15 @@ async def _failed(
     problem: ApiProblem,
     field: str = "result",
 ) -> Response:
-    status = 200 if request.headers.get("hx-request") == "true" else 422
+    errors = {field: problem.detail}
     return await _result_page(
-        request, portal, session, dossier_id, errors={field: problem.detail}, status_code=status
+        request, portal, session, dossier_id, errors=errors, status_code=refused_status(request)
     )
 
 
 @router.get(CONSOLE_DOSSIERS + "/{dossier_id}/ket-qua")
 async def result_page(
-    request: Request,
-    did: DossierId,
-    session: SessionDep,
-    portal: PortalDep,
-    xong: Annotated[str | None, Query(max_length=20)] = None,
+    request: Request, did: DossierId, session: SessionDep, portal: PortalDep, xong: Done = None
 ) -> Response:
     """The dossier's result: upload, "Ký số", its signature, "Hoàn thành" and "Trả kết quả"."""
     return await _result_page(request, portal, session, did, done=xong)
@@ -113,20 +108,9 @@ async def upload_result(
     request: Request, did: DossierId, session: SessionDep, portal: PortalDep, back: Back = None
 ) -> Response:
     """The result PDF, streamed on to submission once the CSRF token at its head is checked."""
+    upload = await checked_upload(request, session.data.csrf, portal.settings.upload_timeout_s)
     try:
-        token, rest = await split_csrf(request.headers.get("content-type"), request.stream())
-    except MalformedUpload as error:
-        raise CsrfRefused() from error
-    if not same_token(session.data.csrf, token):
-        raise CsrfRefused()
-    try:
-        await portal.submission.upload_result(
-            session.token,
-            did,
-            content_type=str(request.headers.get("content-type")),
-            body=rest,
-            timeout_s=portal.settings.upload_timeout_s,
-        )
+        await portal.submission.upload_result(session.token, did, upload)
     except ApiProblem as problem:
         return await _failed(request, portal, session, did, problem)
     return see_other(request, f"{back_url(did, back)}?xong=tai-len#ket-qua")

@@ -11,11 +11,10 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from hoso_portal import words
 from hoso_portal.deps import FormSessionDep, PortalDep, SessionDep, UserSession
-from hoso_portal.errors import ApiProblem, CsrfRefused, PageNotFound
+from hoso_portal.errors import ApiProblem, PageNotFound
 from hoso_portal.pages import render, see_other
-from hoso_portal.security import same_token
 from hoso_portal.signing_notice import NoticeLinks, answer_otp, notice_context, show
-from hoso_portal.upload import MalformedUpload, split_csrf
+from hoso_portal.upload import checked_upload
 
 router = APIRouter()
 
@@ -138,24 +137,14 @@ async def upload(request: Request, session: SessionDep, portal: PortalDep) -> Re
     too_large = length.isdigit() and int(length) > (
         portal.settings.max_upload_bytes + FORM_OVERHEAD_BYTES
     )
-    try:
-        token, rest = await split_csrf(request.headers.get("content-type"), request.stream())
-    except MalformedUpload as error:
-        raise CsrfRefused() from error
-    if not same_token(session.data.csrf, token):
-        raise CsrfRefused()
+    upload = await checked_upload(request, session.data.csrf, portal.settings.upload_timeout_s)
     providers = await _providers(portal, session)
     if too_large:
         limit = f"{portal.settings.max_upload_bytes / 1024**2:.0f} MB"
         errors = {"file": f"Tệp vượt quá dung lượng cho phép ({limit})."}
         return _upload_failed(request, portal, providers, errors)
     try:
-        document = await portal.documents.upload(
-            session.token,
-            content_type=str(request.headers.get("content-type")),
-            body=rest,
-            timeout_s=portal.settings.upload_timeout_s,
-        )
+        document = await portal.documents.upload(session.token, upload)
     except ApiProblem as problem:
         return _upload_failed(request, portal, providers, _field_errors(problem))
     return see_other(request, f"{VAULT}/{document['id']}/ky-so")
@@ -298,19 +287,9 @@ async def check_file_form(request: Request, session: SessionDep) -> Response:
 @router.post("/kiem-tra-chu-ky")
 async def check_file(request: Request, session: SessionDep, portal: PortalDep) -> Response:
     """Pass the uploaded file on to signing's validation and show its report."""
+    upload = await checked_upload(request, session.data.csrf, portal.settings.upload_timeout_s)
     try:
-        token, rest = await split_csrf(request.headers.get("content-type"), request.stream())
-    except MalformedUpload as error:
-        raise CsrfRefused() from error
-    if not same_token(session.data.csrf, token):
-        raise CsrfRefused()
-    try:
-        report = await portal.signing.validate_upload(
-            session.token,
-            content_type=str(request.headers.get("content-type")),
-            body=rest,
-            timeout_s=portal.settings.upload_timeout_s,
-        )
+        report = await portal.signing.validate_upload(session.token, upload)
     except ApiProblem as problem:
         return render(
             request,

@@ -9,7 +9,7 @@ from typing import Literal, TypeVar
 
 from pymongo import ASCENDING
 
-from hoso_common.metrics import Sample, Sampler, label, meter, seconds_since
+from hoso_common.metrics import Sample, Sampler, counter, durations, label, seconds_since
 from hoso_signing.domain.states import FINAL_STATES, SignStatus
 from hoso_signing.providers import (
     OtpAuthorizer,
@@ -28,21 +28,18 @@ T = TypeVar("T")
 PENDING_STATES = tuple(s for s in SignStatus if s not in FINAL_STATES)
 BEHIND_STATES = (SignStatus.APPROVED, SignStatus.FINISHING)
 
-_meter = meter()
-OUTCOMES = _meter.create_counter(
+OUTCOMES = counter(
     "hoso.signing.outcomes",
-    unit="{request}",
-    description="Sign requests that reached a final state, by provider, outcome and reason.",
+    "{request}",
+    "Sign requests that reached a final state, by provider, outcome and reason.",
 )
-APPROVAL_TO_SIGNED = _meter.create_histogram(
+APPROVAL_TO_SIGNED = durations(
     "hoso.signing.approval_to_signed.duration",
-    unit="s",
-    description="Time from the citizen's approval to SignCompleted, by provider.",
+    "Time from the citizen's approval to SignCompleted, by provider.",
 )
-PROVIDER_CALLS = _meter.create_histogram(
+PROVIDER_CALLS = durations(
     "hoso.signing.provider.call.duration",
-    unit="s",
-    description="Calls to a CA provider, by provider, operation and outcome.",
+    "Calls to a CA provider, by provider, operation and outcome.",
 )
 
 
