@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import renders
 from .inventory import all_parts, select
 from .parts import Part, PartFailed
 from .probes import port_in_use
@@ -441,6 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=30)
     logs.add_argument("-f", "--follow", action="store_true")
     logs.set_defaults(func=cmd_logs)
+    routes = commands.add_parser(
+        "renders", help="check compose's gateway and the Ingresses against the routes"
+    )
+    routes.add_argument("--write", action="store_true", help="rewrite them instead")
+    routes.set_defaults(func=lambda args: renders.check(args.write))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `status | head` should not trace back
     try:

@@ -7,13 +7,14 @@ import json
 import os
 import pwd
 import signal
-from dataclasses import dataclass
 from pathlib import Path
 
 import gateway_policy
 
+from .nginx import api_fallback_lines, location_lines
 from .parts import Part
 from .probes import http_status
+from .routes import CONNECT_TIMEOUT_S, DEFAULT_BODY, READ_TIMEOUT_S, ROUTES, Route
 from .settings import (
     CA_PORT,
     CONF,
@@ -34,48 +35,25 @@ from .settings import (
 )
 
 
-@dataclass(frozen=True)
-class Route:
-    prefix: str
-    upstream: str
-    ports: tuple[int, ...]
-    streaming: bool = False
-    openapi: bool = False
-    # False: the upstream serves under the same prefix (Keycloak's /auth)
-    strip_prefix: bool = True
-    home: str = ""  # where the bare prefix sends a browser (a UI's start page)
-    # Rate-limit zones of this route only (gateway_policy.limit_zones), e.g. ("login",).
-    limits: tuple[str, ...] = ()
-    # None leaves the upstream's own Content-Security-Policy (an IdP's login pages).
-    csp: str | None = gateway_policy.API_CSP
+def local_ports() -> dict[str, tuple[int, ...]]:
+    """The 127.0.0.1 ports behind each route's upstream in the local stack."""
+    return {
+        "documents": (8101,),
+        "eforms": (8102,),
+        "submission": (8104,),
+        "notifications": (8105,),
+        "signing": tuple(SIGNING_BASE_PORT + i for i in range(SIGNING_REPLICAS)),
+        "keycloak": (KEYCLOAK_PORT,),
+        "ca": (CA_PORT,),
+        "victoriametrics": (METRICS_PORT,),
+        "zipkin": (ZIPKIN_PORT,),
+        "mailpit": (MAILPIT_PORT,),
+        "portal": (PORTAL_PORT,),
+    }
 
 
-def gateway_routes() -> list[Route]:
-    signing_ports = tuple(SIGNING_BASE_PORT + i for i in range(SIGNING_REPLICAS))
-    return [
-        Route("/api/documents/", "documents", (8101,), streaming=True, openapi=True),
-        Route("/api/eforms/", "eforms", (8102,), openapi=True),
-        Route("/api/submission/", "submission", (8104,), streaming=True, openapi=True),
-        Route("/api/notifications/", "notifications", (8105,), openapi=True),
-        Route("/api/signing/", "signing", signing_ports, openapi=True),
-        Route(
-            "/auth/", "keycloak", (KEYCLOAK_PORT,), strip_prefix=False, limits=("login",), csp=None
-        ),
-        Route("/ca/", "ca", (CA_PORT,), csp=gateway_policy.PAGE_CSP),
-        Route(
-            "/metrics-ui/",
-            "victoriametrics",
-            (METRICS_PORT,),
-            home="vmui/",
-            csp=gateway_policy.PAGE_CSP,
-        ),
-        Route("/traces/", "zipkin", (ZIPKIN_PORT,), home="zipkin/", csp=gateway_policy.PAGE_CSP),
-        # Mailpit serves under /mail/ itself (--webroot) and sets its own policy.
-        Route("/mail/", "mailpit", (MAILPIT_PORT,), strip_prefix=False, csp=None),
-        # Everything else is the citizen portal, which sets its own policy (no inline
-        # scripts); it streams uploads on to documents.
-        Route("/", "portal", (PORTAL_PORT,), streaming=True, csp=None),
-    ]
+def _local_proxy(route: Route, target: str) -> list[str]:
+    return [f"proxy_pass http://{route.upstream}{target};"]
 
 
 class Gateway(Part):
@@ -115,11 +93,13 @@ class Gateway(Part):
         return http_status(f"http://{HOST}:{self.port}/gateway/health") == 200
 
     def render(self) -> str:
-        routes = gateway_routes()
+        ports = local_ports()
         index = json.dumps(
             {
                 "service": "hoso gateway (local stack)",
-                "routes": {r.prefix: [f"http://{HOST}:{p}/" for p in r.ports] for r in routes},
+                "routes": {
+                    r.prefix: [f"http://{HOST}:{p}/" for p in ports[r.upstream]] for r in ROUTES
+                },
             },
             separators=(",", ":"),
         )
@@ -142,27 +122,21 @@ class Gateway(Part):
             "    '$request_time s upstream=$upstream_addr request_id=$hoso_request_id';",
             f"  access_log {LOGS / 'gateway-access.log'} hoso;",
             *(
-                f"  {kind}_temp_path {RUN / 'nginx' / temp};"
-                for kind, temp in [
-                    ("client_body", "client_body"),
-                    ("proxy", "proxy"),
-                    ("fastcgi", "fastcgi"),
-                    ("uwsgi", "uwsgi"),
-                    ("scgi", "scgi"),
-                ]
+                f"  {kind}_temp_path {RUN / 'nginx' / kind};"
+                for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
             ),
-            "  client_max_body_size 25m;",
-            "  proxy_connect_timeout 5s;",
-            "  proxy_read_timeout 300s;",
-            "  proxy_send_timeout 300s;",
+            f"  client_max_body_size {DEFAULT_BODY};",
+            f"  proxy_connect_timeout {CONNECT_TIMEOUT_S}s;",
+            f"  proxy_read_timeout {READ_TIMEOUT_S}s;",
+            f"  proxy_send_timeout {READ_TIMEOUT_S}s;",
             "  map $http_x_request_id $hoso_request_id {",
             '    default $http_x_request_id; "" $request_id;',
             "  }",
             *(f"  {line}" for line in gateway_policy.http_lines()),
         ]
-        for route in routes:
+        for route in ROUTES:
             lines.append(f"  upstream {route.upstream} {{")
-            lines += [f"    server {HOST}:{port} max_fails=0;" for port in route.ports]
+            lines += [f"    server {HOST}:{port} max_fails=0;" for port in ports[route.upstream]]
             # Idle connections are dropped before uvicorn drops them (--timeout-keep-alive),
             # so nginx never sends a request on a connection the app is closing.
             lines += ["    keepalive 16;", "    keepalive_timeout 60s;", "  }"]
@@ -176,84 +150,11 @@ class Gateway(Part):
             "      default_type application/json;",
             f"      return 200 '{index}\\n';",
             "    }",
+            *api_fallback_lines("    "),
         ]
-        # An API path no service serves is the gateway's own 404 (problem+json); every other
-        # unknown path is the portal's page for people.
-        lines.append("    location /api/ { return 404; }")
-        # The services' /metrics is for the metrics server, which scrapes them directly.
-        lines.append("    location ~ ^/api/[^/]+/metrics$ { return 404; }")
-        for route in routes:
-            lines += self.render_route(route)
+        for route in ROUTES:
+            lines += location_lines(
+                route, _local_proxy, "    ", overrides=True, streaming_body=GATEWAY_MAX_BODY
+            )
         lines += ["  }", "}", ""]
         return "\n".join(lines)
-
-    def render_route(self, route: Route) -> list[str]:
-        prefix = route.prefix
-        stem = prefix.rstrip("/")
-        common = [
-            "      proxy_http_version 1.1;",
-            '      proxy_set_header Connection "";',
-            "      proxy_set_header Host $http_host;",
-            "      proxy_set_header X-Real-IP $remote_addr;",
-            "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-            "      proxy_set_header X-Forwarded-Proto $scheme;",
-            "      proxy_set_header X-Forwarded-Host $http_host;",
-            "      proxy_set_header X-Forwarded-Port $server_port;",
-            *(
-                [f"      proxy_set_header X-Forwarded-Prefix {stem};"]
-                if route.strip_prefix and stem
-                else []
-            ),
-            "      proxy_set_header X-Request-Id $hoso_request_id;",
-            # exactly one X-Request-Id in the answer, the one the app saw
-            "      proxy_hide_header X-Request-Id;",
-            "      add_header X-Request-Id $hoso_request_id always;",
-            *(f"      {line}" for line in gateway_policy.limit_lines(route.limits)),
-        ]
-        target = "/" if route.strip_prefix else prefix
-        headers = [f"      {line}" for line in gateway_policy.security_headers(route.csp)]
-        page_headers = [
-            f"      {line}" for line in gateway_policy.security_headers(gateway_policy.PAGE_CSP)
-        ]
-        body = [f"      proxy_pass http://{route.upstream}{target};", *common, *headers]
-        if not route.strip_prefix:
-            # Keycloak's login answers carry large cookies and headers
-            body += ["      proxy_buffer_size 16k;", "      proxy_buffers 8 16k;"]
-        if route.streaming:
-            body += [
-                f"      client_max_body_size {GATEWAY_MAX_BODY};",
-                "      proxy_request_buffering off;",
-                "      proxy_buffering off;",
-            ]
-        lines = [f"    location = {stem} {{ return 301 {prefix}; }}"] if stem else []
-        if route.home:
-            lines.append(f"    location = {prefix} {{ return 302 {prefix}{route.home}; }}")
-        lines += [f"    location {prefix} {{", *body, "    }"]
-        if route.openapi:
-            # The apps do not know the prefix the gateway strips: point Swagger UI at the
-            # prefixed schema and make "Try it out" call through the gateway.
-            for page, needle, replacement, types in [
-                ("docs", "'/openapi.json'", f"'{stem}/openapi.json'", "text/html"),
-                (
-                    "openapi.json",
-                    '{"openapi":',
-                    f'{{"servers":[{{"url":"{stem}"}}],"openapi":',
-                    "application/json",
-                ),
-            ]:
-                lines += [
-                    f"    location = {prefix}{page} {{",
-                    f"      proxy_pass http://{route.upstream}/{page};",
-                    *common,
-                    *(page_headers if page == "docs" else headers),
-                    '      proxy_set_header Accept-Encoding "";',
-                    *([f"      sub_filter_types {types};"] if types != "text/html" else []),
-                    "      sub_filter_once on;",
-                    f"      sub_filter {nginx_quote(needle)} {nginx_quote(replacement)};",
-                    "    }",
-                ]
-        return lines
-
-
-def nginx_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
