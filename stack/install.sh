@@ -305,18 +305,15 @@ fi
 # A venv of its own in the cache: stack/hoso_stack.py runs on the system's python3 and talks
 # to supervisord over its socket, so the workspace's venv does not need it.
 SUPERVISOR_VERSION="4.3.0"
-SUPERVISOR_DIR="$CACHE/supervisor-$SUPERVISOR_VERSION"
-step "supervisor $SUPERVISOR_VERSION"
-if [ -x "$SUPERVISOR_DIR/bin/supervisord" ] && [ -f "$SUPERVISOR_DIR/.complete" ]; then
-    done_step "cached"
-else
-    rm -rf "$SUPERVISOR_DIR"
-    uv venv -q --python "$(command -v python3)" "$SUPERVISOR_DIR" \
-        || die "could not create a venv for supervisor"
-    uv pip install -q --python "$SUPERVISOR_DIR/bin/python" "supervisor==$SUPERVISOR_VERSION" \
+install_supervisor() { # <venv dir>
+    rm -rf "$1"
+    uv venv -q --python "$(command -v python3)" "$1" || die "could not create a venv for supervisor"
+    uv pip install -q --python "$1/bin/python" "supervisor==$SUPERVISOR_VERSION" \
         || die "could not install supervisor $SUPERVISOR_VERSION"
-    "$SUPERVISOR_DIR/bin/supervisord" --version | grep -qx "$SUPERVISOR_VERSION" \
-        || die "the installed supervisord does not start"
-    touch "$SUPERVISOR_DIR/.complete"
+    "$1/bin/supervisord" --version | grep -qx "$SUPERVISOR_VERSION" || die "supervisord does not start"
+    touch "$1/.complete"
     done_step "installed"
-fi
+}
+step "supervisor $SUPERVISOR_VERSION"
+if [ -f "$CACHE/supervisor-$SUPERVISOR_VERSION/.complete" ]; then done_step "cached"
+else install_supervisor "$CACHE/supervisor-$SUPERVISOR_VERSION"; fi
