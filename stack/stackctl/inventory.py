@@ -75,7 +75,7 @@ def all_parts() -> list[Part]:
         if name.startswith("HOSO_NOTIFICATIONS_"):
             service_env["notifications"][name] = value
     parts += [
-        App(name, f"hoso_{name}", port, "services", extra_env=service_env.get(name))
+        App(name, f"hoso_{name}", port, "services", extra_env=service_env.get(name, {}))
         for name, port in SERVICE_PORTS.items()
     ]
     parts += [

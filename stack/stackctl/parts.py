@@ -569,10 +569,7 @@ class App(Part):
         health: str = "/health/ready",
         extra_env: dict[str, str] | None = None,
     ) -> None:
-        self.name = name
-        self.module = module
-        self.port = port
-        self.group = group
+        self.name, self.module, self.port, self.group = name, module, port, group
         self.health = health
         self.extra_env = extra_env or {}
 

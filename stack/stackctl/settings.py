@@ -29,8 +29,15 @@ MAILPIT_BIN = CACHE / "mailpit-1.33.1" / "mailpit"
 SUPERVISOR_HOME = CACHE / "supervisor-4.3.0"
 
 HOST = "127.0.0.1"
+# The local stack's documented placeholders (docs/configuration.md), refused in production.
 S3_ACCESS_KEY = "hoso-local"
-S3_SECRET_KEY = "hoso-local-secret"  # noqa: S105 - the local stack's documented placeholder
+S3_SECRET_KEY = "hoso-local-secret"  # noqa: S105
+KAFKA_SASL_USER = "hoso-local"
+KAFKA_SASL_PASSWORD = "hoso-local-secret"  # noqa: S105
+# The master realm's administrator, created on the first start; tests and benchmarks use it
+# to create their users through the admin REST API (local stack only).
+KEYCLOAK_ADMIN = "admin"
+KEYCLOAK_ADMIN_PASSWORD = "hoso-local-admin"  # noqa: S105
 TAIL_LINES = 30
 STOP_GRACE_S = 15.0
 
@@ -45,18 +52,12 @@ KAFKA_PORT = env_int("HOSO_KAFKA_PORT", 9092)
 # A second listener with SASL/SCRAM-SHA-512, as production Kafka has; the apps keep the
 # plaintext one, tests prove the authenticated path (docs/operations.md, "Kafka security").
 KAFKA_SASL_PORT = env_int("HOSO_KAFKA_SASL_PORT", KAFKA_PORT + 2)
-KAFKA_SASL_USER = "hoso-local"
-KAFKA_SASL_PASSWORD = "hoso-local-secret"  # noqa: S105 - the local stack's documented placeholder
 MONGO_PORT = env_int("HOSO_MONGO_PORT", 27017)
 # FerretDB itself listens here, behind stack/mongo_write_lock.py (see docs/decisions.md)
 FERRETDB_PORT = env_int("HOSO_FERRETDB_PORT", MONGO_PORT + 1)
 S3_PORT = env_int("HOSO_S3_PORT", 9000)
 KEYCLOAK_PORT = env_int("HOSO_KEYCLOAK_PORT", 8180)
 KEYCLOAK_MANAGEMENT_PORT = env_int("HOSO_KEYCLOAK_MANAGEMENT_PORT", KEYCLOAK_PORT + 1)
-# The master realm's administrator, created on the first start; tests and benchmarks use it
-# to create their users through the admin REST API (local stack only).
-KEYCLOAK_ADMIN = "admin"
-KEYCLOAK_ADMIN_PASSWORD = "hoso-local-admin"  # noqa: S105 - the local stack's documented placeholder
 CA_PORT = env_int("HOSO_CA_PORT", 8091)
 METRICS_PORT = env_int("HOSO_METRICS_PORT", 8428)
 ZIPKIN_PORT = env_int("HOSO_ZIPKIN_PORT", 9411)

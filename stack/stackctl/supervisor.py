@@ -77,26 +77,17 @@ def program_section(part: Part, priority: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Home:
-    """Where supervisord keeps its socket, pid, config (run) and its own log (logs)."""
+    """supervisord's config, socket and pid (under .stack/run) and its own log."""
 
-    run: Path = RUN
-    logs: Path = LOGS
+    conf: Path
+    socket: Path
+    pid_file: Path
+    log: Path
 
-    @property
-    def conf(self) -> Path:
-        return self.run / "supervisord.conf"
-
-    @property
-    def socket(self) -> Path:
-        return self.run / "supervisor.sock"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.run / "supervisord.pid"
-
-    @property
-    def log(self) -> Path:
-        return self.logs / "supervisord.log"
+    @classmethod
+    def under(cls, run: Path = RUN, logs: Path = LOGS) -> Home:
+        names = ("supervisord.conf", "supervisor.sock", "supervisord.pid")
+        return cls(*(run / name for name in names), logs / "supervisord.log")
 
 
 def render(parts: Iterable[Part], home: Home) -> str:
@@ -163,7 +154,7 @@ class Supervisor:
     """The stack's supervisord: started on demand, spoken to over .stack/run/supervisor.sock."""
 
     def __init__(self, home: Home | None = None) -> None:
-        self.home = home or Home()
+        self.home = home or Home.under()
         self.rpc: Any = xmlrpc.client.ServerProxy(
             "http://localhost/RPC2", transport=_UnixTransport(self.home.socket)
         ).supervisor
@@ -176,8 +167,8 @@ class Supervisor:
 
     def ensure(self, parts: list[Part]) -> list[str]:
         """Write the config, start supervisord or load the config; names of changed parts."""
-        self.home.run.mkdir(parents=True, exist_ok=True)
-        self.home.logs.mkdir(parents=True, exist_ok=True)
+        self.home.conf.parent.mkdir(parents=True, exist_ok=True)
+        self.home.log.parent.mkdir(parents=True, exist_ok=True)
         self.home.conf.write_text(render(parts, self.home))
         if not self.answers():
             self.launch()

@@ -43,7 +43,7 @@ def test_a_part_becomes_a_program_supervisord_restarts_and_stops_as_a_group(
 ) -> None:
     command = ["java", "-cp", "/opt/kafka libs/*", "--rate=50%"]
     part = FakePart(command, {"HOSO_X": "a,b 10%", "HOSO_Y": "y"})
-    config = _parse(render([part], Home(run=tmp_path / "run", logs=tmp_path)))
+    config = _parse(render([part], Home.under(tmp_path / "run", tmp_path)))
 
     program = config["program:fake"]
     # supervisord expands %(name)s in its values: a literal % is doubled, and undoubled
@@ -63,12 +63,12 @@ def test_a_part_becomes_a_program_supervisord_restarts_and_stops_as_a_group(
 def test_a_value_supervisord_cannot_carry_is_refused(tmp_path: Path) -> None:
     part = FakePart(["true"], {"HOSO_X": 'say "hi"'})
     with pytest.raises(StackError, match="HOSO_X"):
-        render([part], Home(run=tmp_path, logs=tmp_path))
+        render([part], Home.under(tmp_path, tmp_path))
 
 
 def test_every_part_is_a_program_in_start_order(tmp_path: Path) -> None:
     parts = all_parts()
-    config = _parse(render(parts, Home(run=tmp_path, logs=tmp_path)))
+    config = _parse(render(parts, Home.under(tmp_path, tmp_path)))
     programs = [section.removeprefix("program:") for section in config.sections()[3:]]
     assert programs == [part.name for part in parts]
     priorities = [int(config[f"program:{name}"]["priority"]) for name in programs]
