@@ -69,12 +69,16 @@ def group_members(pgid: int) -> list[int]:
 
 @dataclass
 class Launch:
-    """A part being brought up; `ours` when this command started it, `pid` its process."""
+    """A part being brought up; `ours` when this command started it, `pid` its process.
+
+    `running`: it was running when this command came (not being started again after dying).
+    """
 
     part: Part
     ours: bool
     pid: int
     began: float
+    running: bool = False
     ready_in: float | None = None
 
     def check(self, supervisor: Supervisor, timeout: float) -> None:
@@ -101,7 +105,8 @@ def launch(supervisor: Supervisor, part: Part) -> Launch:
         # running, or being started again by supervisord after it died
         if info.pid:
             part.reload(info.pid)
-        return Launch(part, ours=False, pid=info.pid, began=began)
+        running = info.state == "RUNNING"
+        return Launch(part, ours=False, pid=info.pid, began=began, running=running)
     busy = [port for port in part.ports() if port_in_use(port)]
     with LogFile(part.log_path, "start: " + " ".join(part.command())) as log:
         if busy:
@@ -131,7 +136,7 @@ def wait_group(
                 step += 1
                 sys.stdout.write(f"[{step}/{total}] {item.part.name} ... ")
             shown = False
-            if not item.ours and item.ready_in is not None and item.ready_in < 1.0:
+            if item.running:
                 out(f"already running (pid {item.pid or '?'})")
             else:
                 out(f"ready in {item.ready_in:.1f}s")
