@@ -8,7 +8,7 @@ export SIGNING_REPLICAS ?= 2
 
 STACK := python3 stack/hoso_stack.py
 # only the test folders that exist, so a missing one does not fail pytest
-TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests portal/tests deploy/tools/tests tests/e2e tests/browser)
+TEST_PATHS := $(wildcard libs/*/tests services/*/tests sandbox/*/tests portal/tests deploy/tools/tests stack/tests tests/e2e tests/browser)
 
 .PHONY: help install up down reset status logs test test-unit test-integration test-e2e test-browser \
 	lint fuzz bench bench-upload bench-signing bench-burst bench-portal bench-stats deploy-check test-faults dead-letters

@@ -6,6 +6,9 @@
 #      Kubernetes JSON schemas (the kubernetes-validate wheel from PyPI), KEDA's CRD
 #      schema (its Go module) and the compose-spec schema (compose-go's Go module), all
 #      cached in ${HOSO_CACHE:-~/.cache/hoso}/tools. Nothing is fetched while validating.
+#   1b. the gateway's routes have one definition (stack/stackctl/routes.py): the committed
+#      renders (deploy/nginx/gateway.conf, the Ingresses) must be today's; with
+#      HOSO_DEPLOY_UPDATE_RENDERS=1 they are rewritten first;
 #   2. self-tests: a known-bad manifest and a known-bad compose file must be rejected, so a
 #      missing or lax schema cannot pass silently.
 #   3. every kustomization (base, overlays/dev, overlays/production) builds;
@@ -142,6 +145,13 @@ kubeconform() {
 OUT="${HOSO_DEPLOY_OUT:-$(mktemp -d)}"
 mkdir -p "$OUT"
 [[ -n "${HOSO_DEPLOY_OUT:-}" ]] || trap 'rm -rf "$OUT"' EXIT
+
+# --- 1b. the gateway's routes, rendered from their one definition --------------------------
+section "gateway routes (stack/stackctl/routes.py)"
+if [[ -n "${HOSO_DEPLOY_UPDATE_RENDERS:-}" ]]; then
+  python3 "$ROOT/stack/hoso_stack.py" renders --write || fail "rendering the gateway's routes"
+fi
+python3 "$ROOT/stack/hoso_stack.py" renders || fail "the gateway's renders differ from its routes"
 
 # --- 2. self-tests: the checks must be able to fail ---------------------------------
 section "self-tests (invalid input must be rejected)"

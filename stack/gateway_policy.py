@@ -1,8 +1,8 @@
 """The gateway's own answers and limits: problem+json errors, security headers, rate limits.
 
-Rendered into the local stack's nginx.conf by hoso_stack.py. deploy/nginx/gateway.conf
-(docker compose) carries the same text, and the Kubernetes Ingress the same policy through
-ingress-nginx annotations; tests/e2e/test_gateway.py checks the three agree.
+Rendered with the routes of stackctl/routes.py into the local stack's nginx.conf, into
+deploy/nginx/gateway.conf (docker compose) and, through ingress-nginx annotations, into the
+Kubernetes Ingress; `make deploy-check` checks the committed renders agree.
 """
 
 from __future__ import annotations
@@ -64,6 +64,42 @@ PAGE_CSP = (
 
 
 @dataclass(frozen=True)
+class Action:
+    """A costly request that a rate-limit zone counts: a method and a path under /api/<service>/.
+
+    `{id}` stands for one path segment. The local and compose gateways match it in a map of
+    "$request_method $request_uri"; the Kubernetes Ingress routes it through an Ingress of
+    its own that carries the limit (stackctl.routes renders both).
+    """
+
+    zone: str
+    service: str
+    path: str
+    method: str = "POST"
+
+    @property
+    def nginx_match(self) -> str:
+        path = self.path.replace("{id}", "[^/?]+")
+        return rf"~^{self.method} /api/{self.service}/{path}/?(\?|$)"
+
+    @property
+    def ingress_path(self) -> str:
+        return rf"/api/{self.service}(/)({self.path.replace('{id}', '[^/]+')})$"
+
+
+# What each zone counts (login counts every POST to the IdP's route, see limit_zones).
+ACTIONS = (
+    Action("upload", "documents", "v1/documents"),
+    Action("upload", "submission", "v1/dossiers/{id}/components/{id}/upload"),
+    Action("upload", "submission", "v1/dossiers/{id}/result"),
+    Action("sign", "documents", "v1/documents/{id}/sign"),
+    Action("sign", "eforms", "v1/forms/{id}/sign"),
+    Action("sign", "submission", "v1/dossiers/{id}/result/sign"),
+    Action("submit", "submission", "v1/dossiers/{id}/submit"),
+)
+
+
+@dataclass(frozen=True)
 class LimitZone:
     """Per-client request rate for one kind of costly request, keyed by the client address."""
 
@@ -77,40 +113,31 @@ class LimitZone:
     def key(self) -> str:
         return f"$hoso_limit_{self.name}"
 
+    @property
+    def per_second(self) -> int:
+        return int(self.rate.removesuffix("r/s"))
 
-def _zone(name: str, rate: str, burst: int, *matches: str) -> LimitZone:
-    # HOSO_GATEWAY_LIMIT_<NAME>="<rate> <burst>" overrides, e.g. "5r/s 10".
+
+def _zone(name: str, rate: str, burst: int, overrides: bool) -> LimitZone:
+    # HOSO_GATEWAY_LIMIT_<NAME>="<rate> <burst>" overrides, e.g. "5r/s 10" (local stack only).
     override = os.environ.get(f"HOSO_GATEWAY_LIMIT_{name.upper()}", "").split()
-    if len(override) == 2:
+    if overrides and len(override) == 2:
         rate, burst = override[0], int(override[1])
-    return LimitZone(name, rate, burst, matches)
+    matches = tuple(action.nginx_match for action in ACTIONS if action.zone == name)
+    return LimitZone(name, rate, burst, matches or ("~^POST ",))
 
 
-_END = r"/?(\?|$)"
+def limit_zones(overrides: bool = True) -> list[LimitZone]:
+    """The limits: high enough for the test suite and the fault scenarios (40 flows at once).
 
-
-def limit_zones() -> list[LimitZone]:
-    """The limits: high enough for the test suite and the fault scenarios (40 flows at once)."""
+    `overrides=False` gives the committed values (the compose and Kubernetes renders).
+    """
     return [
         # Attached to the login route (the IdP) with `limits=("login",)`; any POST there counts.
-        _zone("login", "10r/s", 50, r"~^POST "),
-        _zone(
-            "upload",
-            "20r/s",
-            100,
-            rf"~^POST /api/documents/v1/documents{_END}",
-            rf"~^POST /api/submission/v1/dossiers/[^/?]+/components/[^/?]+/upload{_END}",
-            rf"~^POST /api/submission/v1/dossiers/[^/?]+/result{_END}",
-        ),
-        _zone(
-            "sign",
-            "20r/s",
-            100,
-            rf"~^POST /api/documents/v1/documents/[^/?]+/sign{_END}",
-            rf"~^POST /api/eforms/v1/forms/[^/?]+/sign{_END}",
-            rf"~^POST /api/submission/v1/dossiers/[^/?]+/result/sign{_END}",
-        ),
-        _zone("submit", "10r/s", 50, rf"~^POST /api/submission/v1/dossiers/[^/?]+/submit{_END}"),
+        _zone("login", "10r/s", 50, overrides),
+        _zone("upload", "20r/s", 100, overrides),
+        _zone("sign", "20r/s", 100, overrides),
+        _zone("submit", "10r/s", 50, overrides),
     ]
 
 
@@ -147,10 +174,10 @@ def security_headers(csp: str | None) -> list[str]:
     return lines
 
 
-def http_lines() -> list[str]:
+def http_lines(overrides: bool = True) -> list[str]:
     """Inside `http {}`: no version in Server, the limit zones and what counts in each."""
     lines = ["server_tokens off;", "limit_req_status 429;", "limit_req_log_level warn;"]
-    for zone in limit_zones():
+    for zone in limit_zones(overrides):
         lines.append(f'map "$request_method $request_uri" {zone.key} {{')
         lines += [f'  "{pattern}" $binary_remote_addr;' for pattern in zone.matches]
         lines += ['  default "";', "}"]
@@ -158,14 +185,14 @@ def http_lines() -> list[str]:
     return lines
 
 
-def limit_lines(names: tuple[str, ...]) -> list[str]:
-    zones = {zone.name: zone for zone in limit_zones()}
+def limit_lines(names: tuple[str, ...], overrides: bool = True) -> list[str]:
+    zones = {zone.name: zone for zone in limit_zones(overrides)}
     return [f"limit_req zone={name} burst={zones[name].burst} nodelay;" for name in names]
 
 
-def server_lines(request_id: str) -> list[str]:
+def server_lines(request_id: str, overrides: bool = True) -> list[str]:
     """Inside `server {}`: relative redirects, the limits and nginx's own errors as problems."""
-    lines = ["absolute_redirect off;", *limit_lines(SERVER_ZONES)]
+    lines = ["absolute_redirect off;", *limit_lines(SERVER_ZONES, overrides)]
     for status in PROBLEMS:
         target = "=400 " if status == 494 else ""
         lines.append(f"error_page {status} {target}/_hoso/problems/{status};")

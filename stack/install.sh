@@ -2,7 +2,8 @@
 # Install what the local stack needs; safe to re-run (each step skips what is already there).
 #   apt packages, uv, the workspace venv, Kafka 4.1.1 jars, S3Proxy 2.6.0 jars, FerretDB 1.24.2,
 #   Keycloak 26.5.6 (the national-SSO stand-in), veraPDF, VictoriaMetrics 1.148.8 (metrics
-#   server, vmalert), Zipkin 3.5.1 (trace store) and Mailpit 1.33.1 (local SMTP server and its web UI).
+#   server, vmalert), Zipkin 3.5.1 (trace store), Mailpit 1.33.1 (local SMTP server and its web UI)
+#   and supervisord 4.3.0 (runs the parts).
 # Downloads and builds are cached under ${HOSO_CACHE:-$HOME/.cache/hoso}.
 set -euo pipefail
 
@@ -299,3 +300,20 @@ with open("package.json", "w") as f:
         || die "built Mailpit does not start"
     done_step "built (web UI included)"
 fi
+
+# --- 12. supervisord (runs the stack's parts, restarts a part that dies, keeps their logs) ---
+# A venv of its own in the cache: stack/hoso_stack.py runs on the system's python3 and talks
+# to supervisord over its socket, so the workspace's venv does not need it.
+SUPERVISOR_VERSION="4.3.0"
+install_supervisor() { # <venv dir>
+    rm -rf "$1"
+    uv venv -q --python "$(command -v python3)" "$1" || die "could not create a venv for supervisor"
+    uv pip install -q --python "$1/bin/python" "supervisor==$SUPERVISOR_VERSION" \
+        || die "could not install supervisor $SUPERVISOR_VERSION"
+    "$1/bin/supervisord" --version | grep -qx "$SUPERVISOR_VERSION" || die "supervisord does not start"
+    touch "$1/.complete"
+    done_step "installed"
+}
+step "supervisor $SUPERVISOR_VERSION"
+if [ -f "$CACHE/supervisor-$SUPERVISOR_VERSION/.complete" ]; then done_step "cached"
+else install_supervisor "$CACHE/supervisor-$SUPERVISOR_VERSION"; fi

@@ -19,7 +19,8 @@ from . import api_client as portal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "stack"))
 import gateway_policy
-import hoso_stack
+from stackctl.gateway import Gateway
+from stackctl.parts import App
 
 pytestmark = pytest.mark.e2e
 PROBLEM_FIELDS = {"type", "title", "status", "code", "detail"}
@@ -91,7 +92,7 @@ async def test_the_gateways_own_errors_are_problems_with_security_headers(
 
 
 def test_the_gateway_has_a_problem_for_each_error_it_can_make() -> None:
-    rendered = hoso_stack.Gateway().render()
+    rendered = Gateway().render()
     compose = (ROOT / "deploy/nginx/gateway.conf").read_text()
     for status in (400, 404, 413, 414, 429, 494, 502, 503, 504):
         body = gateway_policy.problem_body(status)
@@ -106,9 +107,9 @@ def test_the_gateway_has_a_problem_for_each_error_it_can_make() -> None:
 
 def test_upstream_connections_are_dropped_by_the_gateway_before_the_app_drops_them() -> None:
     # A connection the app closes while nginx still holds it turns the next POST into a 502.
-    rendered = hoso_stack.Gateway().render()
+    rendered = Gateway().render()
     assert "keepalive_timeout 60s;" in rendered
-    command = hoso_stack.App("documents", "hoso_documents", 8101, "services").command()
+    command = App("documents", "hoso_documents", 8101, "services").command()
     assert int(command[command.index("--timeout-keep-alive") + 1]) > 60
     # Every image is built from the one Dockerfile.
     assert "--timeout-keep-alive 75" in (ROOT / "Dockerfile").read_text()

@@ -51,7 +51,7 @@ RETRYABLE = {502, 503, 504}
 
 
 # A JVM or a Python service starts in seconds on an idle machine, in minutes on a busy one;
-# that start is the supervisor's business, the 30 s readiness bound counts from its end.
+# that start is supervisord's business, the 30 s readiness bound counts from its end.
 START_TIMEOUT_S = 300
 
 

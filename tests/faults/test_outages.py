@@ -3,7 +3,7 @@
 Each scenario must end with every document signed (once), or failed with a clear reason,
 within the approval lifetime plus 60 s; no request waiting without a deadline; nothing stuck;
 and every service ready again within 30 s of the fault's end, with no restart but that of a
-killed process (which the test brings back, as a supervisor would).
+killed process (which supervisord starts again, as a Deployment would).
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ async def outage(parts: str, seconds: float) -> dict[str, Any]:
 async def crash(part: str) -> dict[str, Any]:
     try:
         await asyncio.to_thread(stack, "kill", part)
-        await asyncio.sleep(1.0)
     finally:
-        # The supervisor (the Deployment, locally this test) starts the process again.
+        # supervisord (the Deployment elsewhere) starts the process again by itself; `start`
+        # waits until it answers (and starts it, were it left down).
         restart_s = await asyncio.to_thread(stack, "start", part)
     return {"restart_s": round(restart_s, 1)}
 
