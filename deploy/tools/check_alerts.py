@@ -31,7 +31,8 @@ REQUIRED = {
     "HosoHttpLatencyHigh",
 }
 INSTRUMENT = re.compile(
-    r"(?:create_histogram|create_counter|create_observable_gauge|\.gauge)\(\s*\"(hoso\.[a-z0-9_.]+)\"",
+    r"(?:create_histogram|create_counter|create_observable_gauge|\.gauge|\bdurations|\bcounter)"
+    r"\(\s*\"(hoso\.[a-z0-9_.]+)\"",
 )
 METRIC = re.compile(r"\bhoso_[a-z0-9_]+")
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_seconds")
