@@ -19,7 +19,6 @@ from hoso_signing.crypto.pades import (
     FinishedSignature,
     InvalidProviderSignature,
     PreparedSignature,
-    Stamp,
 )
 from hoso_signing.domain.sign_request import SignRequest
 from hoso_signing.domain.states import FINAL_STATES, SignStatus, sources_of
@@ -105,26 +104,17 @@ class FakeSignRequests:
     ) -> SignRequest | None:
         return self._change(request_id, [expected], target, fields, now)
 
-    async def record_answer(
-        self,
-        request_id: str,
-        *,
-        provider: str,
-        transaction_id: str,
-        target: SignStatus,
-        fields: Mapping[str, Any],
-        now: datetime,
-        events: Sequence[EventData],
-    ) -> SignRequest | None:
+    async def record_answer(self, request_id: str, **answer: Any) -> SignRequest | None:
+        transaction_id = answer["transaction_id"]
         return self._change(
             request_id,
             [SignStatus.PREPARED, SignStatus.AWAITING_APPROVAL],
-            target,
-            {**fields, "transaction_id": transaction_id},
-            now,
-            events,
+            answer["target"],
+            {**answer["fields"], "transaction_id": transaction_id},
+            answer["now"],
+            answer["events"],
             unset=["poll_lease_until", "poll_owner", "next_poll_at"],
-            provider=[provider],
+            provider=[answer["provider"]],
             transaction_id=[None, transaction_id],
         )
 
@@ -270,19 +260,9 @@ class FakePades:
     def __init__(self, signed_at: datetime) -> None:
         self.signed_at = signed_at
 
-    async def prepare(
-        self,
-        pdf: bytes,
-        *,
-        certificate: bytes,
-        chain: tuple[bytes, ...],
-        request_id: str,
-        reason: str | None,
-        location: str | None,
-        stamp: Stamp | None,
-    ) -> PreparedSignature:
+    async def prepare(self, pdf: bytes, **options: Any) -> PreparedSignature:
         digest = hashlib.sha256(pdf).digest()
-        state = {"format": "pades", "digest": digest, "certificate": certificate}
+        state = {"format": "pades", "digest": digest, "certificate": options["certificate"]}
         return PreparedSignature(document=pdf, to_be_signed=digest, state=state)
 
     async def finish(
@@ -328,15 +308,7 @@ class FakeCa:
             serial_number="01",
         )
 
-    async def sign_hash(
-        self,
-        *,
-        certificate: SignerCertificate,
-        request_id: str,
-        digest: bytes,
-        document_name: str,
-        file_type: Literal["pdf", "other"],
-    ) -> SignTicket:
+    async def sign_hash(self, *, request_id: str, digest: bytes, **_: Any) -> SignTicket:
         transaction_id = f"tx-{request_id}"
         self.asked[transaction_id] = digest
         return SignTicket(transaction_id=transaction_id, code="ABC123")

@@ -71,31 +71,37 @@ async def receive_callback(provider: str, request: Request, service: SigningDep)
     )
 
 
+# Shown to the signer as stored; the rest of SignRequestPublic is worded here.
+_SHOWN_AS_STORED = {
+    "provider",
+    "document_name",
+    "source",
+    "source_id",
+    "failure_reason",
+    "expires_at",
+    "created_at",
+    "updated_at",
+    "signed_object",
+    "signed_at",
+    "signer_name",
+    "signature_level",
+}
+
+
 def _sign_request_public(view: SignRequestView) -> SignRequestPublic:
     request = view.request
     status = request.status
     otp = status is SignStatus.AWAITING_APPROVAL and view.expects_otp
     return SignRequestPublic(
+        **request.model_dump(include=_SHOWN_AS_STORED),
         request_id=request.id,
         status=status.value,
         phase=phase_of(status),
         message=OTP_AWAITING_MESSAGE if otp else STATUS_MESSAGES[status],
         authorization="otp" if view.expects_otp else "app",
-        failure_reason=request.failure_reason,
         failure_message=failure_message(request.failure_reason),
-        provider=request.provider,
         provider_name=view.provider_name,
-        document_name=request.document_name,
-        source=request.source,
-        source_id=request.source_id,
         transaction_code=request.tran_code,
-        expires_at=request.expires_at,
-        created_at=request.created_at,
-        updated_at=request.updated_at,
-        signed_object=request.signed_object,
-        signed_at=request.signed_at,
-        signer_name=request.signer_name,
-        signature_level=request.signature_level,
     )
 
 

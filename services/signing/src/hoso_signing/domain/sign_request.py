@@ -25,6 +25,21 @@ class RecordedAnswer(BaseModel):
     at: datetime
 
 
+# The fields of SignRequested a request keeps as they were asked for.
+_AS_ASKED = {
+    "source",
+    "source_id",
+    "document_name",
+    "object",
+    "signer_id",
+    "signer_sub",
+    "provider",
+    "reason",
+    "location",
+    "visible_stamp",
+}
+
+
 class SignRequest(BaseModel):
     """One request to sign one file version, from SignRequested to its final state.
 
@@ -75,22 +90,14 @@ class SignRequest(BaseModel):
 
     @classmethod
     def requested(cls, request: SignRequested, now: datetime, trace: dict[str, str]) -> SignRequest:
+        asked = request.model_dump(include=_AS_ASKED)
         return cls(
             id=request.request_id,
             status=SignStatus.REQUESTED,
-            source=request.source,
-            source_id=request.source_id,
-            document_name=request.document_name,
-            object=request.object,
-            signer_id=request.signer_id,
-            signer_sub=request.signer_sub,
-            provider=request.provider,
-            reason=request.reason,
-            location=request.location,
-            visible_stamp=request.visible_stamp,
             created_at=now,
             updated_at=now,
             trace=trace,
+            **asked,
         )
 
     @classmethod
