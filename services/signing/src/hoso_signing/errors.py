@@ -1,8 +1,12 @@
-"""The signing service's API errors (problem+json, Vietnamese detail), as in the other services."""
+"""The signing service's API errors (problem+json, Vietnamese detail), as in the other services.
+
+Two keep `AppError` as their base: the shared 401 and 503 add headers (WWW-Authenticate,
+Retry-After) that a CA's refused callback and a provider outage do not answer with.
+"""
 
 from __future__ import annotations
 
-from hoso_common.errors import AppError
+from hoso_common.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 
 
 class CallbackRefused(AppError):
@@ -10,38 +14,38 @@ class CallbackRefused(AppError):
     detail = "Thông báo từ nhà cung cấp chữ ký số không xác thực được."
 
 
-class UnknownProvider(AppError):
-    status, code, title = 404, "unknown_provider", "Unknown provider"
-    detail = "Nhà cung cấp chữ ký số không được hỗ trợ."
-
-
-class OtpNotExpected(AppError):
-    status, code, title = 409, "otp_not_expected", "No OTP expected"
-    detail = "Yêu cầu ký số này không chờ mã OTP."
-
-
-class OtpInvalid(AppError):
-    status, code, title = 422, "otp_invalid", "Wrong OTP"
-    detail = "Mã OTP không đúng."
-
-
 class ProviderUnavailable(AppError):
     status, code, title = 503, "provider_unavailable", "Provider unavailable"
     detail = "Nhà cung cấp chữ ký số tạm thời không phản hồi. Vui lòng thử lại sau."
 
 
-class UnreadableFile(AppError):
-    status, code, title = 422, "unreadable_file", "Unreadable file"
+class UnknownProvider(NotFound):
+    code, title = "unknown_provider", "Unknown provider"
+    detail = "Nhà cung cấp chữ ký số không được hỗ trợ."
+
+
+class OtpNotExpected(Conflict):
+    code, title = "otp_not_expected", "No OTP expected"
+    detail = "Yêu cầu ký số này không chờ mã OTP."
+
+
+class OtpInvalid(Unprocessable):
+    code, title = "otp_invalid", "Wrong OTP"
+    detail = "Mã OTP không đúng."
+
+
+class UnreadableFile(Unprocessable):
+    code, title = "unreadable_file", "Unreadable file"
     detail = "Không đọc được tệp để kiểm tra chữ ký số."
 
 
-class BucketNotAllowed(AppError):
-    status, code, title = 403, "bucket_not_allowed", "Bucket not allowed"
+class BucketNotAllowed(Forbidden):
+    code, title = "bucket_not_allowed", "Bucket not allowed"
     detail = "Không được phép kiểm tra tệp trong kho lưu trữ này."
 
 
-class ReferenceRefused(AppError):
-    status, code, title = 403, "reference_not_allowed", "Reference not allowed"
+class ReferenceRefused(Forbidden):
+    code, title = "reference_not_allowed", "Reference not allowed"
     detail = (
         "Chỉ kiểm tra được tệp đã lưu khi dịch vụ giữ tệp cấp quyền cho chính người gọi; "
         "quyền này không hợp lệ hoặc đã hết hạn."

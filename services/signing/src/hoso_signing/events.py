@@ -13,12 +13,12 @@ from hoso_common.events import (
     SignStatusQueried,
     new_envelope,
 )
-from hoso_signing.workflow import SigningWorkflow
+from hoso_signing.service import SigningService
 
 
 def register_subscribers(
     broker: KafkaBroker,
-    workflow: SigningWorkflow,
+    service: SigningService,
     *,
     requests_group: str,
     finisher_group: str,
@@ -29,18 +29,18 @@ def register_subscribers(
     @subscriber(broker, topics.SIGN_REQUESTED, group_id=requests_group, max_workers=workers)
     async def take_sign_request(envelope: Envelope[SignRequested]) -> None:
         """Create the sign request (idempotent on request_id), prepare it and ask the CA."""
-        await workflow.accept(envelope.data)
+        await service.intake.accept(envelope.data)
 
     @subscriber(broker, topics.SIGN_APPROVED, group_id=finisher_group, max_workers=workers)
     async def finish_approved(envelope: Envelope[SignApproved]) -> None:
         """Embed the CA's signature and complete the request; other outcomes are final already."""
         if envelope.data.outcome == "approved":
-            await workflow.finish(envelope.data.request_id)
+            await service.finishing.finish(envelope.data.request_id)
 
     @subscriber(broker, topics.SIGN_STATUS_QUERIED, group_id=status_group)
     async def answer_status_query(envelope: Envelope[SignStatusQueried]) -> None:
         """Announce an ended request's outcome again to the service that still waits for it."""
-        completed = await workflow.answer_status_query(envelope.data)
+        completed = await service.answers.answer_status_query(envelope.data)
         if completed is not None:
             await publish_envelope(
                 broker,

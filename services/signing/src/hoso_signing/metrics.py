@@ -1,15 +1,19 @@
-"""Signing metrics: requests by state, the finishing backlog's age, outcomes, provider calls."""
+"""Signing metrics: requests by state, the finishing backlog's age, outcomes, provider calls.
+
+The use cases report through `record_outcome`, `record_signed` and a `FinishTimer`; nothing
+here decides anything about a request.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal, TypeVar
 
-from pymongo import ASCENDING
-
 from hoso_common.metrics import Sample, Sampler, counter, durations, label, seconds_since
+from hoso_signing.domain.sign_request import SignRequest
 from hoso_signing.domain.states import FINAL_STATES, SignStatus
 from hoso_signing.providers import (
     OtpAuthorizer,
@@ -20,7 +24,7 @@ from hoso_signing.providers import (
     SignTicket,
     WebhookAnswer,
 )
-from hoso_signing.repository import Doc, SignRequestRepository
+from hoso_signing.repository import SignRequestRepository
 
 T = TypeVar("T")
 
@@ -54,14 +58,36 @@ def record_outcome(provider: object, outcome: str, reason: object = None) -> Non
     )
 
 
-def record_signed(doc: Doc, now: datetime) -> None:
+def record_signed(request: SignRequest, now: datetime) -> None:
     """A completed request: the outcome, and the time since the CA's approval."""
-    record_outcome(doc.get("provider"), "completed")
-    approved_at = (doc.get("answer") or {}).get("at")
-    if isinstance(approved_at, datetime):
+    record_outcome(request.provider, "completed")
+    if request.answer is not None:
         APPROVAL_TO_SIGNED.record(
-            seconds_since(approved_at, now.timestamp()),
-            {"provider": label("provider", doc.get("provider"))},
+            seconds_since(request.answer.at, now.timestamp()),
+            {"provider": label("provider", request.provider)},
+        )
+
+
+class FinishTimer:
+    """The milliseconds between the steps of one finish, logged when it is done."""
+
+    def __init__(self) -> None:
+        self._marks = [("start", time.perf_counter())]
+
+    def mark(self, step: str) -> None:
+        self._marks.append((step, time.perf_counter()))
+
+    def log(self, logger: logging.Logger, request_id: str) -> None:
+        marks = self._marks
+        logger.info(
+            "sign request finished",
+            extra={
+                "request_id": request_id,
+                "ms": {
+                    name: round((at - marks[i][1]) * 1000, 1)
+                    for i, (name, at) in enumerate(marks[1:])
+                },
+            },
         )
 
 
@@ -71,19 +97,14 @@ def register_gauges(repository: SignRequestRepository) -> Callable[[Sampler], No
     async def by_state() -> Sample:
         counts = []
         for state in PENDING_STATES:
-            n = await repository.collection.count_documents({"status": state.value})
-            counts.append(({"state": state.value}, float(n)))
+            counts.append(({"state": state.value}, float(await repository.count_in(state))))
         return counts
 
     async def oldest_behind() -> Sample:
         ages = []
         for state in BEHIND_STATES:
-            doc = await repository.collection.find_one(
-                {"status": state.value},
-                projection={"updated_at": 1},
-                sort=[("updated_at", ASCENDING)],
-            )
-            ages.append(({"state": state.value}, seconds_since((doc or {}).get("updated_at"))))
+            since = await repository.oldest_update_in(state)
+            ages.append(({"state": state.value}, seconds_since(since)))
         return ages
 
     def register(sampler: Sampler) -> None:

@@ -6,8 +6,7 @@ import asyncio
 import hashlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -68,15 +67,6 @@ async def sign_through_phone(
     return request.request_id, record["value"]["data"], request
 
 
-SignOnPhone = Callable[..., Awaitable[tuple[str, dict[str, Any], Any]]]
-
-
-@pytest.fixture
-def sign_on_phone(feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any) -> SignOnPhone:
-    """`sign_through_phone` with this test's feeder, CA and Kafka watcher."""
-    return partial(sign_through_phone, feeder, sandbox_ca, watch)
-
-
 async def fetch_signed(storage: ObjectStorage, completed: dict[str, Any]) -> bytes:
     ref = completed["signed_object"]
     data = await storage.read_bytes(ref["bucket"], ref["key"])
@@ -92,6 +82,46 @@ async def validate_upload(api: httpx.AsyncClient, user: Any, data: bytes) -> dic
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+@dataclass
+class Phone:
+    """Sign a file through the sandbox CA's phone: upload, SignRequested, the decision."""
+
+    feeder: SignRequestFeeder
+    sandbox_ca: Any
+    watch: Any
+
+    async def sign(self, data: bytes, **options: Any) -> tuple[str, dict[str, Any], Any]:
+        return await sign_through_phone(self.feeder, self.sandbox_ca, self.watch, data, **options)
+
+
+@dataclass
+class SignedFile:
+    """Read a signed file back and check it with signing's API and with poppler's pdfsig."""
+
+    storage: ObjectStorage
+    api: httpx.AsyncClient
+    idp: Any
+    pdfsig: Any
+
+    async def fetch(self, completed: dict[str, Any]) -> bytes:
+        return await fetch_signed(self.storage, completed)
+
+    async def validate(self, user: Any, data: bytes) -> dict[str, Any]:
+        return await validate_upload(self.api, user, data)
+
+
+@pytest.fixture
+def phone(feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any) -> Phone:
+    return Phone(feeder, sandbox_ca, watch)
+
+
+@pytest.fixture
+def signed_file(
+    storage: ObjectStorage, api: httpx.AsyncClient, idp: Any, pdfsig: Any
+) -> SignedFile:
+    return SignedFile(storage, api, idp, pdfsig)
 
 
 def capability_for(user: Any, bucket: str, key: str) -> str:
@@ -114,24 +144,20 @@ def assert_pdfsig_valid(report: str, signatures: int) -> None:
 
 
 async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
-    api: httpx.AsyncClient,
-    sign_on_phone: SignOnPhone,
-    storage: ObjectStorage,
-    idp: Any,
-    pdfsig: Any,
+    phone: Phone, signed_file: SignedFile
 ) -> None:
     pdf = build_pdf(2)
-    request_id, completed, _ = await sign_on_phone(pdf)
+    request_id, completed, _ = await phone.sign(pdf)
     assert completed["status"] == "signed", completed
     assert completed["signature_format"] == "pades"
     assert completed["pades_level"] == "B-LT"
     assert completed["signer_name"] == "NGUYỄN VĂN A"
     assert completed["signed_object"]["key"] == f"signed/{request_id}/to-khai.pdf"
-    signed = await fetch_signed(storage, completed)
+    signed = await signed_file.fetch(completed)
     assert signed.startswith(pdf)  # incremental update: the original bytes are untouched
 
-    user = await idp.citizen()
-    report = await validate_upload(api, user, signed)
+    user = await signed_file.idp.citizen()
+    report = await signed_file.validate(user, signed)
     assert report["valid"] is True, report
     [signature] = report["signatures"]
     assert signature["intact"] and signature["trusted"]
@@ -141,22 +167,22 @@ async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
     assert signature["verdict"].startswith("Chữ ký hợp lệ: ký bởi NGUYỄN VĂN A lúc ")
     assert signature["verdict"].endswith("tài liệu không bị thay đổi sau khi ký.")
 
-    assert_pdfsig_valid(await pdfsig(signed), 1)
+    assert_pdfsig_valid(await signed_file.pdfsig(signed), 1)
 
-    by_reference = await api.post(
+    by_reference = await signed_file.api.post(
         "/v1/validations",
         headers=user.headers,
         json={"capability": capability_for(user, TEST_BUCKET, completed["signed_object"]["key"])},
     )
     assert by_reference.status_code == 200, by_reference.text
     assert by_reference.json()["verdict"] == report["verdict"]
-    refused = await api.post(
+    refused = await signed_file.api.post(
         "/v1/validations",
         headers=user.headers,
         json={"capability": capability_for(user, "hoso-eforms", "x")},
     )
     assert refused.status_code == 403
-    anonymous = await api.post(
+    anonymous = await signed_file.api.post(
         "/v1/validations", json={"capability": capability_for(user, TEST_BUCKET, "x")}
     )
     assert anonymous.status_code == 401
@@ -164,84 +190,72 @@ async def test_pdf_signed_as_pades_b_lt_and_accepted_by_both_validators(
     tampered = bytearray(signed)
     position = signed.index(b"trang 1")
     tampered[position] = ord("T")
-    broken = await validate_upload(api, user, bytes(tampered))
+    broken = await signed_file.validate(user, bytes(tampered))
     assert broken["valid"] is False
     assert broken["verdict"] == "Chữ ký không hợp lệ: tài liệu đã bị sửa đổi sau khi ký."
 
 
 async def test_viettel_polling_and_visible_vietnamese_stamp(
-    api: httpx.AsyncClient,
-    sign_on_phone: SignOnPhone,
-    storage: ObjectStorage,
-    idp: Any,
-    pdfsig: Any,
+    phone: Phone, signed_file: SignedFile
 ) -> None:
     pdf = build_pdf(3)
-    _, completed, _ = await sign_on_phone(
+    _, completed, _ = await phone.sign(
         pdf,
         provider="viettel-mysign",
         stamp=StampOptions(page=-1),
         name="TRẦN THỊ BÌNH",
     )
     assert completed["status"] == "signed", completed
-    signed = await fetch_signed(storage, completed)
+    signed = await signed_file.fetch(completed)
     assert b"/Subtype /Widget" in signed or b"/Subtype/Widget" in signed
     assert b"DejaVuSans" in signed  # the stamp embeds a font with Vietnamese glyphs
-    user = await idp.citizen()
-    report = await validate_upload(api, user, signed)
+    user = await signed_file.idp.citizen()
+    report = await signed_file.validate(user, signed)
     assert report["valid"] is True, report
     assert "TRẦN THỊ BÌNH" in report["verdict"]
-    assert_pdfsig_valid(await pdfsig(signed), 1)
+    assert_pdfsig_valid(await signed_file.pdfsig(signed), 1)
 
 
 async def test_already_signed_pdf_keeps_both_signatures_valid(
-    api: httpx.AsyncClient,
-    sign_on_phone: SignOnPhone,
-    storage: ObjectStorage,
-    idp: Any,
-    pdfsig: Any,
+    phone: Phone, signed_file: SignedFile
 ) -> None:
-    _, first, _ = await sign_on_phone(build_pdf(1))
-    once = await fetch_signed(storage, first)
-    _, second, _ = await sign_on_phone(once, name="LÊ VĂN CƯỜNG")
+    _, first, _ = await phone.sign(build_pdf(1))
+    once = await signed_file.fetch(first)
+    _, second, _ = await phone.sign(once, name="LÊ VĂN CƯỜNG")
     assert second["status"] == "signed", second
-    twice = await fetch_signed(storage, second)
+    twice = await signed_file.fetch(second)
     assert twice.startswith(once)
-    report = await validate_upload(api, await idp.citizen(), twice)
+    report = await signed_file.validate(await signed_file.idp.citizen(), twice)
     assert report["signature_count"] == 2
     assert report["valid"] is True, report
     assert all(s["intact"] and s["trusted"] for s in report["signatures"])
     assert report["signatures"][0]["changed_after_signing"] is True
     assert report["signatures"][0]["modifications_allowed"] is True
-    assert_pdfsig_valid(await pdfsig(twice), 2)
+    assert_pdfsig_valid(await signed_file.pdfsig(twice), 2)
 
 
 @pytest.mark.slow
-async def test_hundred_page_pdf(
-    sign_on_phone: SignOnPhone,
-    storage: ObjectStorage,
-    api: httpx.AsyncClient,
-    idp: Any,
-    pdfsig: Any,
-) -> None:
+async def test_hundred_page_pdf(phone: Phone, signed_file: SignedFile) -> None:
     pdf = build_pdf(100, pad_to=300_000)
-    _, completed, _ = await sign_on_phone(pdf)
+    _, completed, _ = await phone.sign(pdf)
     assert completed["status"] == "signed", completed
-    signed = await fetch_signed(storage, completed)
-    report = await validate_upload(api, await idp.citizen(), signed)
+    signed = await signed_file.fetch(completed)
+    report = await signed_file.validate(await signed_file.idp.citizen(), signed)
     assert report["valid"] is True, report
-    assert_pdfsig_valid(await pdfsig(signed), 1)
+    assert_pdfsig_valid(await signed_file.pdfsig(signed), 1)
 
 
 async def test_other_file_gets_detached_cades(
     api: httpx.AsyncClient,
-    sign_on_phone: SignOnPhone,
+    feeder: SignRequestFeeder,
+    sandbox_ca: Any,
+    watch: Any,
     storage: ObjectStorage,
     idp: Any,
 ) -> None:
     content = "Bản khai hộ khẩu — nội dung văn bản\n".encode() * 50
-    _, completed, _ = await sign_on_phone(
-        content, filename="ban-khai.txt", content_type="text/plain"
+    _, completed, _ = await sign_through_phone(
+        feeder, sandbox_ca, watch, content, filename="ban-khai.txt", content_type="text/plain"
     )
     assert completed["status"] == "signed", completed
     assert completed["signature_format"] == "cades"
@@ -327,9 +341,11 @@ async def test_unsignable_pdf_fails_cleanly_without_output(
 
 
 async def test_rejected_on_phone_ends_rejected_once(
-    sign_on_phone: SignOnPhone, storage: ObjectStorage
+    feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any, storage: ObjectStorage
 ) -> None:
-    request_id, completed, _ = await sign_on_phone(build_pdf(1), decision="reject")
+    request_id, completed, _ = await sign_through_phone(
+        feeder, sandbox_ca, watch, build_pdf(1), decision="reject"
+    )
     assert completed["status"] == "rejected"
     assert completed["signed_object"] is None
     assert await storage.list_keys(TEST_BUCKET, f"signed/{request_id}/") == []
@@ -397,27 +413,27 @@ async def test_forged_or_stale_callback_is_refused(api: httpx.AsyncClient) -> No
 
 
 async def test_fpt_approved_on_the_phone_gives_a_valid_pades(
-    api: httpx.AsyncClient,
-    sign_on_phone: SignOnPhone,
-    storage: ObjectStorage,
-    idp: Any,
-    pdfsig: Any,
+    phone: Phone, signed_file: SignedFile
 ) -> None:
     pdf = build_pdf(1)
-    _, completed, request = await sign_on_phone(pdf, provider="fpt-esign", name="TRẦN THỊ FPT")
+    _, completed, request = await phone.sign(pdf, provider="fpt-esign", name="TRẦN THỊ FPT")
     assert completed["status"] == "signed", completed
     assert completed["pades_level"] == "B-LT"
-    signed = await fetch_signed(storage, completed)
-    report = await validate_upload(api, await idp.citizen(), signed)
+    signed = await signed_file.fetch(completed)
+    report = await signed_file.validate(await signed_file.idp.citizen(), signed)
     assert report["valid"] is True, report
     [signature] = report["signatures"]
     assert signature["trusted"] and signature["revocation"] == "good"
     assert signature["signer"]["subject_serial"] == f"CCCD:{request.signer_id}"
-    assert_pdfsig_valid(await pdfsig(signed), 1)
+    assert_pdfsig_valid(await signed_file.pdfsig(signed), 1)
 
 
-async def test_fpt_rejected_on_the_phone(sign_on_phone: SignOnPhone) -> None:
-    _, completed, _ = await sign_on_phone(build_pdf(1), provider="fpt-esign", decision="reject")
+async def test_fpt_rejected_on_the_phone(
+    feeder: SignRequestFeeder, sandbox_ca: Any, watch: Any
+) -> None:
+    _, completed, _ = await sign_through_phone(
+        feeder, sandbox_ca, watch, build_pdf(1), provider="fpt-esign", decision="reject"
+    )
     assert completed["status"] == "rejected", completed
     assert completed["signed_object"] is None
 

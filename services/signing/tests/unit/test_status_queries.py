@@ -7,36 +7,32 @@ from typing import Any
 
 from hoso_common.events import SignRequested, SignStatusQueried
 from hoso_signing.config import Settings
-from hoso_signing.workflow import SigningWorkflow
+from hoso_signing.domain.sign_request import SignRequest
+from hoso_signing.usecases.answers import Answers
+from hoso_signing.usecases.context import SigningContext
+
+from .fakes import FakePades, FakeSignRequests, FakeStorage
 
 NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 
 
-class FakeRequests:
-    """The two queries the answer needs, over a dict."""
-
-    def __init__(self, *docs: dict[str, Any]) -> None:
-        self.docs = {doc["_id"]: doc for doc in docs}
-
-    async def get(self, request_id: str, *, light: bool = False) -> dict[str, Any] | None:
-        return self.docs.get(request_id)
-
-    async def insert_requested(self, doc: dict[str, Any]) -> bool:
-        if doc["_id"] in self.docs:
-            return False
-        self.docs[doc["_id"]] = doc
-        return True
+def requests_of(*stored: SignRequest) -> FakeSignRequests:
+    requests = FakeSignRequests()
+    for request in stored:
+        requests.put(request)
+    return requests
 
 
-def workflow(requests: FakeRequests) -> SigningWorkflow:
-    return SigningWorkflow(
-        settings=Settings(),
-        repository=requests,  # type: ignore[arg-type]
-        storage=None,  # type: ignore[arg-type]
-        providers={},
-        pades=None,  # type: ignore[arg-type]
-        timestamper=None,  # type: ignore[arg-type]
-        clock=lambda: NOW,
+def answers(requests: FakeSignRequests) -> Answers:
+    return Answers(
+        SigningContext(
+            settings=Settings(),
+            requests=requests,
+            storage=FakeStorage(),
+            providers={},
+            pades=FakePades(signed_at=NOW),
+            clock=lambda: NOW,
+        )
     )
 
 
@@ -49,15 +45,23 @@ def query(request_id: str = "r-1", source: str = "documents") -> SignStatusQueri
     )
 
 
-def request_doc(status: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "_id": "r-1",
-        "status": status,
-        "source": "documents",
-        "source_id": "doc-1",
-        "signer_name": "NGUYEN VAN A",
-        **fields,
-    }
+def request_doc(status: str, **fields: Any) -> SignRequest:
+    return SignRequest.model_validate(
+        {
+            "id": "r-1",
+            "status": status,
+            "source": "documents",
+            "source_id": "doc-1",
+            "document_name": "a.pdf",
+            "signer_id": "001",
+            "signer_sub": "s",
+            "provider": "vnpt-smartca",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "signer_name": "NGUYEN VAN A",
+            **fields,
+        }
+    )
 
 
 async def test_a_completed_request_is_announced_again_with_its_signed_file() -> None:
@@ -70,7 +74,7 @@ async def test_a_completed_request_is_announced_again_with_its_signed_file() -> 
         "content_type": "application/pdf",
         "filename": "a.pdf",
     }
-    requests = FakeRequests(
+    requests = requests_of(
         request_doc(
             "completed",
             signed_object=signed,
@@ -79,7 +83,7 @@ async def test_a_completed_request_is_announced_again_with_its_signed_file() -> 
             signature_level="B-LT",
         )
     )
-    answer = await workflow(requests).answer_status_query(query())
+    answer = await answers(requests).answer_status_query(query())
     assert answer is not None
     assert answer.status == "signed"
     assert answer.reconciled is True
@@ -89,8 +93,8 @@ async def test_a_completed_request_is_announced_again_with_its_signed_file() -> 
 
 
 async def test_a_failed_request_is_announced_again_with_its_reason() -> None:
-    requests = FakeRequests(request_doc("expired", failure_reason="expired"))
-    answer = await workflow(requests).answer_status_query(query())
+    requests = requests_of(request_doc("expired", failure_reason="expired"))
+    answer = await answers(requests).answer_status_query(query())
     assert answer is not None
     assert (answer.status, answer.failure_reason, answer.reconciled) == (
         "expired",
@@ -100,16 +104,16 @@ async def test_a_failed_request_is_announced_again_with_its_reason() -> None:
 
 
 async def test_a_request_in_progress_answers_nothing() -> None:
-    requests = FakeRequests(request_doc("awaiting_approval"))
-    assert await workflow(requests).answer_status_query(query()) is None
+    requests = requests_of(request_doc("awaiting_approval"))
+    assert await answers(requests).answer_status_query(query()) is None
 
 
 async def test_a_request_never_received_ends_failed_and_a_late_arrival_cannot_start_it() -> None:
-    requests = FakeRequests()
-    answer = await workflow(requests).answer_status_query(query())
+    requests = requests_of()
+    answer = await answers(requests).answer_status_query(query())
     assert answer is not None
     assert (answer.status, answer.failure_reason) == ("failed", "request_lost")
-    assert requests.docs["r-1"]["status"] == "failed"
+    assert requests["r-1"].status == "failed"
     # The late SignRequested finds the id taken: it is "seen again", not a new request.
     late = SignRequested(
         request_id="r-1",
@@ -129,9 +133,9 @@ async def test_a_request_never_received_ends_failed_and_a_late_arrival_cannot_st
         signer_sub="s",
         provider="vnpt-smartca",
     )
-    assert await requests.insert_requested({"_id": late.request_id}) is False
+    assert await requests.insert(SignRequest.requested(late, NOW, {})) is False
 
 
 async def test_another_service_cannot_learn_a_request_it_does_not_own() -> None:
-    requests = FakeRequests(request_doc("completed"))
-    assert await workflow(requests).answer_status_query(query(source="eforms")) is None
+    requests = requests_of(request_doc("completed"))
+    assert await answers(requests).answer_status_query(query(source="eforms")) is None

@@ -8,14 +8,14 @@ from fastapi import Depends, Request
 
 from hoso_common.app import use_case_dependency
 from hoso_signing.config import Settings
-from hoso_signing.runtime import SigningRuntime
-
-get_runtime = use_case_dependency(SigningRuntime)
+from hoso_signing.service import SigningService
 
 
 def get_settings(request: Request) -> Settings:
-    return get_runtime(request).settings
+    settings = request.app.state.platform.settings
+    assert isinstance(settings, Settings)
+    return settings
 
 
-RuntimeDep = Annotated[SigningRuntime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SigningDep = Annotated[SigningService, Depends(use_case_dependency(SigningService))]

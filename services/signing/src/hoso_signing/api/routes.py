@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,18 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from hoso_common.auth import CurrentUser, Principal, SignerUser
-from hoso_common.capability import (
-    VALIDATION_AUDIENCE,
-    CapabilityRefused,
-    ObjectGrant,
-    verify_capability,
-)
-from hoso_common.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
-from hoso_common.events import ObjectRef
-from hoso_common.storage import ObjectNotFound
+from hoso_common.auth import CurrentUser, SignerUser
+from hoso_common.errors import BadRequest, PayloadTooLarge, Unprocessable
 from hoso_common.validation import HexIdPath, parse_json
-from hoso_signing.api.deps import RuntimeDep
+from hoso_signing.api.deps import SettingsDep, SigningDep
 from hoso_signing.api.schemas import (
     CallbackAck,
     OtpCreate,
@@ -34,7 +25,6 @@ from hoso_signing.api.schemas import (
     ValidationCreate,
     ValidationPublic,
 )
-from hoso_signing.crypto.validation import UnreadableInput
 from hoso_signing.domain.states import (
     OTP_AWAITING_MESSAGE,
     STATUS_MESSAGES,
@@ -43,26 +33,14 @@ from hoso_signing.domain.states import (
     phase_of,
 )
 from hoso_signing.domain.verdicts import SignatureFindings, verdict
-from hoso_signing.domain.webhooks import verify_webhook
-from hoso_signing.errors import (
-    BucketNotAllowed,
-    CallbackRefused,
-    OtpInvalid,
-    OtpNotExpected,
-    ProviderUnavailable,
-    ReferenceRefused,
-    UnknownProvider,
-    UnreadableFile,
-)
-from hoso_signing.providers import OtpAuthorizer, OtpRefused, ProviderClient, ProviderError
-from hoso_signing.repository import Doc
-from hoso_signing.runtime import SigningRuntime
+from hoso_signing.errors import ReferenceRefused
+from hoso_signing.service import SignRequestView
 
 router = APIRouter(prefix="/v1", tags=["signing"])
 
 
 @router.get("/providers", response_model=list[ProviderPublic])
-async def list_providers(runtime: RuntimeDep) -> list[ProviderPublic]:
+async def list_providers(service: SigningDep) -> list[ProviderPublic]:
     """List the remote-signing providers with their Vietnamese names."""
     return [
         ProviderPublic(
@@ -70,7 +48,7 @@ async def list_providers(runtime: RuntimeDep) -> list[ProviderPublic]:
             name=provider.display_name,
             approval="webhook" if provider.supports_webhook else "polling",
         )
-        for provider in runtime.providers.values()
+        for provider in service.providers()
     ]
 
 
@@ -80,82 +58,59 @@ async def list_providers(runtime: RuntimeDep) -> list[ProviderPublic]:
     response_model=CallbackAck,
     responses={200: {"model": CallbackAck}, 401: {"description": "Forged or stale callback"}},
 )
-async def receive_callback(provider: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+async def receive_callback(provider: str, request: Request, service: SigningDep) -> JSONResponse:
     """Receive a CA's result: verify it, record it, enqueue the finish, answer at once."""
-    body = await request.body()
-    refused = verify_webhook(
-        secret=runtime.settings.webhook_secret.get_secret_value(),
+    result = await service.answers.receive_callback(
+        provider,
+        await request.body(),
         timestamp=request.headers.get("x-hoso-timestamp"),
         signature=request.headers.get("x-hoso-signature"),
-        body=body,
-        now=time.time(),
-        window_s=runtime.settings.webhook_window_s,
     )
-    if refused is not None:
-        raise CallbackRefused(extra={"reason": refused})
-    client = runtime.providers.get(provider)
-    if client is None or not client.supports_webhook:
-        raise UnknownProvider()
-    try:
-        parsed = client.parse_webhook(body)
-    except ProviderError as error:
-        raise BadRequest("Nội dung thông báo không hợp lệ.") from error
-    result = await runtime.workflow.record_answer(
-        provider_id=provider,
-        transaction_id=parsed.transaction_id,
-        request_id=parsed.request_id,
-        answer=parsed.answer,
-        via="webhook",
-    )
-    if result == "unknown":
-        raise NotFound("Không tìm thấy yêu cầu ký số tương ứng.")
     return JSONResponse(
         CallbackAck(status=result).model_dump(), status_code=202 if result == "recorded" else 200
     )
 
 
-def _expects_otp(provider: ProviderClient | None) -> bool:
-    return isinstance(provider, OtpAuthorizer) and provider.uses_otp
+# Shown to the signer as stored; the rest of SignRequestPublic is worded here.
+_SHOWN_AS_STORED = {
+    "provider",
+    "document_name",
+    "source",
+    "source_id",
+    "failure_reason",
+    "expires_at",
+    "created_at",
+    "updated_at",
+    "signed_object",
+    "signed_at",
+    "signer_name",
+    "signature_level",
+}
 
 
-def _sign_request_public(doc: Doc, runtime: SigningRuntime) -> SignRequestPublic:
-    status = SignStatus(doc["status"])
-    provider = runtime.providers.get(str(doc["provider"]))
-    reason = doc.get("failure_reason")
-    otp = status is SignStatus.AWAITING_APPROVAL and _expects_otp(provider)
+def _sign_request_public(view: SignRequestView) -> SignRequestPublic:
+    request = view.request
+    status = request.status
+    otp = status is SignStatus.AWAITING_APPROVAL and view.expects_otp
     return SignRequestPublic(
-        request_id=str(doc["_id"]),
+        **request.model_dump(include=_SHOWN_AS_STORED),
+        request_id=request.id,
         status=status.value,
         phase=phase_of(status),
         message=OTP_AWAITING_MESSAGE if otp else STATUS_MESSAGES[status],
-        authorization="otp" if _expects_otp(provider) else "app",
-        failure_reason=reason,
-        failure_message=failure_message(reason),
-        provider=str(doc["provider"]),
-        provider_name=provider.display_name if provider else None,
-        document_name=str(doc["document_name"]),
-        source=str(doc["source"]),
-        source_id=str(doc["source_id"]),
-        transaction_code=doc.get("tran_code"),
-        expires_at=doc.get("expires_at"),
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-        signed_object=ObjectRef(**doc["signed_object"]) if doc.get("signed_object") else None,
-        signed_at=doc.get("signed_at"),
-        signer_name=doc.get("signer_name"),
-        signature_level=doc.get("signature_level"),
+        authorization="otp" if view.expects_otp else "app",
+        failure_message=failure_message(request.failure_reason),
+        provider_name=view.provider_name,
+        transaction_code=request.tran_code,
     )
 
 
 @router.get("/sign-requests/{request_id}", response_model=SignRequestPublic)
 async def get_sign_request(
-    request_id: HexIdPath, user: SignerUser, runtime: RuntimeDep
+    request_id: HexIdPath, user: SignerUser, service: SigningDep
 ) -> SignRequestPublic:
     """Show one of the caller's own sign requests (404 for anyone else's)."""
-    doc = await runtime.repository.get_for_signer(request_id, user.sub)
-    if doc is None:
-        raise NotFound("Không tìm thấy yêu cầu ký số.")
-    return _sign_request_public(doc, runtime)
+    return _sign_request_public(await service.signers_request(request_id, user.sub))
 
 
 @router.post(
@@ -164,43 +119,10 @@ async def get_sign_request(
     responses={409: {"description": "Not awaiting an OTP"}, 422: {"description": "Wrong OTP"}},
 )
 async def authorize_with_otp(
-    request_id: HexIdPath, body: OtpCreate, user: SignerUser, runtime: RuntimeDep
+    request_id: HexIdPath, body: OtpCreate, user: SignerUser, service: SigningDep
 ) -> SignRequestPublic:
     """Authorize one of the caller's own sign requests with the OTP the CA sent them."""
-    doc = await runtime.repository.get_for_signer(request_id, user.sub)
-    if doc is None:
-        raise NotFound("Không tìm thấy yêu cầu ký số.")
-    provider = runtime.providers.get(str(doc["provider"]))
-    if (
-        not isinstance(provider, OtpAuthorizer)
-        or not provider.uses_otp
-        or SignStatus(doc["status"]) is not SignStatus.AWAITING_APPROVAL
-        or not doc.get("transaction_id")
-    ):
-        raise OtpNotExpected()
-    try:
-        answer = await provider.authorize_otp(
-            transaction_id=str(doc["transaction_id"]),
-            user_id=str(doc["signer_id"]),
-            otp=body.otp,
-        )
-    except OtpRefused as refused:
-        raise OtpInvalid(
-            f"Mã OTP không đúng. Bạn còn {refused.attempts_left} lần thử.",
-            extra={"attempts_left": refused.attempts_left},
-        ) from None
-    except ProviderError as error:
-        raise ProviderUnavailable(extra={"reason": error.code}) from error
-    if answer.outcome != "pending":
-        await runtime.workflow.record_answer(
-            provider_id=str(doc["provider"]),
-            transaction_id=str(doc["transaction_id"]),
-            request_id=request_id,
-            answer=answer,
-            via="otp",
-        )
-    fresh = await runtime.repository.get_for_signer(request_id, user.sub)
-    return _sign_request_public(fresh or doc, runtime)
+    return _sign_request_public(await service.authorize_otp(request_id, user.sub, body.otp))
 
 
 def _report(findings: SignatureFindings) -> SignatureReportPublic:
@@ -258,33 +180,6 @@ async def _read_upload(upload: Any, limit: int) -> bytes:
     return data
 
 
-def _granted(runtime: Any, capability: str, user: Principal) -> ObjectGrant:
-    try:
-        return verify_capability(
-            runtime.settings.object_capability_secret.get_secret_value(),
-            capability,
-            audience=VALIDATION_AUDIENCE,
-            subject=user.sub,
-        )
-    except CapabilityRefused as refused:
-        raise ReferenceRefused(extra={"reason": refused.reason}) from refused
-
-
-async def _read_object(runtime: Any, bucket: str, key: str) -> bytes:
-    if bucket not in runtime.settings.validation_bucket_list():
-        raise BucketNotAllowed()
-    try:
-        return bytes(
-            await runtime.platform.storage.read_bytes(
-                bucket, key, limit=runtime.settings.max_input_bytes
-            )
-        )
-    except ObjectNotFound as error:
-        raise NotFound("Không tìm thấy tệp cần kiểm tra.") from error
-    except ValueError as error:
-        raise PayloadTooLarge() from error
-
-
 @router.post(
     "/validations",
     response_model=ValidationPublic,
@@ -308,17 +203,18 @@ async def _read_object(runtime: Any, bucket: str, key: str) -> bytes:
     },
 )
 async def validate_signatures(
-    request: Request, user: CurrentUser, runtime: RuntimeDep
+    request: Request, user: CurrentUser, service: SigningDep, settings: SettingsDep
 ) -> ValidationPublic:
     """Check the signatures of a file (upload or stored object): signer, trust, integrity, time."""
-    limit = runtime.settings.max_input_bytes
+    limit = settings.max_input_bytes
     content_type = request.headers.get("content-type", "")
-    signature: bytes | None = None
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_part_size=limit)
         data = await _read_upload(form.get("file"), limit)
+        signature = None
         if form.get("signature") is not None:
             signature = await _read_upload(form.get("signature"), limit)
+        findings = await service.validation.validate(data, signature)
     elif content_type.startswith("application/json"):
         raw = parse_json(await request.body())
         if isinstance(raw, dict) and "capability" not in raw and "bucket" in raw:
@@ -331,17 +227,7 @@ async def validate_signatures(
             raise RequestValidationError(
                 [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
             ) from error
-        grant = _granted(runtime, body.capability, user)
-        data = await _read_object(runtime, grant.bucket, grant.key)
-        if grant.signature_bucket and grant.signature_key:
-            signature = await _read_object(runtime, grant.signature_bucket, grant.signature_key)
+        findings = await service.validation.validate_granted(body.capability, user.sub)
     else:
         raise BadRequest("Hãy gửi tệp dạng multipart/form-data hoặc tham chiếu JSON.")
-    try:
-        if signature is not None:
-            findings = await runtime.validator.validate_detached(data, signature)
-        else:
-            findings = await runtime.validator.validate_pdf(data)
-    except UnreadableInput as error:
-        raise UnreadableFile(error.message, extra={"reason": error.code}) from error
     return _summary([_report(item) for item in findings])

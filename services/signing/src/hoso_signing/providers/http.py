@@ -1,4 +1,4 @@
-"""The HTTP plumbing both provider adapters share: JSON POSTs and error translation."""
+"""The HTTP plumbing the provider adapters share: the client, JSON POSTs, error translation."""
 
 from __future__ import annotations
 
@@ -50,3 +50,24 @@ def decode_b64(value: Any, what: str) -> bytes:
         return base64.b64decode(str(value), validate=True)
     except (binascii.Error, ValueError) as error:
         raise ProviderError(f"provider sent an invalid base64 {what}", retryable=False) from error
+
+
+class AccountClient:
+    """A CA adapter's HTTP side: the CA's base URL, the platform's account there, a client."""
+
+    def __init__(
+        self,
+        base_url: str,
+        account: str,
+        secret: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout_s: float = 15.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account = account
+        self.secret = secret
+        self.client = client or httpx.AsyncClient(timeout=timeout_s)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

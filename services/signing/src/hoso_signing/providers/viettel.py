@@ -7,8 +7,6 @@ import base64
 import time
 from typing import Any, Literal
 
-import httpx
-
 from hoso_common.providers import display_name
 from hoso_signing.providers import (
     ProviderAnswer,
@@ -17,7 +15,7 @@ from hoso_signing.providers import (
     SignTicket,
     WebhookAnswer,
 )
-from hoso_signing.providers.http import decode_b64, post_json
+from hoso_signing.providers.http import AccountClient, decode_b64, post_json
 
 PROVIDER_ID = "viettel-mysign"
 DISPLAY_NAME = display_name(PROVIDER_ID)
@@ -37,31 +35,18 @@ _STATUS_OUTCOMES: dict[
 }
 
 
-class ViettelMySignClient:
+class ViettelMySignClient(AccountClient):
+    """The account is the platform's client_id, the secret its client_secret."""
+
     provider_id = PROVIDER_ID
     display_name = DISPLAY_NAME
     supports_webhook = False
 
-    def __init__(
-        self,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        client: httpx.AsyncClient | None = None,
-        timeout_s: float = 15.0,
-        clock: Any = time.monotonic,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.client = client or httpx.AsyncClient(timeout=timeout_s)
+    def __init__(self, *args: Any, clock: Any = time.monotonic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._clock = clock
         self._tokens: dict[str, tuple[str, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def _token(self, user_id: str, *, refresh: bool = False) -> str:
         cached = self._tokens.get(user_id)
@@ -76,8 +61,8 @@ class ViettelMySignClient:
                 self.client,
                 f"{self.base_url}/ras/v1/login",
                 {
-                    "client_id": self.client_id,
-                    "client_secret": self.client_secret,
+                    "client_id": self.account,
+                    "client_secret": self.secret,
                     "user_id": user_id,
                 },
             )
@@ -143,7 +128,7 @@ class ViettelMySignClient:
             "/ras/v1/signHash",
             {
                 "credential_id": certificate.credential_id,
-                "client_id": self.client_id,
+                "client_id": self.account,
                 "hashAlgorithm": SHA256_OID,
                 "hashes": [base64.b64encode(digest).decode()],
                 "async": 1,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-import httpx
-
 from hoso_common.providers import display_name
 from hoso_signing.providers import (
     ProviderAnswer,
@@ -15,7 +13,7 @@ from hoso_signing.providers import (
     SignTicket,
     WebhookAnswer,
 )
-from hoso_signing.providers.http import decode_b64, post_json
+from hoso_signing.providers.http import AccountClient, decode_b64, post_json
 
 PROVIDER_ID = "vnpt-smartca"
 DISPLAY_NAME = display_name(PROVIDER_ID)
@@ -40,30 +38,15 @@ _MESSAGE_OUTCOMES: dict[str, Literal["pending", "approved", "rejected", "expired
 }
 
 
-class VnptSmartCAClient:
+class VnptSmartCAClient(AccountClient):
+    """The account is the service provider's sp_id, the secret its sp_password."""
+
     provider_id = PROVIDER_ID
     display_name = DISPLAY_NAME
     supports_webhook = True
 
-    def __init__(
-        self,
-        base_url: str,
-        sp_id: str,
-        sp_password: str,
-        *,
-        client: httpx.AsyncClient | None = None,
-        timeout_s: float = 15.0,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.sp_id = sp_id
-        self.sp_password = sp_password
-        self.client = client or httpx.AsyncClient(timeout=timeout_s)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
     def _credentials(self) -> dict[str, str]:
-        return {"sp_id": self.sp_id, "sp_password": self.sp_password}
+        return {"sp_id": self.account, "sp_password": self.secret}
 
     async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         status, body = await post_json(
