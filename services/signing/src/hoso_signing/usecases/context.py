@@ -14,6 +14,7 @@ from hoso_signing.domain.sign_request import SignRequest
 from hoso_signing.domain.states import SignStatus
 from hoso_signing.metrics import record_outcome
 from hoso_signing.providers import ProviderClient
+from hoso_signing.storage import SigningFiles
 from hoso_signing.throttle import Throttles
 from hoso_signing.usecases.ports import FileStore, PdfSigner, SignRequests
 
@@ -49,6 +50,11 @@ class SigningContext:
             prepare_concurrency=self.settings.prepare_concurrency,
             retake_every_s=_retake_every(self.settings),
         )
+
+    @property
+    def files(self) -> SigningFiles:
+        """The files of the signing service, in its bucket and the callers'."""
+        return SigningFiles(self.storage, self.settings.bucket)
 
     @property
     def owner(self) -> str:

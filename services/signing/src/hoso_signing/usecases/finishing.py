@@ -70,9 +70,7 @@ class Finishing:
             finished: FinishedSignature
             if request.format == "pades":
                 key = str(request.prepared_key)
-                bundle = context.prepared.take(key) or await context.storage.read_bytes(
-                    settings.bucket, key
-                )
+                bundle = context.prepared.take(key) or await context.files.read_prepared(key)
                 timer.mark("read")
                 prepared = bson.decode(bundle)
                 finished = await context.pades.finish(
@@ -102,11 +100,10 @@ class Finishing:
         ):
             return
         timer.mark("signed")
-        # A deterministic key: a retry after a crash overwrites instead of adding a copy.
-        key = f"signed/{request.id}/{filename}"
+        key = context.files.signed_key(request.id, filename)
         try:
-            stored = await context.storage.put_bytes(
-                settings.bucket, key, finished.document, content_type=content_type
+            stored = await context.files.keep_signed(
+                request.id, filename, finished.document, content_type=content_type
             )
         except Exception as error:
             await self._give_back(request.id, token, error)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from datetime import timedelta
 
 import bson
@@ -64,7 +63,7 @@ class Intake:
         if ref is None:
             return await context.fail(request, "source_missing")
         try:
-            data = await context.storage.read_bytes(
+            data = await context.files.read_source(
                 ref.bucket, ref.key, limit=settings.max_input_bytes
             )
         except ObjectNotFound:
@@ -88,17 +87,10 @@ class Intake:
                     location=request.location,
                     stamp=Stamp(page=stamp.page, box=stamp.box) if stamp else None,
                 )
-                # A unique key per attempt: a slower duplicate attempt never overwrites the
-                # document whose digest the winning attempt stored. The finishing state
-                # travels with the document, so the request stays small in the database.
-                prepared_key = f"prepared/{request.id}/{uuid.uuid4().hex}.bson"
+                # The finishing state travels with the document, so the request stays small in
+                # the database.
                 bundle = bson.encode({"state": prepared.state, "document": prepared.document})
-                await context.storage.put_bytes(
-                    settings.bucket,
-                    prepared_key,
-                    bundle,
-                    content_type="application/octet-stream",
-                )
+                prepared_key = await context.files.keep_prepared(request.id, bundle)
                 context.prepared.put(prepared_key, bundle)
             else:
                 prepared = prepare_cades(
