@@ -42,19 +42,17 @@ class SigningContext:
     certificates: CertificateCache = field(init=False)
     prepared: PreparedCache = field(init=False)
     throttles: Throttles = field(init=False)
+    # The files of the signing service, in its bucket and the callers'.
+    files: SigningFiles = field(init=False)
 
     def __post_init__(self) -> None:
         self.certificates = CertificateCache(self.settings.certificate_cache_s)
         self.prepared = PreparedCache(self.settings.prepared_cache_bytes)
+        self.files = SigningFiles(self.storage, self.settings.bucket)
         self.throttles = Throttles(
             prepare_concurrency=self.settings.prepare_concurrency,
             retake_every_s=_retake_every(self.settings),
         )
-
-    @property
-    def files(self) -> SigningFiles:
-        """The files of the signing service, in its bucket and the callers'."""
-        return SigningFiles(self.storage, self.settings.bucket)
 
     @property
     def owner(self) -> str:
